@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+// Headstart: transfer learning on images, on the CPU, with Keras' numbers.
+//
+// The layering reads bottom to top:
+//   C system libraries (HDF5, OpenBLAS, libjpeg-turbo, libpng) and CShims
+//   Engine (NHWC tensors and kernels)      HDF5 (Swift wrapper)      ImageIO (decode, resize)
+//   Backbones (ResNet50, VGG16/19, Keras weight files)      FeatureStore (the feature file)
+//   Extraction (datasets, labels, resumable extraction job)
+//   extract (command-line tool)
+import PackageDescription
+
+let package = Package(
+  name: "Headstart",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "extract", targets: ["extract"]),
+    .library(name: "Extraction", targets: ["Extraction"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // System libraries, found through pkg-config.
+    .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+    .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    // The little C that Swift cannot host: libjpeg's setjmp error handling, HDF5 macro constants.
+    .target(name: "CShims", dependencies: ["CHDF5", "CJPEG", "CPNG"]),
+
+    .target(name: "Engine", dependencies: ["CBLAS"]),
+    .target(name: "HDF5", dependencies: ["CHDF5", "CShims"]),
+    .target(name: "ImageIO", dependencies: ["CShims", "CJPEG", "CPNG"]),
+    .target(name: "Backbones", dependencies: ["Engine", "HDF5"]),
+    .target(name: "FeatureStore", dependencies: ["HDF5"]),
+    .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore"]),
+    .executableTarget(
+      name: "extract",
+      dependencies: ["Extraction", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+    .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+    .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+    .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
+    .testTarget(name: "BackbonesTests", dependencies: ["Backbones"]),
+    .testTarget(name: "ExtractTests", dependencies: ["Extraction", "extract"]),
+  ]
+)

@@ -1,0 +1,3 @@
+// The little C that Swift cannot host. Each concern has its own header.
+#include "hdf5_shims.h"
+#include "jpeg_shims.h"
