@@ -1,0 +1,1 @@
+// Engine: placeholder, replaced as the module is written.

@@ -1,0 +1,1 @@
+// Extraction: placeholder, replaced as the module is written.

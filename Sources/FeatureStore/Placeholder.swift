@@ -1,0 +1,1 @@
+// FeatureStore: placeholder, replaced as the module is written.

@@ -1,0 +1,1 @@
+// HDF5: placeholder, replaced as the module is written.

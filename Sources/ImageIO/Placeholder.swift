@@ -1,0 +1,1 @@
+// ImageIO: placeholder, replaced as the module is written.

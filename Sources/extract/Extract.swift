@@ -1,0 +1,7 @@
+import ArgumentParser
+import Extraction
+
+@main
+struct Extract: ParsableCommand {
+  func run() throws {}
+}

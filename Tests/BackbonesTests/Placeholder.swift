@@ -1,0 +1,5 @@
+import XCTest
+
+final class BackbonesTestsPlaceholder: XCTestCase {
+  func testPlaceholder() {}
+}

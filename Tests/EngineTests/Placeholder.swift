@@ -1,0 +1,5 @@
+import XCTest
+
+final class EngineTestsPlaceholder: XCTestCase {
+  func testPlaceholder() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class ExtractTestsPlaceholder: XCTestCase {
+  func testPlaceholder() {}
+}

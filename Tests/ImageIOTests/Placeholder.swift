@@ -1,0 +1,5 @@
+import XCTest
+
+final class ImageIOTestsPlaceholder: XCTestCase {
+  func testPlaceholder() {}
+}
