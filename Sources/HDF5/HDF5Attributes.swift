@@ -67,6 +67,17 @@ extension HDF5Location {
     }
   }
 
+  /// Writes (or replaces) a 1-D float64 array attribute (Keras stores an empty `weight_names`
+  /// as an empty float64 array).
+  public func setAttribute(_ name: String, doubles: [Double]) throws {
+    let values = doubles + [0]  // one spare so an empty array has an address
+    try values.withUnsafeBytes { raw in
+      try writeAttribute(name, fileType: hs_ieee_f64le(), memType: hs_native_double(), shape: [doubles.count]) {
+        raw.baseAddress!
+      }
+    }
+  }
+
   /// Writes (or replaces) a scalar float64 attribute.
   public func setAttribute(_ name: String, double: Double) throws {
     var value = double

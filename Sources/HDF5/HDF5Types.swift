@@ -21,6 +21,9 @@ public enum HDF5ElementClass: Sendable, Equatable {
 public enum HDF5StringStorage: Sendable {
   /// Variable-length UTF-8, what h5py writes for Python `str`.
   case variableUTF8
+  /// Variable-length ASCII, what h5py writes for Python `bytes` in object arrays (Keras 3's
+  /// legacy HDF5 writer).
+  case variableASCII
   /// Fixed-length, NUL-padded ASCII bytes, what h5py writes for numpy 'S' arrays
   /// (Keras' `layer_names`, `weight_names`, `keras_version`).
   case fixedBytes
@@ -67,9 +70,10 @@ func makeStringType(_ storage: HDF5StringStorage, size: Int, object: String) thr
   let type = try h5call("create string type for", object) { H5Tcopy(hs_c_s1()) }
   do {
     switch storage {
-    case .variableUTF8:
+    case .variableUTF8, .variableASCII:
       try h5call("create string type for", object) { H5Tset_size(type, hs_variable()) }
-      try h5call("create string type for", object) { H5Tset_cset(type, H5T_CSET_UTF8) }
+      let cset = storage == .variableUTF8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII
+      try h5call("create string type for", object) { H5Tset_cset(type, cset) }
     case .fixedBytes:
       try h5call("create string type for", object) { H5Tset_size(type, max(size, 1)) }
       try h5call("create string type for", object) { H5Tset_strpad(type, H5T_STR_NULLPAD) }
@@ -153,7 +157,7 @@ func withStringBuffer<R>(
   _ body: (UnsafeRawPointer) throws -> R
 ) rethrows -> R {
   switch storage {
-  case .variableUTF8:
+  case .variableUTF8, .variableASCII:
     let copies = strings.map { strdup($0) }
     defer { copies.forEach { free($0) } }
     return try copies.withUnsafeBytes { try body($0.baseAddress!) }
