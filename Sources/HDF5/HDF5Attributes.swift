@@ -101,7 +101,10 @@ extension HDF5Location {
     _ name: String, fileType: hid_t, memType: hid_t, shape: [Int], buffer: () -> UnsafeRawPointer
   ) throws {
     let what = "attribute \(name) of \(displayName)"
-    try deleteAttribute(name)
+    if try hasAttribute(name) {
+      if try rewriteInPlace(name, fileType: fileType, memType: memType, shape: shape, buffer: buffer) { return }
+      try deleteAttribute(name)
+    }
     let space = try makeDataspace(shape: shape, object: what)
     defer { H5Sclose(space) }
     let attr = try h5call("create", what) {
@@ -111,6 +114,28 @@ extension HDF5Location {
     if shape.reduce(1, *) > 0 {
       try h5call("write", what) { H5Awrite(attr, memType, buffer()) }
     }
+  }
+
+  /// Overwrites an existing attribute of the same type and shape without recreating it, so a
+  /// flag such as `complete` changes in place (no moment at which it is missing).
+  private func rewriteInPlace(
+    _ name: String, fileType: hid_t, memType: hid_t, shape: [Int], buffer: () -> UnsafeRawPointer
+  ) throws -> Bool {
+    let what = "attribute \(name) of \(displayName)"
+    let attr = try h5call("open", what) { H5Aopen(id, name, hs_p_default()) }
+    defer { H5Aclose(attr) }
+    let type = try h5call("read type of", what) { H5Aget_type(attr) }
+    defer { H5Tclose(type) }
+    let space = try h5call("read shape of", what) { H5Aget_space(attr) }
+    defer { H5Sclose(space) }
+    let sameType = try h5call("compare type of", what) { H5Tequal(type, fileType) } > 0
+    guard sameType, try dataspaceShape(space, object: what) == shape,
+      H5Sget_simple_extent_type(space) == (shape.isEmpty ? H5S_SCALAR : H5S_SIMPLE)
+    else { return false }
+    if shape.reduce(1, *) > 0 {
+      try h5call("write", what) { H5Awrite(attr, memType, buffer()) }
+    }
+    return true
   }
 
   // MARK: Reading

@@ -19,6 +19,16 @@ public final class HDF5Dataset: HDF5Location {
     return HDF5.elementClass(of: type)
   }
 
+  /// The chunk shape of a chunked dataset, nil for contiguous storage.
+  public func chunkShape() throws -> [Int]? {
+    let dcpl = try h5call("read creation properties of", displayName) { H5Dget_create_plist(id) }
+    defer { H5Pclose(dcpl) }
+    guard H5Pget_layout(dcpl) == H5D_CHUNKED else { return nil }
+    var dims = [hsize_t](repeating: 0, count: 32)
+    let rank = try h5call("read chunk shape of", displayName) { H5Pget_chunk(dcpl, 32, &dims) }
+    return dims.prefix(Int(rank)).map { Int($0) }
+  }
+
   /// Reads any numeric dataset (float16/32/64 or integer) as Float, row-major.
   public func readFloats() throws -> [Float] {
     try withReadable { try $0.readNumbers(memType: hs_native_float(), zero: Float(0)) }

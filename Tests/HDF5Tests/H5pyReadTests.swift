@@ -23,7 +23,9 @@ final class H5pyReadTests: XCTestCase {
       let scalar = try file.openDataset("scalar")
       XCTAssertEqual(try scalar.shape(), [])
       XCTAssertEqual(try scalar.readFloats(), [42.5])
-      XCTAssertEqual(try file.openDataset("outer/inner/chunked").readFloats().count, 15)
+      let chunked = try file.openDataset("outer/inner/chunked")
+      XCTAssertEqual(try chunked.chunkShape(), [2, 3])
+      XCTAssertEqual(try chunked.readFloats(), (0..<15).map { Float($0) * Float(0.01) + 1 })
     }
   }
 

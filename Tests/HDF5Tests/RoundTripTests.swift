@@ -58,6 +58,8 @@ final class RoundTripTests: XCTestCase {
       XCTAssertEqual(try file.openDataset("scalar").readFloats(), [3.5])
       let rows = try file.openDataset("rows")
       XCTAssertEqual(try rows.shape(), [4, 3])
+      XCTAssertEqual(try rows.chunkShape(), [2, 3])
+      XCTAssertNil(try file.openDataset("ints").chunkShape())
       XCTAssertEqual(try rows.readFloats(), (1...12).map(Float.init))
       XCTAssertEqual(try file.memberNames(), ["a", "ints", "names", "none", "paths", "rows", "scalar"])
     }
