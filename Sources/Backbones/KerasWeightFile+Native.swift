@@ -1,8 +1,11 @@
 // Keras 3's native `.weights.h5` layout:
 //   /layers/<group>/vars/<0..n>        the layer's arrays in creation order
 //   /layers/<group>/vars.attrs["name"] the Keras layer name (recent Keras 3 releases)
-// Group names are derived from the layer class (`conv2d`, `batch_normalization_3`), so the
-// layer name comes from the `name` attribute when present, else from the group name. Nested
+// Group names are derived from the layer class and its rank among same-class layers in
+// `model.layers` order (`conv2d`, `conv2d_1`, ...; checked on ResNet50 and VGG16 with Keras
+// 3.15), so the layer name comes from the `name` attribute when present. Files from Keras 3
+// releases that did not store it keep the group names as layer names;
+// `namingClassGroups(_:layers:)` renames them given the model's layers and classes. Nested
 // models nest `layers` groups; every group is walked. Arrays have no names: roles follow
 // Keras' creation order (see `kindsByKerasOrder`).
 import HDF5
@@ -11,20 +14,63 @@ func readNativeWeights(_ layers: HDF5Group, path: String) throws -> KerasWeightF
   var weights = KerasWeights()
   var order: [String] = []
   var renamed: [String: String] = [:]
-  try walkNative(layers, path: path, weights: &weights, order: &order, renamed: &renamed)
+  var unnamed = false
+  try walkNative(layers, path: path, weights: &weights, order: &order, renamed: &renamed, unnamed: &unnamed)
   return KerasWeightFileContents(
-    weights: weights, layout: .keras3Native, layerOrder: order, renamedLayers: renamed, kerasVersion: nil)
+    weights: weights, layout: .keras3Native, layerOrder: order, renamedLayers: renamed, kerasVersion: nil,
+    layerNamesAreClassGroups: unnamed)
+}
+
+/// Keras' `naming.to_snake_case` of a layer class name, the base of its group name in native
+/// files: "Conv2D" -> "conv2d", "BatchNormalization" -> "batch_normalization".
+public func kerasSnakeCase(_ className: String) -> String {
+  // Keras: re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name), then re.sub("([a-z])([A-Z])", r"\1_\2"),
+  // then non-word characters dropped, lower-cased. The first pass is written as "before an
+  // upper-case letter followed by a lower-case one"; the second pass covers the cases where
+  // the regex would have skipped a match.
+  let chars = Array(className)
+  var firstPass: [Character] = []
+  for (i, c) in chars.enumerated() {
+    if i > 0, c.isUppercase, i + 1 < chars.count, chars[i + 1].isLowercase { firstPass.append("_") }
+    firstPass.append(c)
+  }
+  var secondPass: [Character] = []
+  for (i, c) in firstPass.enumerated() {
+    if i > 0, c.isUppercase, firstPass[i - 1].isLowercase { secondPass.append("_") }
+    secondPass.append(c)
+  }
+  return String(secondPass.filter { $0.isLetter || $0.isNumber || $0 == "_" }).lowercased()
+}
+
+/// Renames the class-named groups of an old Keras 3 native file (`conv2d_3`) to layer names,
+/// given every layer of the model in `model.layers` order with its Keras class name
+/// (`("conv1_conv", "Conv2D")`). Layers already present under their own name are left alone.
+public func namingClassGroups(_ weights: KerasWeights, layers: [(name: String, className: String)]) -> KerasWeights {
+  var renamed = weights
+  var counts: [String: Int] = [:]
+  for (name, className) in layers {
+    let base = kerasSnakeCase(className)
+    let rank = counts[base, default: 0]
+    counts[base] = rank + 1
+    let group = rank == 0 ? base : "\(base)_\(rank)"
+    guard group != name, weights.layers[name] == nil, let arrays = weights.layers[group] else { continue }
+    renamed.layers[name] = arrays
+    if renamed.layers[group] == arrays { renamed.layers[group] = nil }
+  }
+  return renamed
 }
 
 private func walkNative(
   _ group: HDF5Group, path: String, weights: inout KerasWeights, order: inout [String],
-  renamed: inout [String: String]
+  renamed: inout [String: String], unnamed: inout Bool
 ) throws {
   for member in try group.memberNames() where try group.memberKind(member) == .group {
     let child = try group.openGroup(member)
     if try child.exists("vars"), try child.memberKind("vars") == .group {
       let vars = try child.openGroup("vars")
-      let stored = try vars.hasAttribute("name") ? try vars.stringAttribute("name") : member
+      let hasName = try vars.hasAttribute("name")
+      if !hasName { unnamed = true }
+      let stored = hasName ? try vars.stringAttribute("name") : member
       let name = currentKerasLayerName(stored)
       if name != stored { renamed[stored] = name }
       guard !order.contains(name) else {
@@ -45,6 +91,6 @@ private func walkNative(
         weights.layers[name] = Dictionary(uniqueKeysWithValues: zip(kinds, arrays))
       }
     }
-    try walkNative(child, path: path, weights: &weights, order: &order, renamed: &renamed)
+    try walkNative(child, path: path, weights: &weights, order: &order, renamed: &renamed, unnamed: &unnamed)
   }
 }

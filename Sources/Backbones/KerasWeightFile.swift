@@ -51,6 +51,9 @@ public struct KerasWeightFileContents: Sendable {
   public var renamedLayers: [String: String]
   /// The `keras_version` root attribute, when the file has one.
   public var kerasVersion: String?
+  /// True for Keras 3 native files written before Keras stored layer names: their layers are
+  /// keyed by class-derived group names (`conv2d_3`); see `namingClassGroups(_:layers:)`.
+  public var layerNamesAreClassGroups: Bool = false
 }
 
 /// Reads the weight file at `path` into `KerasWeights`, keyed by current Keras layer names.

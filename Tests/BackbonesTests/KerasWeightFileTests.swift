@@ -64,6 +64,26 @@ final class KerasWeightFileTests: XCTestCase {
     assertSameWeights(contents.weights, try knownWeights("tiny_values.json"))
   }
 
+  func testKeras3NativeWithoutLayerNames() throws {
+    let contents = try readKerasWeightFile(path: fixturePath("tiny_unnamed.weights.h5"))
+    XCTAssertTrue(contents.layerNamesAreClassGroups)
+    XCTAssertEqual(Set(contents.weights.layers.keys), ["conv2d", "batch_normalization", "dense"])
+    let layers = [
+      ("input_layer", "InputLayer"), ("conv1_conv", "Conv2D"), ("conv1_bn", "BatchNormalization"),
+      ("avg_pool", "GlobalAveragePooling2D"), ("predictions", "Dense"),
+    ].map { (name: $0.0, className: $0.1) }
+    assertSameWeights(namingClassGroups(contents.weights, layers: layers), try knownWeights("tiny_values.json"))
+  }
+
+  func testKerasSnakeCase() {
+    let table = [
+      "Conv2D": "conv2d", "BatchNormalization": "batch_normalization", "Dense": "dense",
+      "GlobalAveragePooling2D": "global_average_pooling2d", "ZeroPadding2D": "zero_padding2d",
+      "InputLayer": "input_layer", "MaxPooling2D": "max_pooling2d", "ReLU": "re_lu", "Add": "add",
+    ]
+    for (className, snake) in table { XCTAssertEqual(kerasSnakeCase(className), snake, className) }
+  }
+
   func testKeras3LegacyWrittenByKeras() throws {
     let contents = try readKerasWeightFile(path: fixturePath("tiny_legacy.h5"))
     XCTAssertEqual(contents.layout, .keras3Legacy)

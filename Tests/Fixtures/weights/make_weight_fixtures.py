@@ -7,6 +7,7 @@ Files (all written next to this script, a few KB each):
   h5py_types.h5         datasets and attributes of every kind the Swift HDF5 wrapper reads,
                         written by plain h5py (float16/32/64, int, fixed and variable strings)
   tiny.weights.h5       a tiny functional model saved by Keras 3 `save_weights` (native layout)
+  tiny_unnamed.weights.h5  the same without the layer-name attributes, as older Keras 3 wrote it
   tiny_legacy.h5        the same weights through Keras' legacy HDF5 writer (layer_names / weight_names)
   tiny_model.h5         the same model saved whole in the legacy format (weights under model_weights)
   tiny_values.json      the known values, per layer and role
@@ -15,6 +16,9 @@ Files (all written next to this script, a few KB each):
   resnet_old_names.h5   old ResNet50 layer names (conv1, bn_conv1, res2a_branch2a, fc1000), under
                         model_weights, with layer_names split into layer_names0/1, via h5py
   resnet_old_names.json the known values of resnet_old_names.h5, by current layer name
+
+check_keras_loads.py (a developer check, not run by tests) loads files written by the Swift
+writer with Keras.
 """
 import json
 import os
@@ -204,3 +208,18 @@ with open(path("resnet_old_names.json"), "w") as f:
 
 for name in sorted(os.listdir(HERE)):
     print(f"{os.path.getsize(path(name)):8d}  {name}")
+
+# ---------------------------------------------------------------------------------------------
+# Keras 3 releases before layer names were stored in native files: the same file without the
+# `name` attributes of the `vars` groups (groups stay named by class: conv2d, dense, ...).
+import shutil  # noqa: E402
+
+shutil.copy(path("tiny.weights.h5"), path("tiny_unnamed.weights.h5"))
+with h5py.File(path("tiny_unnamed.weights.h5"), "a") as f:
+    def strip(name, obj):
+        if isinstance(obj, h5py.Group) and "name" in obj.attrs:
+            del obj.attrs["name"]
+    f.visititems(strip)
+    if "name" in f["vars"].attrs:
+        del f["vars"].attrs["name"]
+print(f"{os.path.getsize(path('tiny_unnamed.weights.h5')):8d}  tiny_unnamed.weights.h5")
