@@ -15,7 +15,8 @@ func readLegacyWeights(_ root: HDF5Group, path: String) throws -> KerasWeightFil
   var storedNames: [String] = []
   for name in layerNames {
     guard try root.exists(name) else {
-      throw WeightFileError(path: path, problem: "lists layer `\(name)` in layer_names but has no group for it")
+      throw WeightFileError(
+        path: path, problem: "lists layer `\(name)` in layer_names but has no group for it")
     }
     let group = try root.openGroup(name)
     let weightNames = try readChunkedStrings(group, "weight_names") ?? []

@@ -45,7 +45,9 @@ public func kerasSnakeCase(_ className: String) -> String {
 /// Renames the class-named groups of an old Keras 3 native file (`conv2d_3`) to layer names,
 /// given every layer of the model in `model.layers` order with its Keras class name
 /// (`("conv1_conv", "Conv2D")`). Layers already present under their own name are left alone.
-public func namingClassGroups(_ weights: KerasWeights, layers: [(name: String, className: String)]) -> KerasWeights {
+public func namingClassGroups(_ weights: KerasWeights, layers: [(name: String, className: String)])
+  -> KerasWeights
+{
   var renamed = weights
   var counts: [String: Int] = [:]
   for (name, className) in layers {

@@ -27,11 +27,13 @@ public func writeKerasWeights(
 ) throws {
   if layout == .keras3Native {
     throw WeightFileError(
-      path: path, problem: "cannot be written in the Keras 3 native layout; write keras2, which Keras 3 loads")
+      path: path, problem: "cannot be written in the Keras 3 native layout; write keras2, which Keras 3 loads"
+    )
   }
   let missing = Set(weights.layers.keys).subtracting(layerOrder).sorted()
   guard missing.isEmpty else {
-    throw WeightFileError(path: path, problem: "layers \(missing) have weights but are not in the layer order")
+    throw WeightFileError(
+      path: path, problem: "layers \(missing) have weights but are not in the layer order")
   }
   let strings: HDF5StringStorage = layout == .keras3Legacy ? .variableASCII : .fixedBytes
   try HDF5File.withNewFile(path) { file in
@@ -95,7 +97,8 @@ func writeChunkedStrings(
   var start = 0
   for part in 0..<parts {
     let size = base + (part < extra ? 1 : 0)
-    try object.setAttribute("\(name)\(part)", strings: Array(strings[start..<(start + size)]), storage: storage)
+    try object.setAttribute(
+      "\(name)\(part)", strings: Array(strings[start..<(start + size)]), storage: storage)
     start += size
   }
 }

@@ -77,7 +77,8 @@ private func readAttributes(_ file: HDF5File) throws -> FeatureFileAttributes {
     tapWidths: try file.intsAttribute(AttributeName.tapWidths),
     normalization: try file.stringAttribute(AttributeName.normalization),
     toolVersion: try file.stringAttribute(AttributeName.toolVersion),
-    warning: try file.hasAttribute(AttributeName.warning) ? try file.stringAttribute(AttributeName.warning) : nil)
+    warning: try file.hasAttribute(AttributeName.warning)
+      ? try file.stringAttribute(AttributeName.warning) : nil)
 }
 
 private func readLabels(_ file: HDF5File, path: String) throws -> [LabelColumn] {
@@ -87,7 +88,8 @@ private func readLabels(_ file: HDF5File, path: String) throws -> [LabelColumn] 
     let dataset = try group.openDataset(name)
     switch try dataset.elementClass() {
     case .integer:
-      let classes = try dataset.hasAttribute(AttributeName.classes)
+      let classes =
+        try dataset.hasAttribute(AttributeName.classes)
         ? try dataset.stringsAttribute(AttributeName.classes) : []
       return .categorical(name: name, classes: classes, indices: try dataset.readInt32s())
     case .float:

@@ -18,7 +18,9 @@ public final class FeatureFileWriter {
   /// Creates (or replaces) the file at `path`, records `attributes` with complete = 0, and
   /// prepares an empty (0, dimension) feature dataset. `expectedRows`, when known, keeps the
   /// chunks of a small file small (HDF5 allocates whole chunks, about 1 MiB each otherwise).
-  public init(path: String, attributes: FeatureFileAttributes, dimension: Int, expectedRows: Int? = nil) throws {
+  public init(path: String, attributes: FeatureFileAttributes, dimension: Int, expectedRows: Int? = nil)
+    throws
+  {
     self.path = path
     self.dimension = dimension
     guard dimension > 0 else {

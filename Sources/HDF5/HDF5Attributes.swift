@@ -51,38 +51,38 @@ extension HDF5Location {
 
   /// Writes (or replaces) a scalar int64 attribute.
   public func setAttribute(_ name: String, int: Int) throws {
-    var value = Int64(int)
-    try writeAttribute(name, fileType: hs_std_i64le(), memType: hs_native_int64(), shape: []) {
-      withUnsafeBytes(of: &value) { $0.baseAddress! }
-    }
+    try setAttribute(name, int64s: [Int64(int)], shape: [])
   }
 
   /// Writes (or replaces) a 1-D int64 array attribute.
   public func setAttribute(_ name: String, ints: [Int]) throws {
-    let values = ints.map { Int64($0) } + [0]  // one spare so an empty array has an address
-    try values.withUnsafeBytes { raw in
-      try writeAttribute(name, fileType: hs_std_i64le(), memType: hs_native_int64(), shape: [ints.count]) {
-        raw.baseAddress!
-      }
-    }
+    try setAttribute(name, int64s: ints.map { Int64($0) }, shape: [ints.count])
   }
 
   /// Writes (or replaces) a 1-D float64 array attribute (Keras stores an empty `weight_names`
   /// as an empty float64 array).
   public func setAttribute(_ name: String, doubles: [Double]) throws {
-    let values = doubles + [0]  // one spare so an empty array has an address
-    try values.withUnsafeBytes { raw in
-      try writeAttribute(name, fileType: hs_ieee_f64le(), memType: hs_native_double(), shape: [doubles.count]) {
-        raw.baseAddress!
-      }
-    }
+    try setAttribute(name, float64s: doubles, shape: [doubles.count])
   }
 
   /// Writes (or replaces) a scalar float64 attribute.
   public func setAttribute(_ name: String, double: Double) throws {
-    var value = double
-    try writeAttribute(name, fileType: hs_ieee_f64le(), memType: hs_native_double(), shape: []) {
-      withUnsafeBytes(of: &value) { $0.baseAddress! }
+    try setAttribute(name, float64s: [double], shape: [])
+  }
+
+  private func setAttribute(_ name: String, int64s values: [Int64], shape: [Int]) throws {
+    let padded = values + [0]  // one spare so an empty array still has an address
+    try padded.withUnsafeBytes { raw in
+      try writeAttribute(
+        name, fileType: hs_std_i64le(), memType: hs_native_int64(), shape: shape, buffer: raw.baseAddress!)
+    }
+  }
+
+  private func setAttribute(_ name: String, float64s values: [Double], shape: [Int]) throws {
+    let padded = values + [0]  // one spare so an empty array still has an address
+    try padded.withUnsafeBytes { raw in
+      try writeAttribute(
+        name, fileType: hs_ieee_f64le(), memType: hs_native_double(), shape: shape, buffer: raw.baseAddress!)
     }
   }
 
@@ -93,16 +93,20 @@ extension HDF5Location {
     let type = try makeStringType(storage, size: size, object: display(name))
     defer { H5Tclose(type) }
     try withStringBuffer(strings, storage: storage, size: size) { buffer in
-      try writeAttribute(name, fileType: type, memType: type, shape: shape) { buffer }
+      try writeAttribute(name, fileType: type, memType: type, shape: shape, buffer: buffer)
     }
   }
 
   private func writeAttribute(
-    _ name: String, fileType: hid_t, memType: hid_t, shape: [Int], buffer: () -> UnsafeRawPointer
+    _ name: String, fileType: hid_t, memType: hid_t, shape: [Int], buffer: UnsafeRawPointer
   ) throws {
     let what = "attribute \(name) of \(displayName)"
     if try hasAttribute(name) {
-      if try rewriteInPlace(name, fileType: fileType, memType: memType, shape: shape, buffer: buffer) { return }
+      if try rewriteInPlace(
+        name, fileType: fileType, memType: memType, shape: shape, buffer: buffer)
+      {
+        return
+      }
       try deleteAttribute(name)
     }
     let space = try makeDataspace(shape: shape, object: what)
@@ -112,14 +116,14 @@ extension HDF5Location {
     }
     defer { H5Aclose(attr) }
     if shape.reduce(1, *) > 0 {
-      try h5call("write", what) { H5Awrite(attr, memType, buffer()) }
+      try h5call("write", what) { H5Awrite(attr, memType, buffer) }
     }
   }
 
   /// Overwrites an existing attribute of the same type and shape without recreating it, so a
   /// flag such as `complete` changes in place (no moment at which it is missing).
   private func rewriteInPlace(
-    _ name: String, fileType: hid_t, memType: hid_t, shape: [Int], buffer: () -> UnsafeRawPointer
+    _ name: String, fileType: hid_t, memType: hid_t, shape: [Int], buffer: UnsafeRawPointer
   ) throws -> Bool {
     let what = "attribute \(name) of \(displayName)"
     let attr = try h5call("open", what) { H5Aopen(id, name, hs_p_default()) }
@@ -133,7 +137,7 @@ extension HDF5Location {
       H5Sget_simple_extent_type(space) == (shape.isEmpty ? H5S_SCALAR : H5S_SIMPLE)
     else { return false }
     if shape.reduce(1, *) > 0 {
-      try h5call("write", what) { H5Awrite(attr, memType, buffer()) }
+      try h5call("write", what) { H5Awrite(attr, memType, buffer) }
     }
     return true
   }

@@ -158,8 +158,9 @@ func withStringBuffer<R>(
 ) rethrows -> R {
   switch storage {
   case .variableUTF8, .variableASCII:
-    let copies = strings.map { strdup($0) }
-    defer { copies.forEach { free($0) } }
+    // One spare nil so an empty list still has an address (nothing is read from it then).
+    let copies = strings.map { strdup($0) } + [nil]
+    defer { for copy in copies { free(copy) } }
     return try copies.withUnsafeBytes { try body($0.baseAddress!) }
   case .fixedBytes:
     var bytes = [UInt8](repeating: 0, count: max(strings.count * size, 1))

@@ -1,9 +1,8 @@
 // Keras weight files of every generation, read back against the values the fixture script
 // (Tests/Fixtures/weights/make_weight_fixtures.py) set in real Keras or wrote with h5py.
 import Foundation
-import XCTest
-
 import HDF5
+import XCTest
 
 @testable import Backbones
 
@@ -27,7 +26,8 @@ private func knownWeights(_ json: String) throws -> KerasWeights {
     for (role, entry) in roles {
       let shape = (entry["shape"] as! [NSNumber]).map(\.intValue)
       let values = (entry["values"] as! [NSNumber]).map { Float($0.doubleValue) }
-      weights.layers[layer, default: [:]][WeightKind(rawValue: role)!] = WeightArray(shape: shape, values: values)
+      weights.layers[layer, default: [:]][WeightKind(rawValue: role)!] = WeightArray(
+        shape: shape, values: values)
     }
   }
   return weights
@@ -40,14 +40,17 @@ private func assertSameWeights(
   XCTAssertEqual(Set(actual.layers.keys), Set(expected.layers.keys), file: file, line: line)
   var maxDiff: Float = 0
   for (layer, roles) in expected.layers {
-    XCTAssertEqual(Set(actual.layers[layer]?.keys ?? [:].keys), Set(roles.keys), layer, file: file, line: line)
+    XCTAssertEqual(
+      Set(actual.layers[layer]?.keys ?? [:].keys), Set(roles.keys), layer, file: file, line: line)
     for (kind, array) in roles {
       guard let got = actual.layers[layer]?[kind] else { continue }
       XCTAssertEqual(got.shape, array.shape, "\(layer)/\(kind)", file: file, line: line)
       if got.values.count == array.values.count {
         maxDiff = max(maxDiff, zip(got.values, array.values).map { abs($0 - $1) }.max() ?? 0)
       } else {
-        XCTFail("\(layer)/\(kind): \(got.values.count) values, expected \(array.values.count)", file: file, line: line)
+        XCTFail(
+          "\(layer)/\(kind): \(got.values.count) values, expected \(array.values.count)", file: file,
+          line: line)
       }
     }
   }
@@ -72,7 +75,8 @@ final class KerasWeightFileTests: XCTestCase {
       ("input_layer", "InputLayer"), ("conv1_conv", "Conv2D"), ("conv1_bn", "BatchNormalization"),
       ("avg_pool", "GlobalAveragePooling2D"), ("predictions", "Dense"),
     ].map { (name: $0.0, className: $0.1) }
-    assertSameWeights(namingClassGroups(contents.weights, layers: layers), try knownWeights("tiny_values.json"))
+    assertSameWeights(
+      namingClassGroups(contents.weights, layers: layers), try knownWeights("tiny_values.json"))
   }
 
   func testKerasSnakeCase() {
@@ -154,7 +158,8 @@ final class KerasWeightFileTests: XCTestCase {
 
   func testWriterUsesKerasAttributeTypes() throws {
     let path = scratchPath("tiny-types.h5")
-    try writeKerasWeights(try knownWeights("tiny_values.json"), layerOrder: tinyOrder, to: path, layout: .keras2)
+    try writeKerasWeights(
+      try knownWeights("tiny_values.json"), layerOrder: tinyOrder, to: path, layout: .keras2)
     try HDF5File.withFile(path) { file in
       XCTAssertEqual(try file.attributeElementClass("layer_names"), .string(variable: false))
       XCTAssertEqual(try file.stringAttribute("keras_version"), "2.15.0")
@@ -234,7 +239,8 @@ final class WeightBindingTests: XCTestCase {
     let needed = specs + [ParameterSpec(layer: "conv2_block1_1_conv", kind: .kernel, shape: [1, 1, 4, 4])]
     XCTAssertThrowsError(try bindWeights(weights, to: needed)) { error in
       XCTAssertEqual(
-        error as? WeightBindingError, .missingLayer(layer: "conv2_block1_1_conv", kind: .kernel, storedLayers: 3))
+        error as? WeightBindingError,
+        .missingLayer(layer: "conv2_block1_1_conv", kind: .kernel, storedLayers: 3))
       XCTAssertTrue("\(error)".contains("no layer `conv2_block1_1_conv`"), "\(error)")
     }
   }
@@ -250,7 +256,8 @@ final class WeightBindingTests: XCTestCase {
     }
     weights.layers["conv1_conv"]![.bias] = nil
     XCTAssertThrowsError(try bindWeights(weights, to: specs)) { error in
-      XCTAssertEqual(error as? WeightBindingError, .missingArray(layer: "conv1_conv", kind: .bias, stored: [.kernel]))
+      XCTAssertEqual(
+        error as? WeightBindingError, .missingArray(layer: "conv1_conv", kind: .bias, stored: [.kernel]))
     }
   }
 }

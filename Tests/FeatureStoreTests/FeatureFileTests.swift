@@ -64,7 +64,8 @@ final class FeatureFileTests: XCTestCase {
       XCTAssertEqual(try features.chunkShape(), [52428, 5])  // 1 MiB / (4 bytes x 5)
       XCTAssertEqual(try file.openDataset("paths").elementClass(), .string(variable: true))
       XCTAssertEqual(try file.openDataset("labels/class").elementClass(), .integer(bytes: 4, signed: true))
-      XCTAssertEqual(try file.openDataset("labels/class").stringsAttribute("classes"), ["cats", "dogs", "élan"])
+      XCTAssertEqual(
+        try file.openDataset("labels/class").stringsAttribute("classes"), ["cats", "dogs", "élan"])
       XCTAssertEqual(try file.openDataset("labels/score").elementClass(), .float(bytes: 4))
       XCTAssertEqual(try file.intAttribute("format_version"), 1)
       XCTAssertEqual(try file.intAttribute("complete"), 1)
@@ -137,14 +138,20 @@ final class FeatureFileTests: XCTestCase {
       try writer.finish(paths: ["a", "b"], labels: [badIndex], failedPaths: [], failedReasons: [])
     ) { XCTAssertTrue("\($0)".contains("class index 1"), "\($0)") }
     let short = LabelColumn.numeric(name: "n", values: [1])
-    XCTAssertThrowsError(try writer.finish(paths: ["a", "b"], labels: [short], failedPaths: [], failedReasons: [])) {
+    XCTAssertThrowsError(
+      try writer.finish(paths: ["a", "b"], labels: [short], failedPaths: [], failedReasons: [])
+    ) {
       XCTAssertTrue("\($0)".contains("1 values for 2 rows"), "\($0)")
     }
-    XCTAssertThrowsError(try writer.finish(paths: ["a", "b"], labels: [], failedPaths: ["x"], failedReasons: [])) {
+    XCTAssertThrowsError(
+      try writer.finish(paths: ["a", "b"], labels: [], failedPaths: ["x"], failedReasons: [])
+    ) {
       XCTAssertTrue("\($0)".contains("1 failed paths but 0 reasons"), "\($0)")
     }
     try writer.finish(paths: ["a", "b"], labels: [], failedPaths: [], failedReasons: [])
-    XCTAssertThrowsError(try writer.finish(paths: ["a", "b"], labels: [], failedPaths: [], failedReasons: [])) {
+    XCTAssertThrowsError(
+      try writer.finish(paths: ["a", "b"], labels: [], failedPaths: [], failedReasons: [])
+    ) {
       XCTAssertTrue("\($0)".contains("already finished"), "\($0)")
     }
   }

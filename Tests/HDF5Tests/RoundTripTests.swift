@@ -91,12 +91,12 @@ final class RoundTripTests: XCTestCase {
   func testBodyErrorStillClosesFile() throws {
     struct Boom: Error {}
     let path = temporaryPath("closed.h5")
-    XCTAssertThrowsError(try HDF5File.withNewFile(path) { file in
-      try file.setAttribute("x", int: 1)
-      throw Boom()
-    })
+    XCTAssertThrowsError(
+      try HDF5File.withNewFile(path) { file in
+        try file.setAttribute("x", int: 1)
+        throw Boom()
+      })
     // The file was closed (and flushed), so it opens and holds what was written.
     XCTAssertEqual(try HDF5File.withFile(path) { try $0.intAttribute("x") }, 1)
   }
 }
-
