@@ -10,15 +10,77 @@
 // Keras' creation order (see `kindsByKerasOrder`).
 import HDF5
 
-func readNativeWeights(_ layers: HDF5Group, path: String) throws -> KerasWeightFileContents {
+/// The top-level groups under which Keras 3 stores a model's layers: `layers` for Functional
+/// and Sequential models, `_layer_checkpoint_dependencies` in some early Keras 3 files.
+let nativeLayerRoots = ["layers", "_layer_checkpoint_dependencies"]
+
+/// Whether `file` has the native layout.
+func hasNativeLayout(_ file: HDF5File) throws -> Bool {
+  for root in nativeLayerRoots where try file.exists(root) && file.memberKind(root) == .group {
+    return true
+  }
+  return false
+}
+
+func readNativeWeights(_ file: HDF5File, path: String) throws -> KerasWeightFileContents {
+  var walk = NativeWalk(path: path)
+  for root in nativeLayerRoots where try file.exists(root) && file.memberKind(root) == .group {
+    try walk.visit(try file.openGroup(root))
+  }
+  return KerasWeightFileContents(
+    weights: walk.weights, layout: .keras3Native, layerOrder: walk.order, renamedLayers: walk.renamed,
+    kerasVersion: nil, layerNamesAreClassGroups: walk.unnamed)
+}
+
+/// Collects the layers of a native file, depth first in name order.
+private struct NativeWalk {
+  let path: String
   var weights = KerasWeights()
   var order: [String] = []
   var renamed: [String: String] = [:]
   var unnamed = false
-  try walkNative(layers, path: path, weights: &weights, order: &order, renamed: &renamed, unnamed: &unnamed)
-  return KerasWeightFileContents(
-    weights: weights, layout: .keras3Native, layerOrder: order, renamedLayers: renamed, kerasVersion: nil,
-    layerNamesAreClassGroups: unnamed)
+
+  init(path: String) { self.path = path }
+
+  mutating func visit(_ group: HDF5Group) throws {
+    for member in try group.memberNames() where try group.memberKind(member) == .group {
+      let child = try group.openGroup(member)
+      if try child.exists("vars"), try child.memberKind("vars") == .group {
+        try readLayer(try child.openGroup("vars"), group: member)
+      }
+      try visit(child)
+    }
+  }
+
+  private mutating func readLayer(_ vars: HDF5Group, group: String) throws {
+    let hasName = try vars.hasAttribute("name")
+    if !hasName { unnamed = true }
+    let stored = hasName ? try vars.stringAttribute("name") : group
+    let name = currentKerasLayerName(stored)
+    if name != stored { renamed[stored] = name }
+    let indices = try vars.memberNames().compactMap(Int.init).sorted()
+    guard indices == Array(0..<indices.count) else {
+      throw WeightFileError(
+        path: path, problem: "layer `\(name)` has vars \(indices), expected 0..<\(indices.count)")
+    }
+    let arrays = try indices.map { index in
+      let dataset = try vars.openDataset(String(index))
+      return WeightArray(shape: try dataset.shape(), values: try dataset.readFloats())
+    }
+    let kinds =
+      arrays.isEmpty ? [] : try assignKinds(names: nil, shapes: arrays.map(\.shape), layer: name, path: path)
+    let layer = Dictionary(uniqueKeysWithValues: zip(kinds, arrays))
+    if order.contains(name) {
+      // The same layer reached through a second root (early Keras 3 files) is fine; two
+      // different layers of one name are not.
+      guard weights.layers[name, default: [:]] == layer else {
+        throw WeightFileError(path: path, problem: "has two different layers named `\(name)` (\(vars.path))")
+      }
+      return
+    }
+    order.append(name)
+    if !layer.isEmpty { weights.layers[name] = layer }
+  }
 }
 
 /// Keras' `naming.to_snake_case` of a layer class name, the base of its group name in native
@@ -57,42 +119,7 @@ public func namingClassGroups(_ weights: KerasWeights, layers: [(name: String, c
     let group = rank == 0 ? base : "\(base)_\(rank)"
     guard group != name, weights.layers[name] == nil, let arrays = weights.layers[group] else { continue }
     renamed.layers[name] = arrays
-    if renamed.layers[group] == arrays { renamed.layers[group] = nil }
+    renamed.layers[group] = nil
   }
   return renamed
-}
-
-private func walkNative(
-  _ group: HDF5Group, path: String, weights: inout KerasWeights, order: inout [String],
-  renamed: inout [String: String], unnamed: inout Bool
-) throws {
-  for member in try group.memberNames() where try group.memberKind(member) == .group {
-    let child = try group.openGroup(member)
-    if try child.exists("vars"), try child.memberKind("vars") == .group {
-      let vars = try child.openGroup("vars")
-      let hasName = try vars.hasAttribute("name")
-      if !hasName { unnamed = true }
-      let stored = hasName ? try vars.stringAttribute("name") : member
-      let name = currentKerasLayerName(stored)
-      if name != stored { renamed[stored] = name }
-      guard !order.contains(name) else {
-        throw WeightFileError(path: path, problem: "has two layers named `\(name)` (\(child.path))")
-      }
-      order.append(name)
-      let indices = try vars.memberNames().compactMap(Int.init).sorted()
-      if !indices.isEmpty {
-        guard indices == Array(0..<indices.count) else {
-          throw WeightFileError(
-            path: path, problem: "layer `\(name)` has vars \(indices), expected 0..<\(indices.count)")
-        }
-        let arrays = try indices.map { index in
-          let dataset = try vars.openDataset(String(index))
-          return WeightArray(shape: try dataset.shape(), values: try dataset.readFloats())
-        }
-        let kinds = try assignKinds(names: nil, shapes: arrays.map(\.shape), layer: name, path: path)
-        weights.layers[name] = Dictionary(uniqueKeysWithValues: zip(kinds, arrays))
-      }
-    }
-    try walkNative(child, path: path, weights: &weights, order: &order, renamed: &renamed, unnamed: &unnamed)
-  }
 }

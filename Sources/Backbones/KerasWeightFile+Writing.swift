@@ -30,6 +30,11 @@ public func writeKerasWeights(
       path: path, problem: "cannot be written in the Keras 3 native layout; write keras2, which Keras 3 loads"
     )
   }
+  var seen: Set<String> = []
+  if let repeated = layerOrder.first(where: { !seen.insert($0).inserted }) {
+    throw WeightFileError(
+      path: path, problem: "cannot be written: layer `\(repeated)` appears twice in the layer order")
+  }
   let missing = Set(weights.layers.keys).subtracting(layerOrder).sorted()
   guard missing.isEmpty else {
     throw WeightFileError(

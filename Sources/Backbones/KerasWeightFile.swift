@@ -45,7 +45,8 @@ public struct KerasWeightFileContents: Sendable {
   public var weights: KerasWeights
   /// The layout the file was written in.
   public var layout: KerasWeightLayout
-  /// The layers in file order (current names), including layers without weights.
+  /// The layers in file order (current names), including layers without weights: model order
+  /// for legacy files, group-name order for native ones.
   public var layerOrder: [String]
   /// Old layer names that were renamed, old name to current name (`bn_conv1` to `conv1_bn`).
   public var renamedLayers: [String: String]
@@ -68,8 +69,8 @@ public func readKerasWeightFile(path: String) throws -> KerasWeightFileContents 
       if let root = try legacyRoot(of: file) {
         return try readLegacyWeights(root, path: path)
       }
-      if try file.exists("layers"), try file.memberKind("layers") == .group {
-        return try readNativeWeights(try file.openGroup("layers"), path: path)
+      if try hasNativeLayout(file) {
+        return try readNativeWeights(file, path: path)
       }
       throw WeightFileError(
         path: path,

@@ -67,6 +67,13 @@ final class KerasWeightFileTests: XCTestCase {
     assertSameWeights(contents.weights, try knownWeights("tiny_values.json"))
   }
 
+  func testKeras3NativeUnderCheckpointDependencies() throws {
+    let contents = try readKerasWeightFile(path: fixturePath("tiny_checkpoint_deps.weights.h5"))
+    XCTAssertEqual(contents.layout, .keras3Native)
+    XCTAssertEqual(contents.layerOrder, ["conv1_bn", "conv1_conv", "predictions", "avg_pool", "input_layer"])
+    assertSameWeights(contents.weights, try knownWeights("tiny_values.json"))
+  }
+
   func testKeras3NativeWithoutLayerNames() throws {
     let contents = try readKerasWeightFile(path: fixturePath("tiny_unnamed.weights.h5"))
     XCTAssertTrue(contents.layerNamesAreClassGroups)
@@ -154,6 +161,19 @@ final class KerasWeightFileTests: XCTestCase {
       XCTAssertEqual(back.layerOrder, tinyOrder)
       assertSameWeights(back.weights, weights)
     }
+  }
+
+  func testWriterRejectsInconsistentLayerOrder() throws {
+    let weights = try knownWeights("tiny_values.json")
+    let path = scratchPath("bad-order.h5")
+    XCTAssertThrowsError(
+      try writeKerasWeights(weights, layerOrder: ["conv1_conv", "conv1_bn"], to: path, layout: .keras2)
+    ) { XCTAssertTrue("\($0)".contains("[\"predictions\"]"), "\($0)") }
+    XCTAssertThrowsError(
+      try writeKerasWeights(weights, layerOrder: tinyOrder + ["conv1_bn"], to: path, layout: .keras2)
+    ) { XCTAssertTrue("\($0)".contains("`conv1_bn` appears twice"), "\($0)") }
+    XCTAssertThrowsError(
+      try writeKerasWeights(weights, layerOrder: tinyOrder, to: path, layout: .keras3Native))
   }
 
   func testWriterUsesKerasAttributeTypes() throws {

@@ -8,6 +8,7 @@ Files (all written next to this script, a few KB each):
                         written by plain h5py (float16/32/64, int, fixed and variable strings)
   tiny.weights.h5       a tiny functional model saved by Keras 3 `save_weights` (native layout)
   tiny_unnamed.weights.h5  the same without the layer-name attributes, as older Keras 3 wrote it
+  tiny_checkpoint_deps.weights.h5  the same with `layers` moved to `_layer_checkpoint_dependencies`
   tiny_legacy.h5        the same weights through Keras' legacy HDF5 writer (layer_names / weight_names)
   tiny_model.h5         the same model saved whole in the legacy format (weights under model_weights)
   tiny_values.json      the known values, per layer and role
@@ -223,3 +224,10 @@ with h5py.File(path("tiny_unnamed.weights.h5"), "a") as f:
     if "name" in f["vars"].attrs:
         del f["vars"].attrs["name"]
 print(f"{os.path.getsize(path('tiny_unnamed.weights.h5')):8d}  tiny_unnamed.weights.h5")
+
+# Early Keras 3 files could hold the layers under `_layer_checkpoint_dependencies` instead of
+# `layers`: the same file with the group moved.
+shutil.copy(path("tiny.weights.h5"), path("tiny_checkpoint_deps.weights.h5"))
+with h5py.File(path("tiny_checkpoint_deps.weights.h5"), "a") as f:
+    f.move("layers", "_layer_checkpoint_dependencies")
+print(f"{os.path.getsize(path('tiny_checkpoint_deps.weights.h5')):8d}  tiny_checkpoint_deps.weights.h5")
