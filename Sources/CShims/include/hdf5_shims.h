@@ -46,7 +46,7 @@ typedef struct {
 
 // Walked downward (from the API call inward), the last frame visited is the innermost one,
 // which names the actual cause ("unable to open file", "file signature not found").
-static herr_t hs_error_walker(unsigned n, const H5E_error2_t *err, void *client) {
+static inline herr_t hs_error_walker(unsigned n, const H5E_error2_t *err, void *client) {
   (void)n;
   hs_error_sink *sink = (hs_error_sink *)client;
   if (err->desc != NULL && sink->capacity > 0) {
