@@ -42,6 +42,7 @@ let package = Package(
     .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
     .testTarget(name: "BackbonesTests", dependencies: ["Backbones"]),
+    .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore"]),
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "extract"]),
   ]
 )

@@ -1,0 +1,147 @@
+// Writing a feature file while extraction runs: rows are appended as they are computed, so the
+// N x D features never have to fit in memory; paths, labels and failures are written at the
+// end, and `complete` turns from 0 to 1 only then. A file left with complete = 0 was
+// interrupted.
+import HDF5
+
+/// Streams feature rows into a new feature file.
+public final class FeatureFileWriter {
+  /// The file being written.
+  public let path: String
+  /// The row width D.
+  public let dimension: Int
+  /// Rows appended so far.
+  public private(set) var rowCount = 0
+  private var file: HDF5File?
+  private var features: HDF5Dataset?
+
+  /// Creates (or replaces) the file at `path`, records `attributes` with complete = 0, and
+  /// prepares an empty (0, dimension) feature dataset. `expectedRows`, when known, keeps the
+  /// chunks of a small file small (HDF5 allocates whole chunks, about 1 MiB each otherwise).
+  public init(path: String, attributes: FeatureFileAttributes, dimension: Int, expectedRows: Int? = nil)
+    throws
+  {
+    self.path = path
+    self.dimension = dimension
+    guard dimension > 0 else {
+      throw FeatureFileError(path: path, problem: "the feature dimension must be positive, not \(dimension)")
+    }
+    guard attributes.taps.count == attributes.tapWidths.count else {
+      throw FeatureFileError(
+        path: path, problem: "\(attributes.taps.count) taps but \(attributes.tapWidths.count) tap widths")
+    }
+    guard attributes.tapWidths.isEmpty || attributes.tapWidths.reduce(0, +) == dimension else {
+      throw FeatureFileError(
+        path: path, problem: "tap widths \(attributes.tapWidths) do not add up to the dimension \(dimension)")
+    }
+    let file = try HDF5File.create(path: path)
+    try writeAttributes(attributes, to: file)
+    try file.setAttribute(AttributeName.complete, int: 0)
+    features = try file.createExtendableDataset(
+      DatasetName.features, columns: dimension,
+      chunkRows: featureChunkRows(dimension: dimension, expectedRows: expectedRows))
+    self.file = file
+  }
+
+  /// Appends whole rows, row-major; `rows.count` must be a multiple of `dimension`.
+  public func appendRows(_ rows: UnsafeBufferPointer<Float>) throws {
+    guard let features else { throw finished() }
+    guard rows.count % dimension == 0 else {
+      throw FeatureFileError(
+        path: path, problem: "\(rows.count) values are not whole rows of \(dimension) features")
+    }
+    try features.appendRows(rows)
+    rowCount += rows.count / dimension
+  }
+
+  /// Writes buffered rows to disk, so an interruption loses as little as possible.
+  public func flush() throws {
+    guard let file else { throw finished() }
+    try file.flush()
+  }
+
+  /// Writes the paths (one per appended row), label columns and failures, marks the file
+  /// complete and closes it.
+  public func finish(paths: [String], labels: [LabelColumn], failedPaths: [String], failedReasons: [String])
+    throws
+  {
+    guard let file else { throw finished() }
+    guard paths.count == rowCount else {
+      throw FeatureFileError(path: path, problem: "\(paths.count) paths for \(rowCount) feature rows")
+    }
+    guard failedPaths.count == failedReasons.count else {
+      throw FeatureFileError(
+        path: path, problem: "\(failedPaths.count) failed paths but \(failedReasons.count) reasons")
+    }
+    try validate(labels)
+    try file.createDataset(DatasetName.paths, strings: paths)
+    let labelGroup = try file.createGroup(DatasetName.labels)
+    for column in labels {
+      switch column {
+      case .categorical(let name, let classes, let indices):
+        let dataset = try labelGroup.createDataset(name, int32s: indices, shape: [indices.count])
+        try dataset.setAttribute(AttributeName.classes, strings: classes)
+      case .numeric(let name, let values):
+        try labelGroup.createDataset(name, floats: values, shape: [values.count])
+      }
+    }
+    try file.createGroup(DatasetName.failed)
+    try file.createDataset(DatasetName.failedPaths, strings: failedPaths)
+    try file.createDataset(DatasetName.failedReasons, strings: failedReasons)
+    try file.setAttribute(AttributeName.complete, int: 1)
+    features = nil
+    self.file = nil
+    try file.close()
+  }
+
+  private func validate(_ labels: [LabelColumn]) throws {
+    var seen: Set<String> = []
+    for column in labels {
+      let name = column.name
+      guard !name.isEmpty, !name.contains("/"), name != ".", seen.insert(name).inserted else {
+        throw FeatureFileError(
+          path: path, problem: "label column name `\(name)` is empty, repeated, '.' or contains '/'")
+      }
+      guard column.count == rowCount else {
+        throw FeatureFileError(
+          path: path, problem: "label column `\(name)` has \(column.count) values for \(rowCount) rows")
+      }
+      if case .categorical(_, let classes, let indices) = column,
+        let bad = indices.first(where: { $0 < -1 || Int($0) >= classes.count })
+      {
+        throw FeatureFileError(
+          path: path,
+          problem: "label column `\(name)` has class index \(bad), outside -1..<\(classes.count)")
+      }
+    }
+  }
+
+  private func finished() -> FeatureFileError {
+    FeatureFileError(path: path, problem: "the writer was already finished")
+  }
+}
+
+/// Rows per chunk: about 1 MiB of float32 per chunk, at least one row, at most the expected
+/// row count. Readers pull whole rows, so chunks span the full width.
+func featureChunkRows(dimension: Int, expectedRows: Int?) -> Int {
+  let rows = max(1, (1 << 20) / (4 * dimension))
+  guard let expectedRows else { return rows }
+  return max(1, min(rows, expectedRows))
+}
+
+private func writeAttributes(_ a: FeatureFileAttributes, to file: HDF5File) throws {
+  try file.setAttribute(AttributeName.formatVersion, int: featureFileFormatVersion)
+  try file.setAttribute(AttributeName.backbone, string: a.backbone)
+  try file.setAttribute(AttributeName.weightsFile, string: a.weightsFile)
+  try file.setAttribute(AttributeName.weightsSHA256, string: a.weightsSHA256)
+  try file.setAttribute(AttributeName.height, int: a.height)
+  try file.setAttribute(AttributeName.width, int: a.width)
+  try file.setAttribute(AttributeName.interpolation, string: a.interpolation)
+  try file.setAttribute(AttributeName.preprocessing, string: a.preprocessing)
+  try file.setAttribute(AttributeName.exif, string: a.exif)
+  try file.setAttribute(AttributeName.taps, strings: a.taps)
+  try file.setAttribute(AttributeName.tapWidths, ints: a.tapWidths)
+  try file.setAttribute(AttributeName.normalization, string: a.normalization)
+  try file.setAttribute(AttributeName.toolVersion, string: a.toolVersion)
+  if let warning = a.warning { try file.setAttribute(AttributeName.warning, string: warning) }
+}

@@ -1,1 +1,0 @@
-// FeatureStore: placeholder, replaced as the module is written.

@@ -1,0 +1,81 @@
+// The one place where HDF5's C status codes become Swift errors.
+//
+// Every C call in this module goes through `h5call`: a negative status or identifier is turned
+// into an `HDF5Error` naming the operation and the file/object, with HDF5's own innermost
+// message as the reason. HDF5's habit of printing its error stack to stderr is switched off
+// first (per thread: the library is built thread-safe, and error stacks are per thread).
+import CHDF5
+import CShims
+
+/// A failed HDF5 operation: what was attempted, on which file or object, and why.
+public struct HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
+  /// What was attempted, e.g. "open file", "read dataset".
+  public var operation: String
+  /// The file and object path, e.g. "weights.h5:/conv1/kernel".
+  public var object: String
+  /// HDF5's innermost message, or Headstart's own explanation.
+  public var reason: String
+
+  public init(operation: String, object: String, reason: String) {
+    self.operation = operation
+    self.object = object
+    self.reason = reason
+  }
+
+  public var description: String {
+    "HDF5: cannot \(operation) \(object): \(reason.isEmpty ? "unknown HDF5 failure" : reason)"
+  }
+}
+
+/// Runs one HDF5 C call; a negative result becomes an `HDF5Error`.
+@discardableResult
+func h5call<T: BinaryInteger>(
+  _ operation: @autoclosure () -> String, _ object: @autoclosure () -> String, _ body: () -> T
+) throws -> T {
+  hs_silence_errors()
+  let result = body()
+  if result < 0 {
+    throw HDF5Error(operation: operation(), object: object(), reason: takeHDF5Message())
+  }
+  return result
+}
+
+/// Reads and clears the innermost message on this thread's HDF5 error stack.
+func takeHDF5Message() -> String {
+  var buffer = [CChar](repeating: 0, count: 512)
+  hs_take_error_message(&buffer, buffer.count)
+  return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// An HDF5 identifier that is closed exactly once, when the owner goes away.
+final class H5Handle {
+  let id: hid_t
+  private let closer: (hid_t) -> herr_t
+  private var open = true
+
+  init(_ id: hid_t, closer: @escaping (hid_t) -> herr_t) {
+    self.id = id
+    self.closer = closer
+  }
+
+  /// Closes now, reporting failure (e.g. a file that cannot be flushed).
+  func close(_ what: String) throws {
+    guard open else { return }
+    open = false
+    try h5call("close", what) { closer(id) }
+  }
+
+  deinit {
+    if open { _ = closer(id) }
+  }
+}
+
+/// Runs `body` with a temporary identifier that is closed afterwards, even when `body` throws.
+func withH5<R>(
+  _ make: () throws -> hid_t, close: (hid_t) -> herr_t,
+  _ body: (hid_t) throws -> R
+) throws -> R {
+  let id = try make()
+  defer { _ = close(id) }
+  return try body(id)
+}

@@ -1,0 +1,78 @@
+// Opening and creating HDF5 files. A file is also its root group.
+import CHDF5
+import CShims
+
+/// How an existing file is opened.
+public enum HDF5FileMode: Sendable {
+  case readOnly
+  case readWrite
+}
+
+/// An open HDF5 file; as a group it is the root group "/".
+public final class HDF5File: HDF5Group {
+  /// Creates a new file at `path`, replacing an existing one when `overwrite` is true.
+  /// Object modification times are not recorded, so identical content gives identical bytes.
+  public static func create(path: String, overwrite: Bool = true) throws -> HDF5File {
+    let fcpl = try untimedCreationProperties(hs_p_file_create(), object: path)
+    defer { H5Pclose(fcpl) }
+    let flags = overwrite ? hs_f_acc_trunc() : hs_f_acc_excl()
+    let file = try h5call("create file", path) { H5Fcreate(path, flags, fcpl, hs_p_default()) }
+    return HDF5File(handle: H5Handle(file, closer: H5Fclose), fileName: path, path: "/")
+  }
+
+  /// Opens the existing file at `path`.
+  public static func open(path: String, mode: HDF5FileMode = .readOnly) throws -> HDF5File {
+    hs_silence_errors()
+    // H5Fopen's own message for a non-HDF5 file is a generic "unable to open file"; ask first
+    // so the error says what is wrong.
+    let isHDF5 = H5Fis_hdf5(path)
+    if isHDF5 == 0 {
+      _ = takeHDF5Message()
+      throw HDF5Error(operation: "open file", object: path, reason: "it is not an HDF5 file")
+    }
+    if isHDF5 < 0 {
+      _ = takeHDF5Message()
+      throw HDF5Error(operation: "open file", object: path, reason: "it does not exist or cannot be read")
+    }
+    let flags = mode == .readOnly ? hs_f_acc_rdonly() : hs_f_acc_rdwr()
+    let file = try h5call("open file", path) { H5Fopen(path, flags, hs_p_default()) }
+    return HDF5File(handle: H5Handle(file, closer: H5Fclose), fileName: path, path: "/")
+  }
+
+  /// Opens `path`, runs `body`, and closes the file whether or not `body` throws.
+  public static func withFile<R>(
+    _ path: String, mode: HDF5FileMode = .readOnly, _ body: (HDF5File) throws -> R
+  ) throws -> R {
+    let file = try open(path: path, mode: mode)
+    let result: R
+    do {
+      result = try body(file)
+    } catch {
+      try? file.close()
+      throw error
+    }
+    try file.close()
+    return result
+  }
+
+  /// Creates `path`, runs `body`, and closes (flushes) the file whether or not `body` throws.
+  public static func withNewFile<R>(
+    _ path: String, overwrite: Bool = true, _ body: (HDF5File) throws -> R
+  ) throws -> R {
+    let file = try create(path: path, overwrite: overwrite)
+    let result: R
+    do {
+      result = try body(file)
+    } catch {
+      try? file.close()
+      throw error
+    }
+    try file.close()
+    return result
+  }
+
+  /// Writes buffered data to disk without closing.
+  public func flush() throws {
+    try h5call("flush", fileName) { H5Fflush(id, H5F_SCOPE_LOCAL) }
+  }
+}

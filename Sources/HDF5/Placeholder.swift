@@ -1,1 +1,0 @@
-// HDF5: placeholder, replaced as the module is written.

@@ -1,5 +1,0 @@
-import XCTest
-
-final class HDF5TestsPlaceholder: XCTestCase {
-  func testPlaceholder() {}
-}
