@@ -239,11 +239,19 @@ def main():
     add_source("rgba16_interlaced.png", encode_png(rgba16[:13, :11], 16, 6, interlace=True),
                "RGBA 16-bit Adam7, tiny")
 
+    # A typical photo size for the decode+resize timing test (no expected pixels: too big).
+    perf = jpeg_bytes(photo("chelsea", (500, 375)), quality=85)
+    with open(os.path.join(HERE, "src", "perf_500x375.jpg"), "wb") as f:
+        f.write(perf)
+    manifest["perf"] = "src/perf_500x375.jpg"
+
     # Resize: Pillow's Image.resize((w, h), resample) on the RGB image, as Keras calls it.
+    # (20, 140) and (5, 80) shrink the height much more than the width, where Pillow runs the
+    # vertical pass first; (7, 300) does that while enlarging the width.
     cases = [
         ("astro_420", j["astro_420"], [(224, 224), (48, 64), (53, 37), (15, 20)]),
-        ("chelsea", j["chelsea"], [(48, 64), (53, 37), (7, 300)]),
-        ("synth", synth, [(48, 64), (53, 37), (100, 31), (1, 1)]),
+        ("chelsea", j["chelsea"], [(48, 64), (53, 37), (7, 300), (20, 140)]),
+        ("synth", synth, [(48, 64), (53, 37), (100, 31), (1, 1), (5, 80)]),
         ("coffee", coffee, [(53, 37), (224, 224)]),
     ]
     for stem, arr, sizes in cases:

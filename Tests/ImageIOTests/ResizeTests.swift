@@ -1,0 +1,53 @@
+// Resizing against Pillow's Image.resize((w, h), NEAREST / BILINEAR) on the same RGB input.
+import XCTest
+
+@testable import ImageIO
+
+final class ResizeTests: XCTestCase {
+  func testResizeMatchesPillow() throws {
+    let manifest = try loadManifest()
+    var worst = [String: Int]()
+    for entry in manifest.resize {
+      let source = try expectedRGB(entry.source, width: entry.srcWidth, height: entry.srcHeight)
+      let expected = try expectedRGB(entry.expected, width: entry.width, height: entry.height)
+      let interpolation = try XCTUnwrap(Interpolation(rawValue: entry.interpolation))
+      let out = resize(source, height: entry.height, width: entry.width,
+                       interpolation: interpolation)
+      let diff = maxAbsDiff(out, expected)
+      XCTAssertEqual(diff, 0, "\(entry.expected)")
+      worst[entry.interpolation] = max(worst[entry.interpolation] ?? 0, diff)
+    }
+    print("resize: \(manifest.resize.count) cases, max |diff| vs Pillow by method: \(worst)")
+  }
+
+  func testSameSizeIsUntouched() {
+    let image = RGBImage(width: 2, height: 1, pixels: [1, 2, 3, 4, 5, 6])
+    for interpolation in Interpolation.allCases {
+      XCTAssertEqual(resize(image, height: 1, width: 2, interpolation: interpolation), image)
+    }
+  }
+
+  /// Bilinear weights for each output sum to 1.0 in fixed point (up to rounding), and
+  /// shrinking widens the filter support with the scale, as Pillow's antialiasing does.
+  func testBilinearCoefficients() {
+    for (inSize, outSize) in [(10, 3), (3, 10), (224, 224), (500, 224), (7, 1)] {
+      let c = bilinearCoefficients(inSize: inSize, outSize: outSize)
+      for i in 0..<outSize {
+        let sum = (0..<c.count[i]).reduce(0) { $0 + Int(c.weights[i * c.taps + $1]) }
+        XCTAssertLessThanOrEqual(abs(sum - (1 << 22)), c.count[i], "\(inSize)->\(outSize) #\(i)")
+      }
+    }
+    XCTAssertEqual(bilinearCoefficients(inSize: 500, outSize: 100).count[50], 10)  // centre +- 5
+  }
+
+  /// Pillow's nearest walk: 3 -> 2 reads source pixels 0 and 2 (centres 0.75 and 2.25).
+  func testNearestIndices() {
+    XCTAssertEqual(nearestIndices(source: 3, target: 2), [0, 2])
+    XCTAssertEqual(nearestIndices(source: 2, target: 4), [0, 0, 1, 1])
+    XCTAssertEqual(nearestIndices(source: 10, target: 3), [1, 5, 8])
+    // The accumulated walk matters: Pillow stretches [a, b] to 7 pixels as a a a a b b b,
+    // where int((x + 0.5) * 2 / 7) would give a a a b b b b (0.5 + 3 * 2/7 lands just
+    // below 1 when accumulated).
+    XCTAssertEqual(nearestIndices(source: 2, target: 7), [0, 0, 0, 0, 1, 1, 1])
+  }
+}
