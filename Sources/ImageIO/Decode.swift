@@ -11,8 +11,10 @@
 /// Pillow's `Image.open(...).convert('RGB')` would, refusing images with more than
 /// `maxPixels` pixels before decoding them. With `.apply`, EXIF orientation is undone first.
 /// Safe to call from several threads at once.
-public func decodeImage(_ bytes: UnsafeRawBufferPointer, exif: ExifMode = .ignore,
-                        maxPixels: Int = defaultMaxPixels) throws(ImageError)
+public func decodeImage(
+  _ bytes: UnsafeRawBufferPointer, exif: ExifMode = .ignore,
+  maxPixels: Int = defaultMaxPixels
+) throws(ImageError)
   -> (RGBImage, exifOrientation: Int)
 {
   guard bytes.count > 0 else { throw ImageError("empty file") }
@@ -27,7 +29,8 @@ public func decodeImage(_ bytes: UnsafeRawBufferPointer, exif: ExifMode = .ignor
     throw ImageError("not a JPEG or PNG image (starts with \(describePrefix(bytes)))")
   }
   let orientation = decoded.orientation ?? 1
-  let image = exif == .apply
+  let image =
+    exif == .apply
     ? applyExifOrientation(decoded.0, orientation: orientation) : decoded.0
   return (image, orientation)
 }
@@ -42,8 +45,9 @@ public func loadImage(at path: String, options: LoadOptions) throws(ImageError) 
     }
   }
   let (image, orientation) = try decoded.get()
-  let resized = resize(image, height: options.height, width: options.width,
-                       interpolation: options.interpolation)
+  let resized = resize(
+    image, height: options.height, width: options.width,
+    interpolation: options.interpolation)
   return LoadedImage(image: resized, exifOrientation: orientation)
 }
 

@@ -19,7 +19,8 @@ func exifOrientation(_ block: UnsafeRawBufferPointer) -> Int? {
   }
   func u16(_ at: Int) -> Int? {
     guard at >= 0, at + 2 <= tiff.count else { return nil }
-    let a = Int(tiff[at]), b = Int(tiff[at + 1])
+    let a = Int(tiff[at])
+    let b = Int(tiff[at + 1])
     return bigEndian ? a << 8 | b : b << 8 | a
   }
   func u32(_ at: Int) -> Int? {
@@ -47,9 +48,14 @@ func exifOrientation(_ block: UnsafeRawBufferPointer) -> Int? {
 /// 3 rotate 180, 4 flip, 5 transpose, 6 rotate 90 clockwise, 7 transverse, 8 rotate 90
 /// counter-clockwise. Other values (1, absent, invalid) leave the image unchanged.
 public func applyExifOrientation(_ image: RGBImage, orientation: Int) -> RGBImage {
-  let w = image.width, h = image.height
+  let w = image.width
+  let h = image.height
   // Output pixel (x, y) reads source pixel origin + x * dx + y * dy (in pixels).
-  let outW: Int, outH: Int, origin: Int, dx: Int, dy: Int
+  let outW: Int
+  let outH: Int
+  let origin: Int
+  let dx: Int
+  let dy: Int
   switch orientation {
   case 2: (outW, outH, origin, dx, dy) = (w, h, w - 1, -1, w)
   case 3: (outW, outH, origin, dx, dy) = (w, h, h * w - 1, -1, -w)

@@ -30,8 +30,9 @@ public struct RGBImage: Sendable, Equatable {
   public var pixels: [UInt8]  // (H, W, 3)
 
   public init(width: Int, height: Int, pixels: [UInt8]) {
-    precondition(width >= 0 && height >= 0 && pixels.count == width * height * 3,
-                 "RGBImage: \(pixels.count) bytes for \(width)x\(height)x3")
+    precondition(
+      width >= 0 && height >= 0 && pixels.count == width * height * 3,
+      "RGBImage: \(pixels.count) bytes for \(width)x\(height)x3")
     self.width = width
     self.height = height
     self.pixels = pixels
@@ -49,8 +50,10 @@ public struct LoadOptions: Sendable {
   /// point where Pillow raises DecompressionBombError (2 x Image.MAX_IMAGE_PIXELS).
   public var maxPixels: Int
 
-  public init(height: Int = 224, width: Int = 224, interpolation: Interpolation = .nearest,
-              exif: ExifMode = .ignore, maxPixels: Int = defaultMaxPixels) {
+  public init(
+    height: Int = 224, width: Int = 224, interpolation: Interpolation = .nearest,
+    exif: ExifMode = .ignore, maxPixels: Int = defaultMaxPixels
+  ) {
     self.height = height
     self.width = width
     self.interpolation = interpolation

@@ -14,11 +14,14 @@ func decodeJPEG(_ bytes: UnsafeRawBufferPointer, maxPixels: Int) throws(ImageErr
     throw ImageError(cString(message))
   }
   try checkPixelLimit(width: header.width, height: header.height, maxPixels: maxPixels)
-  let w = Int(header.width), h = Int(header.height), c = Int(header.components)
+  let w = Int(header.width)
+  let h = Int(header.height)
+  let c = Int(header.components)
   var raw = [UInt8](repeating: 0, count: w * h * c)  // (H, W, c), c = 1, 3 or 4
   let status = raw.withUnsafeMutableBufferPointer { out in
-    hs_jpeg_decode(data, bytes.count, out.baseAddress, out.count, &header, &message,
-                   message.count)
+    hs_jpeg_decode(
+      data, bytes.count, out.baseAddress, out.count, &header, &message,
+      message.count)
   }
   if status != 0 { throw ImageError(cString(message)) }
   let rgb: [UInt8]
@@ -76,8 +79,14 @@ func jpegExifOrientation(_ bytes: UnsafeRawBufferPointer) -> Int? {
   while at + 4 <= bytes.count {
     guard bytes[at] == 0xFF else { return nil }
     let marker = bytes[at + 1]
-    if marker == 0xFF { at += 1; continue }  // fill byte
-    if marker == 0xD8 || marker == 0x01 || (0xD0...0xD7).contains(marker) { at += 2; continue }
+    if marker == 0xFF {
+      at += 1
+      continue
+    }  // fill byte
+    if marker == 0xD8 || marker == 0x01 || (0xD0...0xD7).contains(marker) {
+      at += 2
+      continue
+    }
     if marker == 0xDA || marker == 0xD9 { return nil }  // start of scan / end of image
     let length = Int(bytes[at + 2]) << 8 | Int(bytes[at + 3])
     guard length >= 2, at + 2 + length <= bytes.count else { return nil }

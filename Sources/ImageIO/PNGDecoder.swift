@@ -16,13 +16,16 @@ func decodePNG(_ bytes: UnsafeRawBufferPointer, maxPixels: Int) throws(ImageErro
   // Generous bound for libpng's output (16-bit RGBA is 8 bytes a pixel), checked in C.
   var raw = [UInt8](repeating: 0, count: layout.width * layout.height * layout.bytesPerPixel)
   let status = raw.withUnsafeMutableBufferPointer { out in
-    hs_png_decode(data, bytes.count, out.baseAddress, out.count, &result, &message,
-                  message.count)
+    hs_png_decode(
+      data, bytes.count, out.baseAddress, out.count, &result, &message,
+      message.count)
   }
   if status != 0 { throw ImageError(cString(message)) }
   let rgb = try pngToRGB(raw, result)
-  return (RGBImage(width: Int(result.width), height: Int(result.height), pixels: rgb),
-          layout.orientation)
+  return (
+    RGBImage(width: Int(result.width), height: Int(result.height), pixels: rgb),
+    layout.orientation
+  )
 }
 
 /// What the chunk walk learns before libpng runs.
@@ -45,8 +48,10 @@ func readPNGChunks(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> PNGLay
   guard u32(12) == 0x4948_4452, u32(8) == 13 else {  // "IHDR"
     throw ImageError("corrupt PNG: the first chunk is not a 13-byte IHDR")
   }
-  let width = u32(16), height = u32(20)
-  let bitDepth = Int(bytes[24]), colorType = Int(bytes[25])
+  let width = u32(16)
+  let height = u32(20)
+  let bitDepth = Int(bytes[24])
+  let colorType = Int(bytes[25])
   let channels: Int
   switch colorType {
   case 0, 3: channels = 1
@@ -61,12 +66,14 @@ func readPNGChunks(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> PNGLay
   guard width > 0, height > 0 else {
     throw ImageError("corrupt PNG: image size \(width)x\(height)")
   }
-  var layout = PNGLayout(width: width, height: height,
-                         bytesPerPixel: channels * (bitDepth == 16 ? 2 : 1), orientation: nil)
+  var layout = PNGLayout(
+    width: width, height: height,
+    bytesPerPixel: channels * (bitDepth == 16 ? 2 : 1), orientation: nil)
   var at = 8
   var seenIDAT = false
   while at + 12 <= bytes.count {
-    let length = u32(at), type = u32(at + 4)
+    let length = u32(at)
+    let type = u32(at + 4)
     guard length <= bytes.count - at - 12 else { break }  // libpng reports the truncation
     if type == 0x4944_4154 { seenIDAT = true }  // "IDAT"
     let body = UnsafeRawBufferPointer(rebasing: bytes[(at + 8)..<(at + 8 + length)])
@@ -98,7 +105,10 @@ private func chunkName(_ type: Int) -> String {
 /// * palette indices past the end of PLTE read as black (Pillow's zero-filled palette);
 /// * tRNS and alpha are ignored: convert('RGB') drops alpha without compositing.
 func pngToRGB(_ raw: [UInt8], _ r: hs_png_result) throws(ImageError) -> [UInt8] {
-  let w = Int(r.width), h = Int(r.height), depth = Int(r.bit_depth), rowBytes = r.row_bytes
+  let w = Int(r.width)
+  let h = Int(r.height)
+  let depth = Int(r.bit_depth)
+  let rowBytes = r.row_bytes
   var out = [UInt8](repeating: 0, count: w * h * 3)
   var palette = [UInt8](repeating: 0, count: 256 * 3)
   withUnsafeBytes(of: r.palette) { p in

@@ -143,50 +143,61 @@ func resizeBilinear(_ image: RGBImage, height: Int, width: Int) -> RGBImage {
     var rows = image.pixels  // (rows, width', 3) after the horizontal pass
     var rowOffset = 0
     if width != inW {
-      rows = horizontalPass(image.pixels, inWidth: inW, rows: firstRow..<lastRow,
-                            coefficients: horizontal, outWidth: width)
+      rows = horizontalPass(
+        image.pixels, inWidth: inW, rows: firstRow..<lastRow,
+        coefficients: horizontal, outWidth: width)
       rowOffset = firstRow
     }
     if height == inH { return RGBImage(width: width, height: height, pixels: rows) }
-    let out = verticalPass(rows, rowOffset: rowOffset, rowWidth: width,
-                           coefficients: vertical, outHeight: height)
+    let out = verticalPass(
+      rows, rowOffset: rowOffset, rowWidth: width,
+      coefficients: vertical, outHeight: height)
     return RGBImage(width: width, height: height, pixels: out)
   }
-  let rows = verticalPass(image.pixels, rowOffset: 0, rowWidth: inW, coefficients: vertical,
-                          outHeight: height)  // (height, inW, 3)
+  let rows = verticalPass(
+    image.pixels, rowOffset: 0, rowWidth: inW, coefficients: vertical,
+    outHeight: height)  // (height, inW, 3)
   if width == inW { return RGBImage(width: width, height: height, pixels: rows) }
-  let out = horizontalPass(rows, inWidth: inW, rows: 0..<height, coefficients: horizontal,
-                           outWidth: width)
+  let out = horizontalPass(
+    rows, inWidth: inW, rows: 0..<height, coefficients: horizontal,
+    outWidth: width)
   return RGBImage(width: width, height: height, pixels: out)
 }
 
 /// Rows `rows` of src (_, inWidth, 3) -> (rows.count, outWidth, 3), rounded and clipped.
-func horizontalPass(_ src: [UInt8], inWidth: Int, rows: Range<Int>,
-                    coefficients c: ResampleCoefficients, outWidth: Int) -> [UInt8]
-{
+func horizontalPass(
+  _ src: [UInt8], inWidth: Int, rows: Range<Int>,
+  coefficients c: ResampleCoefficients, outWidth: Int
+) -> [UInt8] {
   var out = [UInt8](repeating: 0, count: rows.count * outWidth * 3)
   let half: Int32 = 1 << (precisionBits - 1)
   src.withUnsafeBufferPointer { s in
     out.withUnsafeMutableBufferPointer { d in
       c.weights.withUnsafeBufferPointer { k in
-        for (r, y) in rows.enumerated() {
-          let inRow = y * inWidth * 3
-          var o = r * outWidth * 3
-          for x in 0..<outWidth {
-            var s0 = half, s1 = half, s2 = half
-            var p = inRow + 3 * c.first[x]
-            let kk = x * c.taps
-            for j in 0..<c.count[x] {
-              let w = k[kk + j]
-              s0 &+= Int32(s[p]) &* w
-              s1 &+= Int32(s[p + 1]) &* w
-              s2 &+= Int32(s[p + 2]) &* w
-              p += 3
+        c.first.withUnsafeBufferPointer { first in
+          c.count.withUnsafeBufferPointer { count in
+            for (r, y) in rows.enumerated() {
+              let inRow = s.baseAddress! + y * inWidth * 3
+              var o = r * outWidth * 3
+              for x in 0..<outWidth {
+                var s0 = half
+                var s1 = half
+                var s2 = half
+                var p = inRow + 3 * first[x]
+                var w = k.baseAddress! + x * c.taps
+                for _ in 0..<count[x] {
+                  s0 &+= Int32(p[0]) &* w.pointee
+                  s1 &+= Int32(p[1]) &* w.pointee
+                  s2 &+= Int32(p[2]) &* w.pointee
+                  p += 3
+                  w += 1
+                }
+                d[o] = clip8(s0)
+                d[o + 1] = clip8(s1)
+                d[o + 2] = clip8(s2)
+                o += 3
+              }
             }
-            d[o] = clip8(s0)
-            d[o + 1] = clip8(s1)
-            d[o + 2] = clip8(s2)
-            o += 3
           }
         }
       }
@@ -197,9 +208,10 @@ func horizontalPass(_ src: [UInt8], inWidth: Int, rows: Range<Int>,
 
 /// src rows (first row is source row `rowOffset`) of (_, rowWidth, 3) -> (outHeight, rowWidth, 3).
 /// Accumulates whole rows at a time so the inner loop runs over contiguous bytes.
-func verticalPass(_ src: [UInt8], rowOffset: Int, rowWidth: Int,
-                  coefficients c: ResampleCoefficients, outHeight: Int) -> [UInt8]
-{
+func verticalPass(
+  _ src: [UInt8], rowOffset: Int, rowWidth: Int,
+  coefficients c: ResampleCoefficients, outHeight: Int
+) -> [UInt8] {
   let n = rowWidth * 3
   var out = [UInt8](repeating: 0, count: outHeight * n)
   var acc = [Int32](repeating: 0, count: n)
@@ -211,11 +223,11 @@ func verticalPass(_ src: [UInt8], rowOffset: Int, rowWidth: Int,
           for i in 0..<n { a[i] = half }
           for j in 0..<c.count[y] {
             let w = c.weights[y * c.taps + j]
-            let row = (c.first[y] + j - rowOffset) * n
-            for i in 0..<n { a[i] &+= Int32(s[row + i]) &* w }
+            let row = s.baseAddress! + (c.first[y] + j - rowOffset) * n
+            for i in 0..<n { a[i] &+= Int32(row[i]) &* w }
           }
-          let o = y * n
-          for i in 0..<n { d[o + i] = clip8(a[i]) }
+          let o = d.baseAddress! + y * n
+          for i in 0..<n { o[i] = clip8(a[i]) }
         }
       }
     }

@@ -10,8 +10,10 @@ final class CaffeTests: XCTestCase {
     var out = [Float](repeating: .nan, count: 8)  // one spare slot must stay untouched
     out.withUnsafeMutableBufferPointer { caffePreprocess(image, into: $0) }
     // Keras: x[..., ::-1] - [103.939, 116.779, 123.68] in float32.
-    let expected: [Float] = [0 - 103.939, 0 - 116.779, 255 - 123.68,
-                             255 - 103.939, 128 - 116.779, 0 - 123.68]
+    let expected: [Float] = [
+      0 - 103.939, 0 - 116.779, 255 - 123.68,
+      255 - 103.939, 128 - 116.779, 0 - 123.68,
+    ]
     XCTAssertEqual(Array(out[0..<6]), expected)
     XCTAssertTrue(out[6].isNaN && out[7].isNaN)
     XCTAssertEqual(out[2], 131.32, accuracy: 1e-4)

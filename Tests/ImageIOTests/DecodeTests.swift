@@ -14,8 +14,9 @@ final class DecodeTests: XCTestCase {
       let (image, orientation) = try decodeFixture(entry.file)
       let expected = try expectedRGB(entry.expected, width: entry.width, height: entry.height)
       let diff = maxAbsDiff(image, expected)
-      print("decode \(entry.file) (\(entry.note)): \(image.width)x\(image.height), "
-        + "max |diff| \(diff)")
+      print(
+        "decode \(entry.file) (\(entry.note)): \(image.width)x\(image.height), "
+          + "max |diff| \(diff)")
       XCTAssertEqual(diff, 0, "\(entry.file): \(entry.note)")
       XCTAssertEqual(orientation, 1, entry.file)
       worst = max(worst, diff)
@@ -44,13 +45,15 @@ final class DecodeTests: XCTestCase {
 
   func testLoadImageDecodesAndResizesLikeKerasLoadImg() throws {
     // load_img(astro_420.jpg, target_size=(224, 224), interpolation='bilinear')
-    let loaded = try loadImage(at: fixturePath("src/astro_420.jpg"),
-                               options: LoadOptions(interpolation: .bilinear))
+    let loaded = try loadImage(
+      at: fixturePath("src/astro_420.jpg"),
+      options: LoadOptions(interpolation: .bilinear))
     let expected = try expectedRGB("astro_420_bilinear_224x224.rgb", width: 224, height: 224)
     XCTAssertEqual(maxAbsDiff(loaded.image, expected), 0)
     XCTAssertEqual(loaded.exifOrientation, 1)
-    let nearest = try loadImage(at: fixturePath("src/astro_420.jpg"),
-                                options: LoadOptions(height: 53, width: 37))
+    let nearest = try loadImage(
+      at: fixturePath("src/astro_420.jpg"),
+      options: LoadOptions(height: 53, width: 37))
     let expectedNearest = try expectedRGB("astro_420_nearest_53x37.rgb", width: 37, height: 53)
     XCTAssertEqual(maxAbsDiff(nearest.image, expectedNearest), 0)
   }

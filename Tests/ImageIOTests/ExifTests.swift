@@ -16,8 +16,9 @@ final class ExifTests: XCTestCase {
 
       let (turned, again) = try decodeFixture(entry.file, exif: .apply)
       XCTAssertEqual(again, entry.orientation)
-      let applied = try expectedRGB(entry.applied, width: entry.appliedWidth,
-                                    height: entry.appliedHeight)
+      let applied = try expectedRGB(
+        entry.applied, width: entry.appliedWidth,
+        height: entry.appliedHeight)
       XCTAssertEqual(maxAbsDiff(turned, applied), 0, "\(entry.file) applied")
     }
   }
@@ -25,9 +26,11 @@ final class ExifTests: XCTestCase {
   /// A hand-made 2x3 image through all eight orientations, against the definitions.
   func testAllOrientationsOnTinyImage() {
     // Pixel value = 10 * row + column, in all three channels.
-    let w = 3, h = 2
-    let image = RGBImage(width: w, height: h,
-                         pixels: (0..<(w * h)).flatMap { i in [UInt8](repeating: UInt8(10 * (i / w) + i % w), count: 3) })
+    let w = 3
+    let h = 2
+    let image = RGBImage(
+      width: w, height: h,
+      pixels: (0..<(w * h)).flatMap { i in [UInt8](repeating: UInt8(10 * (i / w) + i % w), count: 3) })
     func at(_ img: RGBImage, _ x: Int, _ y: Int) -> UInt8 { img.pixels[3 * (y * img.width + x)] }
     let rot6 = applyExifOrientation(image, orientation: 6)  // 90 degrees clockwise
     XCTAssertEqual([rot6.width, rot6.height], [2, 3])
@@ -44,10 +47,14 @@ final class ExifTests: XCTestCase {
   }
 
   func testExifBlockParsing() {
-    let littleEndian: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0,
-                                 6, 0, 0, 0, 0, 0, 0, 0]
-    let bigEndian: [UInt8] = [0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1,
-                              0, 8, 0, 0, 0, 0, 0, 0]
+    let littleEndian: [UInt8] = [
+      0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0,
+      6, 0, 0, 0, 0, 0, 0, 0,
+    ]
+    let bigEndian: [UInt8] = [
+      0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1,
+      0, 8, 0, 0, 0, 0, 0, 0,
+    ]
     XCTAssertEqual(littleEndian.withUnsafeBytes { exifOrientation($0) }, 6)
     XCTAssertEqual(bigEndian.withUnsafeBytes { exifOrientation($0) }, 8)
     XCTAssertNil(littleEndian.prefix(12).withUnsafeBytes { exifOrientation($0) })  // cut short

@@ -11,8 +11,9 @@ final class ResizeTests: XCTestCase {
       let source = try expectedRGB(entry.source, width: entry.srcWidth, height: entry.srcHeight)
       let expected = try expectedRGB(entry.expected, width: entry.width, height: entry.height)
       let interpolation = try XCTUnwrap(Interpolation(rawValue: entry.interpolation))
-      let out = resize(source, height: entry.height, width: entry.width,
-                       interpolation: interpolation)
+      let out = resize(
+        source, height: entry.height, width: entry.width,
+        interpolation: interpolation)
       let diff = maxAbsDiff(out, expected)
       XCTAssertEqual(diff, 0, "\(entry.expected)")
       worst[entry.interpolation] = max(worst[entry.interpolation] ?? 0, diff)
@@ -49,5 +50,41 @@ final class ResizeTests: XCTestCase {
     // where int((x + 0.5) * 2 / 7) would give a a a b b b b (0.5 + 3 * 2/7 lands just
     // below 1 when accumulated).
     XCTAssertEqual(nearestIndices(source: 2, target: 7), [0, 0, 0, 0, 1, 1, 1])
+  }
+}
+
+/// The fast kernels against the naive references over many shapes, shrinking and enlarging
+/// each axis, with both pass orders.
+final class ResizeReferenceTests: XCTestCase {
+  func testFastKernelsMatchNaiveReferences() {
+    var generator = SplitMix64(seed: 7)
+    var cases = 0
+    for (w0, h0) in [(1, 1), (2, 3), (17, 11), (40, 9), (9, 40), (64, 48)] {
+      let pixels = (0..<(w0 * h0 * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+      let image = RGBImage(width: w0, height: h0, pixels: pixels)
+      for (w, h) in [(1, 1), (3, 2), (5, 31), (31, 5), (w0, 7), (13, h0), (50, 50), (100, 3)] {
+        let nearest = resize(image, height: h, width: w, interpolation: .nearest)
+        let bilinear = resize(image, height: h, width: w, interpolation: .bilinear)
+        let nearestRef = w == w0 && h == h0 ? image : resizeNearestReference(image, height: h, width: w)
+        let bilinearRef = w == w0 && h == h0 ? image : resizeBilinearReference(image, height: h, width: w)
+        XCTAssertEqual(maxAbsDiff(nearest, nearestRef), 0, "nearest \(w0)x\(h0) -> \(w)x\(h)")
+        XCTAssertEqual(maxAbsDiff(bilinear, bilinearRef), 0, "bilinear \(w0)x\(h0) -> \(w)x\(h)")
+        cases += 1
+      }
+    }
+    print("resize: \(cases) shapes, fast == naive reference")
+  }
+}
+
+/// A tiny deterministic generator so the sweep needs no fixtures.
+struct SplitMix64: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
   }
 }
