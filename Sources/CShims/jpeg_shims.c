@@ -41,14 +41,16 @@ static void hs_jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
 
 static void hs_jpeg_output_message(j_common_ptr cinfo) { (void)cinfo; }
 
-static void hs_jpeg_describe(j_decompress_ptr cinfo, const char *prefix, char *message,
-                             size_t capacity) {
+static void hs_jpeg_describe(j_decompress_ptr cinfo, const char *prefix, size_t size,
+                             char *message, size_t capacity) {
   hs_jpeg_error *err = (hs_jpeg_error *)cinfo->err;
   char text[JMSG_LENGTH_MAX];
   cinfo->err->format_message((j_common_ptr)cinfo, text);
   if (err->truncated) {
-    snprintf(message, capacity, "truncated JPEG: the data ends before the image does (%s)",
-             text);
+    snprintf(message, capacity,
+             "truncated JPEG: the file ends after %zu bytes, before the image data is complete "
+             "(libjpeg: %s)",
+             size, text);
   } else {
     snprintf(message, capacity, "%s: %s", prefix, text);
   }
@@ -87,7 +89,7 @@ int hs_jpeg_read_header(const unsigned char *data, size_t size, hs_jpeg_header *
   hs_jpeg_error err;
   hs_jpeg_setup(&cinfo, &err);
   if (setjmp(err.jump)) {
-    hs_jpeg_describe(&cinfo, "corrupt JPEG header", message, message_capacity);
+    hs_jpeg_describe(&cinfo, "corrupt JPEG header", size, message, message_capacity);
     jpeg_destroy_decompress(&cinfo);
     return 1;
   }
@@ -106,7 +108,7 @@ int hs_jpeg_decode(const unsigned char *data, size_t size, unsigned char *pixels
   hs_jpeg_error err;
   hs_jpeg_setup(&cinfo, &err);
   if (setjmp(err.jump)) {
-    hs_jpeg_describe(&cinfo, "corrupt JPEG", message, message_capacity);
+    hs_jpeg_describe(&cinfo, "corrupt JPEG", size, message, message_capacity);
     jpeg_destroy_decompress(&cinfo);
     return 1;
   }
@@ -141,8 +143,10 @@ int hs_jpeg_decode(const unsigned char *data, size_t size, unsigned char *pixels
     }
     jpeg_read_scanlines(&cinfo, rows, (JDIMENSION)count);
   }
-  // No jpeg_finish_decompress: every row is in, and a missing EOI after complete data is not
-  // worth refusing an image for.
+  // Read on to the EOI marker: a file cut anywhere, even just before its last two bytes, is
+  // truncated, and Pillow refuses such files too (in practice; its buffering makes the exact
+  // cut-off vary by a few bytes).
+  jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
   return 0;
 }
@@ -172,7 +176,8 @@ static void hs_png_error(png_structp png, png_const_charp text) {
   hs_png_source *src = (hs_png_source *)png_get_error_ptr(png);
   if (src->truncated) {
     snprintf(src->message, src->message_capacity,
-             "truncated PNG: the data ends before the image does (%zu bytes)", src->size);
+             "truncated PNG: the file ends after %zu bytes, before the image data is complete",
+             src->size);
   } else {
     snprintf(src->message, src->message_capacity, "corrupt PNG: %s", text);
   }

@@ -39,3 +39,52 @@ final class BadFileTests: XCTestCase {
     }
   }
 }
+
+/// Damaged copies of every good fixture (cut short, bytes flipped) must fail cleanly with a
+/// reason or decode; never crash, hang or throw a multi-line message. This exercises the
+/// setjmp/longjmp paths of both C shims from many places in the libraries.
+final class DamagedFileTests: XCTestCase {
+  func testDamagedFilesFailCleanly() throws {
+    let manifest = try loadManifest()
+    var generator = SplitMix64(seed: 11)
+    var failures = 0
+    var decoded = 0
+    for entry in manifest.decode {
+      let good = try fixtureBytes(entry.file)
+      var variants: [[UInt8]] = [1, 2, 10, 40, 100, 200, 400].compactMap { cut in
+        cut < good.count ? Array(good.prefix(good.count - cut)) : nil
+      }
+      for _ in 0..<6 {
+        var damaged = good
+        let at = Int(generator.next() % UInt64(good.count))
+        damaged[at] ^= UInt8(truncatingIfNeeded: generator.next() | 1)
+        variants.append(damaged)
+      }
+      for bytes in variants {
+        do {
+          _ = try bytes.withUnsafeBytes { try decodeImage($0, maxPixels: 4_000_000) }
+          decoded += 1
+        } catch {
+          let text = "\(error)"
+          XCTAssertTrue(error is ImageError, text)
+          XCTAssertFalse(text.isEmpty || text.contains("\n"), text)
+          failures += 1
+        }
+      }
+    }
+    print("damaged files: \(failures) refused with a reason, \(decoded) decoded anyway")
+  }
+}
+
+extension BadFileTests {
+  /// Pillow refuses a baseline JPEG that lacks only its final EOI marker; so do we.
+  func testJPEGWithoutEndMarkerIsTruncated() throws {
+    let good = try fixtureBytes("src/astro_420.jpg")
+    for cut in [1, 2] {
+      let bytes = Array(good.dropLast(cut))
+      XCTAssertThrowsError(try bytes.withUnsafeBytes { try decodeImage($0) }) {
+        XCTAssertTrue("\($0)".hasPrefix("truncated JPEG"), "\($0)")
+      }
+    }
+  }
+}
