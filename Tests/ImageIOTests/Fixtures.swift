@@ -37,11 +37,32 @@ struct Manifest: Decodable {
   struct Bad: Decodable {
     var file: String
     var reason: String
+    /// Resize cases stored as the CRC-32 of Pillow's output bytes.
+    struct Sweep: Decodable {
+      var source: String
+      var srcWidth: Int
+      var srcHeight: Int
+      var height: Int
+      var width: Int
+      var interpolation: String
+      var crc32: UInt32
+    }
     var pillow: String
+  }
+  /// Resize cases stored as the CRC-32 of Pillow's output bytes.
+  struct Sweep: Decodable {
+    var source: String
+    var srcWidth: Int
+    var srcHeight: Int
+    var height: Int
+    var width: Int
+    var interpolation: String
+    var crc32: UInt32
   }
   var pillow: String
   var decode: [Decode]
   var resize: [Resize]
+  var resizeSweep: [Sweep]
   var exif: [Exif]
   var bad: [Bad]
   var perf: String

@@ -21,6 +21,26 @@ final class ResizeTests: XCTestCase {
     print("resize: \(manifest.resize.count) cases, max |diff| vs Pillow by method: \(worst)")
   }
 
+  /// Many more target sizes, checked against CRC-32s of Pillow's output.
+  func testResizeSweepMatchesPillowChecksums() throws {
+    let manifest = try loadManifest()
+    var sources: [String: RGBImage] = [:]
+    var mismatches: [String] = []
+    for entry in manifest.resizeSweep {
+      let source =
+        try sources[entry.source]
+        ?? expectedRGB(entry.source, width: entry.srcWidth, height: entry.srcHeight)
+      sources[entry.source] = source
+      let interpolation = try XCTUnwrap(Interpolation(rawValue: entry.interpolation))
+      let out = resize(source, height: entry.height, width: entry.width, interpolation: interpolation)
+      if out.pixels.withUnsafeBytes({ crc32($0) }) != entry.crc32 {
+        mismatches.append("\(entry.source) -> \(entry.height)x\(entry.width) \(entry.interpolation)")
+      }
+    }
+    print("resize sweep: \(manifest.resizeSweep.count) cases, \(mismatches.count) differ from Pillow")
+    XCTAssertEqual(mismatches, [])
+  }
+
   func testSameSizeIsUntouched() {
     let image = RGBImage(width: 2, height: 1, pixels: [1, 2, 3, 4, 5, 6])
     for interpolation in Interpolation.allCases {

@@ -192,6 +192,10 @@ def main():
     cmyk_data = jpeg_bytes(cmyk, quality=90)
     assert b"Adobe" in cmyk_data
     add_source("cmyk_adobe.jpg", cmyk_data, "Adobe CMYK (stored inverted)")
+    add_source("rgb_no_ycc.jpg", jpeg_bytes(astro[:48, :64], quality=90, keep_rgb=True),
+               "RGB components (Adobe transform 0), no YCbCr")
+    add_source("q100_444.jpg", jpeg_bytes(astro[:48, :64], quality=100, subsampling=0),
+               "quality 100, 4:4:4")
     restart = jpeg_bytes(astro, quality=90, restart_marker_blocks=4)
     add_source("astro_restart.jpg", restart, "restart markers")
 
@@ -252,20 +256,35 @@ def main():
         ("astro_420", j["astro_420"], [(224, 224), (48, 64), (53, 37), (15, 20)]),
         ("chelsea", j["chelsea"], [(48, 64), (53, 37), (7, 300), (20, 140)]),
         ("synth", synth, [(48, 64), (53, 37), (100, 31), (1, 1), (5, 80)]),
-        ("coffee", coffee, [(53, 37), (224, 224)]),
+        ("coffee", coffee, [(53, 37)]),
     ]
     for stem, arr, sizes in cases:
         src_name = save_rgb(f"{stem}_src.rgb", arr)
         for (h, w) in sizes:
             for interp, resample in RESAMPLE.items():
-                if (h, w) == (224, 224) and stem == "coffee" and interp == "nearest":
-                    continue  # keep the fixture total small
                 im = Image.fromarray(arr)
                 out = im if im.size == (w, h) else im.resize((w, h), resample)
                 name = save_rgb(f"{stem}_{interp}_{h}x{w}.rgb", np.asarray(out))
                 manifest["resize"].append({"source": src_name, "srcWidth": arr.shape[1],
                                            "srcHeight": arr.shape[0], "height": h, "width": w,
                                            "interpolation": interp, "expected": name})
+
+    # A wider sweep stored as CRC-32s of Pillow's output (raw bytes would be too big):
+    # random targets, each axis shrunk, kept or enlarged, both pass orders.
+    rng = np.random.default_rng(12)
+    manifest["resizeSweep"] = []
+    for stem, arr in [("synth", synth), ("chelsea", j["chelsea"]), ("astro_420", j["astro_420"])]:
+        H, W = arr.shape[:2]
+        for case in range(40):
+            w = int(rng.integers(1, 121)) if case % 8 else W
+            h = int(rng.integers(1, 121)) if case % 8 != 3 else H
+            for interp, resample in RESAMPLE.items():
+                im = Image.fromarray(arr)
+                out = im if im.size == (w, h) else im.resize((w, h), resample)
+                manifest["resizeSweep"].append(
+                    {"source": f"{stem}_src.rgb", "srcWidth": W, "srcHeight": H, "height": h,
+                     "width": w, "interpolation": interp,
+                     "crc32": zlib.crc32(np.asarray(out).tobytes())})
 
     # EXIF orientation: JPEG (little- and big-endian TIFF) and PNG eXIf.
     base = Image.fromarray(coffee)
