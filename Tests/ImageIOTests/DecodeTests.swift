@@ -43,6 +43,20 @@ final class DecodeTests: XCTestCase {
     }
   }
 
+  /// loadImage against Keras' own load_img + img_to_array (CRC-32s recorded by the script).
+  func testLoadImageMatchesKeras() throws {
+    let manifest = try loadManifest()
+    XCTAssertFalse(manifest.keras.isEmpty)
+    for entry in manifest.keras {
+      let interpolation = try XCTUnwrap(Interpolation(rawValue: entry.interpolation))
+      let options = LoadOptions(height: entry.height, width: entry.width, interpolation: interpolation)
+      let loaded = try loadImage(at: fixturePath(entry.file), options: options)
+      let crc = loaded.image.pixels.withUnsafeBytes { crc32($0) }
+      XCTAssertEqual(crc, entry.crc32, "\(entry.file) \(entry.height)x\(entry.width) \(entry.interpolation)")
+    }
+    print("load_img: \(manifest.keras.count) cases checked against \(manifest.keras[0].via)")
+  }
+
   func testLoadImageDecodesAndResizesLikeKerasLoadImg() throws {
     // load_img(astro_420.jpg, target_size=(224, 224), interpolation='bilinear')
     let loaded = try loadImage(

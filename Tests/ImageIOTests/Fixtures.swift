@@ -37,16 +37,6 @@ struct Manifest: Decodable {
   struct Bad: Decodable {
     var file: String
     var reason: String
-    /// Resize cases stored as the CRC-32 of Pillow's output bytes.
-    struct Sweep: Decodable {
-      var source: String
-      var srcWidth: Int
-      var srcHeight: Int
-      var height: Int
-      var width: Int
-      var interpolation: String
-      var crc32: UInt32
-    }
     var pillow: String
   }
   /// Resize cases stored as the CRC-32 of Pillow's output bytes.
@@ -59,10 +49,20 @@ struct Manifest: Decodable {
     var interpolation: String
     var crc32: UInt32
   }
+  /// keras.utils.load_img + img_to_array on a whole file, as the CRC-32 of the uint8 array.
+  struct Keras: Decodable {
+    var file: String
+    var height: Int
+    var width: Int
+    var interpolation: String
+    var via: String
+    var crc32: UInt32
+  }
   var pillow: String
   var decode: [Decode]
   var resize: [Resize]
   var resizeSweep: [Sweep]
+  var keras: [Keras]
   var exif: [Exif]
   var bad: [Bad]
   var perf: String

@@ -309,6 +309,32 @@ def main():
                                  "appliedWidth": turned.shape[1],
                                  "appliedHeight": turned.shape[0]})
 
+    # The real thing: keras.utils.load_img + img_to_array on whole files (CRC-32 of the uint8
+    # array), when Keras is installed; otherwise the same steps spelled out with Pillow.
+    try:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        from keras.utils import img_to_array, load_img
+
+        def keras_pixels(path, h, w, interp):
+            arr = img_to_array(load_img(path, target_size=(h, w), interpolation=interp))
+            return arr.astype(np.uint8), "keras"
+    except Exception:  # pragma: no cover - Keras absent
+        def keras_pixels(path, h, w, interp):
+            im = pillow_rgb(open(path, "rb").read())
+            if im.size != (w, h):
+                im = im.resize((w, h), RESAMPLE[interp])
+            return np.asarray(im), "pillow"
+    manifest["keras"] = []
+    for name, h, w in [("perf_500x375.jpg", 224, 224), ("perf_500x375.jpg", 300, 200),
+                       ("cmyk_adobe.jpg", 224, 224), ("rgba16.png", 224, 224),
+                       ("palette2_interlaced.png", 31, 97), ("exif6_le.jpg", 48, 64)]:
+        for interp in RESAMPLE:
+            arr, via = keras_pixels(os.path.join(HERE, "src", name), h, w, interp)
+            assert arr.shape == (h, w, 3)
+            manifest["keras"].append({"file": "src/" + name, "height": h, "width": w,
+                                      "interpolation": interp, "via": via,
+                                      "crc32": zlib.crc32(arr.tobytes())})
+
     # Bad files, each with the kind of reason we expect; check that Pillow refuses them too.
     good_jpg = jpeg_bytes(astro, quality=90)
     good_png = encode_png(synth, 8, 2)
