@@ -37,6 +37,9 @@ public func decodeImage(
 
 /// Reads, decodes and resizes one image file to `options.height` x `options.width`.
 public func loadImage(at path: String, options: LoadOptions) throws(ImageError) -> LoadedImage {
+  guard options.height > 0 && options.width > 0 else {
+    throw ImageError("target size \(options.height)x\(options.width) must be positive")
+  }
   let bytes = try readFile(path)
   // Array.withUnsafeBytes only rethrows untyped errors; carry ours out in a Result.
   let decoded = bytes.withUnsafeBytes { buffer in

@@ -33,6 +33,13 @@ final class BadFileTests: XCTestCase {
     XCTAssertNoThrow(try bytes.withUnsafeBytes { try decodeImage($0, maxPixels: 12288) })
   }
 
+  func testNonPositiveTargetSize() {
+    let options = LoadOptions(height: 0, width: 224)
+    XCTAssertThrowsError(try loadImage(at: fixturePath("src/gray.jpg"), options: options)) {
+      XCTAssertTrue("\($0)".contains("must be positive"), "\($0)")
+    }
+  }
+
   func testMissingFile() {
     XCTAssertThrowsError(try loadImage(at: "/nonexistent/cat.jpg", options: LoadOptions())) {
       XCTAssertTrue("\($0)".contains("cannot open /nonexistent/cat.jpg"), "\($0)")
