@@ -1,0 +1,98 @@
+// Entry points: bytes -> RGB (decodeImage) and path -> resized RGB (loadImage), the Swift
+// counterpart of Keras' `img_to_array(load_img(path, target_size=(h, w),
+// interpolation=...))`: open with Pillow, convert('RGB'), resize only if the size differs.
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Decodes a JPEG or PNG (recognised by its first bytes, never by the file name) to RGB as
+/// Pillow's `Image.open(...).convert('RGB')` would, refusing images with more than
+/// `maxPixels` pixels before decoding them. With `.apply`, EXIF orientation is undone first.
+/// Safe to call from several threads at once.
+public func decodeImage(
+  _ bytes: UnsafeRawBufferPointer, exif: ExifMode = .ignore,
+  maxPixels: Int = defaultMaxPixels
+) throws(ImageError)
+  -> (RGBImage, exifOrientation: Int)
+{
+  guard bytes.count > 0 else { throw ImageError("empty file") }
+  let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF]
+  let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+  let decoded: (RGBImage, orientation: Int?)
+  if bytes.starts(with: jpeg) {
+    decoded = try decodeJPEG(bytes, maxPixels: maxPixels)
+  } else if bytes.starts(with: png) {
+    decoded = try decodePNG(bytes, maxPixels: maxPixels)
+  } else {
+    throw ImageError("not a JPEG or PNG image (starts with \(describePrefix(bytes)))")
+  }
+  let orientation = decoded.orientation ?? 1
+  let image =
+    exif == .apply
+    ? applyExifOrientation(decoded.0, orientation: orientation) : decoded.0
+  return (image, orientation)
+}
+
+/// Reads, decodes and resizes one image file to `options.height` x `options.width`.
+public func loadImage(at path: String, options: LoadOptions) throws(ImageError) -> LoadedImage {
+  guard options.height > 0 && options.width > 0 else {
+    throw ImageError("target size \(options.height)x\(options.width) must be positive")
+  }
+  let bytes = try readFile(path)
+  // Array.withUnsafeBytes only rethrows untyped errors; carry ours out in a Result.
+  let decoded = bytes.withUnsafeBytes { buffer in
+    Result { () throws(ImageError) in
+      try decodeImage(buffer, exif: options.exif, maxPixels: options.maxPixels)
+    }
+  }
+  let (image, orientation) = try decoded.get()
+  let resized = resize(
+    image, height: options.height, width: options.width,
+    interpolation: options.interpolation)
+  return LoadedImage(image: resized, exifOrientation: orientation)
+}
+
+/// Pillow's decompression-bomb rule: refuse when width * height exceeds the limit.
+func checkPixelLimit(width: some BinaryInteger, height: some BinaryInteger, maxPixels: Int)
+  throws(ImageError)
+{
+  let (pixels, overflow) = Int(width).multipliedReportingOverflow(by: Int(height))
+  if overflow || pixels > maxPixels {
+    throw ImageError(
+      "image is \(width)x\(height) = \(pixels) pixels, which exceeds the limit of "
+        + "\(maxPixels) pixels (a possible decompression bomb)")
+  }
+}
+
+/// "74 68 69 73 20 69 73 20 "this is "" - enough for a person to recognise the format.
+private func describePrefix(_ bytes: UnsafeRawBufferPointer) -> String {
+  let head = bytes.prefix(8)
+  let hex = head.map { b in
+    let s = String(b, radix: 16)
+    return s.count == 1 ? "0" + s : s
+  }.joined(separator: " ")
+  let text = String(head.map { (0x20..<0x7F).contains($0) ? Character(UnicodeScalar($0)) : "." })
+  return "\(hex) \"\(text)\""
+}
+
+/// The whole file, or a reason it could not be read.
+func readFile(_ path: String) throws(ImageError) -> [UInt8] {
+  guard let file = fopen(path, "rb") else {
+    throw ImageError("cannot open \(path): \(String(cString: strerror(errno)))")
+  }
+  defer { fclose(file) }
+  var bytes: [UInt8] = []
+  var chunk = [UInt8](repeating: 0, count: 1 << 16)
+  while true {
+    let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+    if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
+    if n < chunk.count {
+      if ferror(file) != 0 {
+        throw ImageError("cannot read \(path): \(String(cString: strerror(errno)))")
+      }
+      return bytes
+    }
+  }
+}

@@ -1,1 +1,0 @@
-// ImageIO: placeholder, replaced as the module is written.

@@ -1,5 +1,0 @@
-import XCTest
-
-final class ImageIOTestsPlaceholder: XCTestCase {
-  func testPlaceholder() {}
-}
