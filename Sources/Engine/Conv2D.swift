@@ -147,7 +147,9 @@ public func conv2dForwardNaive(
   let oh = s.outputHeight, ow = s.outputWidth
   let cin = s.inChannels, cout = s.outChannels
   precondition(input.count >= s.inputCount && output.count >= s.outputCount && kernel.count == s.kernelCount)
-  var acc = [Double](repeating: 0, count: cout)
+  let acc = UnsafeMutablePointer<Double>.allocate(capacity: cout)
+  defer { acc.deallocate() }
+  let x = input.baseAddress!, w = kernel.baseAddress!
   for n in 0..<s.batch {
     for oy in 0..<oh {
       for ox in 0..<ow {
@@ -159,9 +161,9 @@ public func conv2dForwardNaive(
             let ix = ox * s.window.strideWidth - s.window.padding.left + kx
             if ix < 0 || ix >= s.width { continue }
             for i in 0..<cin {
-              let x = Double(input[((n * s.height + iy) * s.width + ix) * cin + i])
+              let v = Double(x[((n * s.height + iy) * s.width + ix) * cin + i])
               let kbase = ((ky * s.window.width + kx) * cin + i) * cout
-              for o in 0..<cout { acc[o] += x * Double(kernel[kbase + o]) }
+              for o in 0..<cout { acc[o] += v * Double(w[kbase + o]) }
             }
           }
         }
