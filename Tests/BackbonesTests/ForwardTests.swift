@@ -5,10 +5,11 @@ final class ForwardTests: XCTestCase {
   /// The fast path (folded BN, fused epilogues, chunked im2col, GEMM) equals the naive
   /// whole-network reference (literal conv, BN, add, ReLU) on a small input, for every tap.
   func testFastPathMatchesNaiveReference() throws {
-    for kind in BackboneKind.allCases {
+    // Every backbone with Winograd 3x3 convolutions (the default), ResNet50 also without.
+    for (kind, winograd) in BackboneKind.allCases.map({ ($0, true) }) + [(.resnet50, false)] {
       let weights = SyntheticWeights.make(kind, seed: 3)
       // imagesPerPass 1 with 2 images also exercises the passes over a batch.
-      let backbone = try Backbone(kind: kind, weights: weights, imagesPerPass: 1)
+      let backbone = try Backbone(kind: kind, weights: weights, imagesPerPass: 1, winograd: winograd)
       // Two images for ResNet50; one for VGG, whose naive reference is slow in debug builds.
       let (n, h, w) = kind == .resnet50 ? (2, 32, 35) : (1, 33, 32)
       var state: UInt32 = 12345
@@ -23,7 +24,7 @@ final class ForwardTests: XCTestCase {
       XCTAssertEqual(fast.count, n * (try backbone.tapWidths(taps)).reduce(0, +))
       var worst: Float = 0
       for i in 0..<fast.count { worst = max(worst, abs(fast[i] - reference[i])) }
-      print("\(kind) fast vs naive reference (\(h)x\(w), taps \(taps)): max |diff| = \(worst), "
+      print("\(kind) (winograd \(winograd)) fast vs naive reference (\(h)x\(w), taps \(taps)): max |diff| = \(worst), "
         + "\(String(format: "%.1f", Date().timeIntervalSince(started))) s")
       XCTAssertLessThan(worst, 1e-5, "\(kind)")
       XCTAssertFalse(fast.contains { $0.isNaN })
@@ -37,7 +38,7 @@ final class ForwardTests: XCTestCase {
   }
 
   func testFeaturesValidateInput() throws {
-    let backbone = try Backbone(kind: .vgg16, weights: SyntheticWeights.make(.vgg16, seed: 0))
+    let backbone = try Backbone(kind: .vgg16, weights: SyntheticWeights.make(.vgg16, seed: 0), winograd: false)
     let small = [Float](repeating: 0, count: 31 * 40 * 3)
     XCTAssertThrowsError(try small.withUnsafeBufferPointer { try backbone.features($0, count: 1, height: 31, width: 40, taps: ["last"]) })
     XCTAssertThrowsError(try small.withUnsafeBufferPointer { try backbone.features($0, count: 2, height: 31, width: 40, taps: ["last"]) })
