@@ -25,10 +25,6 @@ public final class Backbone: @unchecked Sendable {
   let parameterRanges: [(kernel: Range<Int>, bias: Range<Int>)?]
   let layerIndex: [String: Int]
 
-  /// Budget in floats for one im2col block; convolutions process as many images at a time as
-  /// fit (at least one), so the scratch stays cache-sized for the small late layers.
-  static let columnsBudget = 4 << 20
-
   /// Binds `weights` strictly (every array `parameterSpecs(for: kind)` lists must be present
   /// with its Keras shape; extra arrays are ignored) and folds every batch norm into its
   /// convolution (and, with `winograd`, transforms the 3x3 stride-1 kernels).
@@ -111,13 +107,10 @@ public final class Backbone: @unchecked Sendable {
     var columns = 0
     for (layer, p) in zip(architecture.layers, plan) {
       perImage = max(perImage, p.outHeight * p.outWidth * layer.outChannels)
-      if let shape = convShape(layer, p, batch: 1), winograd && winogradApplies(shape) {
-        let perImage = winogradScratchPerImage(shape)
-        let images = min(pass, max(1, Self.columnsBudget / perImage))
-        columns = max(columns, images * perImage)
-      } else if let shape = convShape(layer, p, batch: 1), shape.needsColumns {
-        let images = min(pass, max(1, Self.columnsBudget / shape.columnsPerImage))
-        columns = max(columns, images * shape.columnsPerImage)
+      if let shape = convShape(layer, p, batch: pass), winograd && winogradApplies(shape) {
+        columns = max(columns, winogradScratchCount(shape))
+      } else if let shape = convShape(layer, p, batch: pass) {
+        columns = max(columns, conv2dScratchCount(shape))
       }
     }
     let slotStride = pass * perImage

@@ -25,12 +25,27 @@ extension ConvShape {
   }
 }
 
+/// Rows of the output (N * OH * OW) the fast path multiplies at a time: enough for an
+/// efficient GEMM, few enough that the block's columns and output stay in cache for the
+/// epilogue (about 128K floats of the wider of the two).
+public func conv2dRowBlock(_ shape: ConvShape) -> Int {
+  let rows = shape.batch * shape.outputHeight * shape.outputWidth
+  return min(rows, max(64, (1 << 17) / max(shape.patchSize, shape.outChannels)))
+}
+
+/// Scratch floats `conv2dForward` uses for `shape` (0 when it needs no column matrix).
+public func conv2dScratchCount(_ shape: ConvShape) -> Int {
+  shape.needsColumns ? conv2dRowBlock(shape) * shape.patchSize : 0
+}
+
 /// output = activation(conv(input, kernel) + bias + residual), the fast path.
 ///
-/// `scratch` holds the column matrix of as many images at a time as fit (at least one image,
-/// `shape.columnsPerImage` floats, when `shape.needsColumns`). `residual`, if given, is
-/// (N, OH, OW, Cout) and is added before the activation (a ResNet block's shortcut).
-/// Parallelism comes from BLAS only.
+/// Works through the output in blocks of rows (`conv2dRowBlock`): unfold the block's
+/// columns into `scratch` (unless the input already is the column matrix), one GEMM, then the
+/// fused epilogue while the block is still in cache. `scratch` must hold at least one row of
+/// columns (`shape.patchSize` floats) when `shape.needsColumns`; `conv2dScratchCount(shape)`
+/// gives full-size blocks. `residual`, if given, is (N, OH, OW, Cout) and is added before
+/// the activation (a ResNet block's shortcut). Parallelism comes from BLAS only.
 public func conv2dForward(
   _ output: UnsafeMutableBufferPointer<Float>,
   _ input: UnsafeBufferPointer<Float>,
@@ -53,60 +68,52 @@ public func conv2dForward(
   let w = kernel.baseAddress!
   let b = bias?.baseAddress
   let r = residual?.baseAddress
-  let rowsPerImage = oh * ow
   let k = s.patchSize
-
-  if !s.needsColumns {
-    let rows = s.batch * rowsPerImage
-    gemm(out, input.baseAddress!, w, m: rows, n: cout, k: k)
-    biasResidualActivation(out, rows: rows, channels: cout, bias: b, residual: r, activation: activation)
-    return
+  let rows = s.batch * oh * ow
+  var block = conv2dRowBlock(s)
+  if s.needsColumns {
+    precondition(scratch.count >= k, "conv2dForward: scratch \(scratch.count) < one row of columns \(k)")
+    block = min(block, scratch.count / k)
   }
-
-  let perImage = s.columnsPerImage
-  precondition(scratch.count >= perImage, "conv2dForward: scratch \(scratch.count) < one image's columns \(perImage)")
-  let chunk = min(s.batch, scratch.count / perImage)
-  let imageIn = s.height * s.width * s.inChannels
-  let imageOut = rowsPerImage * cout
   let isStrided1x1 = s.window.height == 1 && s.window.width == 1 && s.window.padding == .zero
-  var n0 = 0
-  while n0 < s.batch {
-    let count = min(chunk, s.batch - n0)
-    let sub = s.with(batch: count)
-    let src = UnsafeBufferPointer(rebasing: input[(n0 * imageIn)..<((n0 + count) * imageIn)])
-    if isStrided1x1 {
-      subsample(scratch, src, shape: sub)
+  var r0 = 0
+  while r0 < rows {
+    let r1 = min(rows, r0 + block)
+    let a: UnsafePointer<Float>
+    if !s.needsColumns {
+      a = input.baseAddress! + r0 * k
     } else {
-      im2col(scratch, src, shape: sub)
+      if isStrided1x1 {
+        subsample(scratch, input, shape: s, rows: r0..<r1)
+      } else {
+        im2col(scratch, input, shape: s, rows: r0..<r1)
+      }
+      a = UnsafePointer(scratch.baseAddress!)
     }
-    let dst = out + n0 * imageOut
-    let rows = count * rowsPerImage
-    gemm(dst, scratch.baseAddress!, w, m: rows, n: cout, k: k)
+    gemm(out + r0 * cout, a, w, m: r1 - r0, n: cout, k: k)
     biasResidualActivation(
-      dst, rows: rows, channels: cout, bias: b, residual: r.map { $0 + n0 * imageOut },
+      out + r0 * cout, rows: r1 - r0, channels: cout, bias: b, residual: r.map { $0 + r0 * cout },
       activation: activation)
-    n0 += count
+    r0 = r1
   }
 }
 
-/// im2col for an unpadded 1x1 window with stride: picks every stride-th pixel.
-/// columns (N * OH * OW, C).
-func subsample(_ columns: UnsafeMutableBufferPointer<Float>, _ input: UnsafeBufferPointer<Float>, shape: ConvShape) {
+/// im2col for an unpadded 1x1 window with stride: picks every stride-th pixel, for output
+/// rows `rows`. columns (rows.count, C).
+func subsample(
+  _ columns: UnsafeMutableBufferPointer<Float>, _ input: UnsafeBufferPointer<Float>, shape: ConvShape,
+  rows: Range<Int>
+) {
   let s = shape
   let h = s.height, w = s.width, c = s.inChannels
   let sh = s.window.strideHeight, sw = s.window.strideWidth
   let oh = s.outputHeight, ow = s.outputWidth
   let src = input.baseAddress!
   var dst = columns.baseAddress!
-  for n in 0..<s.batch {
-    for oy in 0..<oh {
-      var p = src + ((n * h + oy * sh) * w) * c
-      for _ in 0..<ow {
-        dst.update(from: p, count: c)
-        dst += c
-        p += sw * c
-      }
-    }
+  for row in rows {
+    let ox = row % ow, oy = (row / ow) % oh, n = row / (ow * oh)
+    dst.update(from: src + ((n * h + oy * sh) * w + ox * sw) * c, count: c)
+    dst += c
   }
 }
 

@@ -11,42 +11,50 @@
 public func im2col(
   _ columns: UnsafeMutableBufferPointer<Float>, _ input: UnsafeBufferPointer<Float>, shape: ConvShape
 ) {
+  im2col(columns, input, shape: shape, rows: 0..<(shape.batch * shape.outputHeight * shape.outputWidth))
+}
+
+/// Rows `rows` of the column matrix only (row = (n * OH + oy) * OW + ox), into `columns`
+/// (rows.count, KH * KW * C): lets a convolution unfold and multiply a cache-sized block at
+/// a time.
+public func im2col(
+  _ columns: UnsafeMutableBufferPointer<Float>, _ input: UnsafeBufferPointer<Float>, shape: ConvShape,
+  rows: Range<Int>
+) {
   let s = shape
   precondition(input.count >= s.inputCount, "im2col: input has \(input.count) < \(s.inputCount) values")
-  precondition(columns.count >= s.batch * s.columnsPerImage, "im2col: columns buffer too small")
+  precondition(columns.count >= rows.count * s.patchSize, "im2col: columns buffer too small")
   let h = s.height, w = s.width, c = s.inChannels
   let kh = s.window.height, kw = s.window.width
   let sh = s.window.strideHeight, sw = s.window.strideWidth
   let pt = s.window.padding.top, pl = s.window.padding.left
   let oh = s.outputHeight, ow = s.outputWidth
+  precondition(rows.upperBound <= s.batch * oh * ow, "im2col: rows beyond the output")
   let rowLength = kw * c
   let src = input.baseAddress!
   var dst = columns.baseAddress!
-  for n in 0..<s.batch {
+  for row in rows {
+    let ox = row % ow, oy = (row / ow) % oh, n = row / (ow * oh)
     let image = src + n * h * w * c
-    for oy in 0..<oh {
-      for ox in 0..<ow {
-        let x0 = ox * sw - pl
-        for ky in 0..<kh {
-          let iy = oy * sh - pt + ky
-          if iy < 0 || iy >= h {
-            dst.update(repeating: 0, count: rowLength)
-          } else if x0 >= 0 && x0 + kw <= w {
-            // The whole kernel row lies inside the image: one contiguous copy.
-            dst.update(from: image + (iy * w + x0) * c, count: rowLength)
+    let x0 = ox * sw - pl
+    for ky in 0..<kh {
+      let iy = oy * sh - pt + ky
+      if iy < 0 || iy >= h {
+        dst.update(repeating: 0, count: rowLength)
+      } else if x0 >= 0 && x0 + kw <= w {
+        // The whole kernel row lies inside the image: one contiguous copy.
+        dst.update(from: image + (iy * w + x0) * c, count: rowLength)
+      } else {
+        for kx in 0..<kw {
+          let ix = x0 + kx
+          if ix < 0 || ix >= w {
+            (dst + kx * c).update(repeating: 0, count: c)
           } else {
-            for kx in 0..<kw {
-              let ix = x0 + kx
-              if ix < 0 || ix >= w {
-                (dst + kx * c).update(repeating: 0, count: c)
-              } else {
-                (dst + kx * c).update(from: image + (iy * w + ix) * c, count: c)
-              }
-            }
+            (dst + kx * c).update(from: image + (iy * w + ix) * c, count: c)
           }
-          dst += rowLength
         }
       }
+      dst += rowLength
     }
   }
 }

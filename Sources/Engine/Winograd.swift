@@ -64,9 +64,20 @@ func winogradTiles(_ shape: ConvShape) -> Int {
   ((shape.outputHeight + 1) / 2) * ((shape.outputWidth + 1) / 2)
 }
 
-/// Scratch floats per image: the transformed input V (16, T, C) and products M (16, T, K).
-public func winogradScratchPerImage(_ shape: ConvShape) -> Int {
-  16 * winogradTiles(shape) * (shape.inChannels + shape.outChannels)
+/// Tiles (over the whole batch) transformed and multiplied at a time: about 1M floats of
+/// V and M together (cache-sized), but at least 64 tiles so the 16 GEMMs stay efficient.
+public func winogradTileBlock(_ shape: ConvShape) -> Int {
+  min(shape.batch * winogradTiles(shape), max(64, (1 << 20) / (16 * (shape.inChannels + shape.outChannels))))
+}
+
+/// Scratch floats for one tile: its transformed input V (16, C) and products M (16, K).
+public func winogradScratchPerTile(_ shape: ConvShape) -> Int {
+  16 * (shape.inChannels + shape.outChannels)
+}
+
+/// Scratch floats `conv2dForwardWinograd` uses for full-size tile blocks.
+public func winogradScratchCount(_ shape: ConvShape) -> Int {
+  winogradTileBlock(shape) * winogradScratchPerTile(shape)
 }
 
 /// Rows of B^T d (or d B): (a0 - a2, a1 + a2, a2 - a1, a1 - a3). Written for SIMD8 (the
@@ -94,9 +105,9 @@ private func at(_ a0: Float, _ a1: Float, _ a2: Float, _ a3: Float) -> (Float, F
 
 /// output = activation(conv3x3(input, kernel) + bias + residual) via F(2x2, 3x3).
 ///
-/// `transformedKernel` is `winogradTransformKernel(kernel)`, (16, C, K). `scratch` must hold
-/// `winogradScratchPerImage(shape)` floats for at least one image; more images are processed
-/// per GEMM when it holds more. Padding may be any (the tile grid starts at -padding.top,
+/// `transformedKernel` is `winogradTransformKernel(kernel)`, (16, C, K). Tiles are processed
+/// in blocks of `winogradTileBlock(shape)`, or fewer if `scratch` is smaller than
+/// `winogradScratchCount(shape)`; it must hold at least one tile (`winogradScratchPerTile`). Padding may be any (the tile grid starts at -padding.top,
 /// -padding.left; reads outside the image are zeros).
 public func conv2dForwardWinograd(
   _ output: UnsafeMutableBufferPointer<Float>,
@@ -116,10 +127,11 @@ public func conv2dForwardWinograd(
   precondition(input.count >= s.inputCount && output.count >= s.outputCount, "conv2dForwardWinograd: buffers")
   precondition(transformedKernel.count == 16 * c * k, "conv2dForwardWinograd: kernel is not (16, C, K)")
   precondition(residual == nil || residual!.count >= s.outputCount)
-  let perImage = winogradScratchPerImage(s)
-  precondition(scratch.count >= perImage, "conv2dForwardWinograd: scratch too small")
+  let perTile = winogradScratchPerTile(s)
+  precondition(scratch.count >= perTile, "conv2dForwardWinograd: scratch too small")
   let tilesH = (oh + 1) / 2, tilesW = (ow + 1) / 2, tilesPerImage = tilesH * tilesW
-  let chunk = min(s.batch, scratch.count / perImage)
+  let totalTiles = s.batch * tilesPerImage
+  let block = min(winogradTileBlock(s), scratch.count / perTile)
   let pt = s.window.padding.top, pl = s.window.padding.left
   let src = input.baseAddress!, dst = output.baseAddress!, u = transformedKernel.baseAddress!
   let zeros = UnsafeMutablePointer<Float>.allocate(capacity: c)
@@ -127,62 +139,57 @@ public func conv2dForwardWinograd(
   defer { zeros.deallocate() }
   let vectorC = c / 8 * 8, vectorK = k / 8 * 8
 
-  var n0 = 0
-  while n0 < s.batch {
-    let count = min(chunk, s.batch - n0)
-    let t = count * tilesPerImage  // tiles in this chunk
+  var rows = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: 16)
+  var t0 = 0
+  while t0 < totalTiles {
+    let t = min(block, totalTiles - t0)  // tiles in this block
     let v = scratch.baseAddress!  // (16, t, C)
     let m = v + 16 * t * c  // (16, t, K)
 
     // Input transform: V[e][tile] = (B^T d B)[e] for the 4x4 patch of each tile.
-    var tile = 0
-    var rows = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: 16)
-    for n in n0..<(n0 + count) {
+    for tile in 0..<t {
+      let global = t0 + tile
+      let n = global / tilesPerImage, ty = (global % tilesPerImage) / tilesW, tx = global % tilesW
       let image = src + n * h * w * c
-      for ty in 0..<tilesH {
-        for tx in 0..<tilesW {
-          for i in 0..<4 {
-            let y = 2 * ty - pt + i
-            for j in 0..<4 {
-              let x = 2 * tx - pl + j
-              rows[i * 4 + j] = (y >= 0 && y < h && x >= 0 && x < w) ? UnsafePointer(image + (y * w + x) * c) : UnsafePointer(zeros)
-            }
+      for i in 0..<4 {
+        let y = 2 * ty - pt + i
+        for j in 0..<4 {
+          let x = 2 * tx - pl + j
+          rows[i * 4 + j] = (y >= 0 && y < h && x >= 0 && x < w) ? UnsafePointer(image + (y * w + x) * c) : UnsafePointer(zeros)
+        }
+      }
+      rows.withUnsafeBufferPointer { d in
+        let out = v + tile * c
+        let stride = t * c
+        var ch = 0
+        while ch < vectorC {
+          @inline(__always) func ld(_ e: Int) -> SIMD8<Float> {
+            UnsafeRawPointer(d[e] + ch).loadUnaligned(as: SIMD8<Float>.self)
           }
-          rows.withUnsafeBufferPointer { d in
-            let out = v + tile * c
-            let stride = t * c
-            var ch = 0
-            while ch < vectorC {
-              @inline(__always) func ld(_ e: Int) -> SIMD8<Float> {
-                UnsafeRawPointer(d[e] + ch).loadUnaligned(as: SIMD8<Float>.self)
-              }
-              @inline(__always) func st(_ e: Int, _ value: SIMD8<Float>) {
-                UnsafeMutableRawPointer(out + e * stride + ch).storeBytes(of: value, as: SIMD8<Float>.self)
-              }
-              let r0 = bt(ld(0), ld(1), ld(2), ld(3)), r1 = bt(ld(4), ld(5), ld(6), ld(7))
-              let r2 = bt(ld(8), ld(9), ld(10), ld(11)), r3 = bt(ld(12), ld(13), ld(14), ld(15))
-              let c0 = bt(r0.0, r1.0, r2.0, r3.0), c1 = bt(r0.1, r1.1, r2.1, r3.1)
-              let c2 = bt(r0.2, r1.2, r2.2, r3.2), c3 = bt(r0.3, r1.3, r2.3, r3.3)
-              st(0, c0.0); st(1, c1.0); st(2, c2.0); st(3, c3.0)
-              st(4, c0.1); st(5, c1.1); st(6, c2.1); st(7, c3.1)
-              st(8, c0.2); st(9, c1.2); st(10, c2.2); st(11, c3.2)
-              st(12, c0.3); st(13, c1.3); st(14, c2.3); st(15, c3.3)
-              ch += 8
-            }
-            while ch < c {
-              let r0 = bt(d[0][ch], d[1][ch], d[2][ch], d[3][ch]), r1 = bt(d[4][ch], d[5][ch], d[6][ch], d[7][ch])
-              let r2 = bt(d[8][ch], d[9][ch], d[10][ch], d[11][ch]), r3 = bt(d[12][ch], d[13][ch], d[14][ch], d[15][ch])
-              let cols = [bt(r0.0, r1.0, r2.0, r3.0), bt(r0.1, r1.1, r2.1, r3.1), bt(r0.2, r1.2, r2.2, r3.2), bt(r0.3, r1.3, r2.3, r3.3)]
-              for j in 0..<4 {
-                out[(0 * 4 + j) * stride + ch] = cols[j].0
-                out[(1 * 4 + j) * stride + ch] = cols[j].1
-                out[(2 * 4 + j) * stride + ch] = cols[j].2
-                out[(3 * 4 + j) * stride + ch] = cols[j].3
-              }
-              ch += 1
-            }
+          @inline(__always) func st(_ e: Int, _ value: SIMD8<Float>) {
+            UnsafeMutableRawPointer(out + e * stride + ch).storeBytes(of: value, as: SIMD8<Float>.self)
           }
-          tile += 1
+          let r0 = bt(ld(0), ld(1), ld(2), ld(3)), r1 = bt(ld(4), ld(5), ld(6), ld(7))
+          let r2 = bt(ld(8), ld(9), ld(10), ld(11)), r3 = bt(ld(12), ld(13), ld(14), ld(15))
+          let c0 = bt(r0.0, r1.0, r2.0, r3.0), c1 = bt(r0.1, r1.1, r2.1, r3.1)
+          let c2 = bt(r0.2, r1.2, r2.2, r3.2), c3 = bt(r0.3, r1.3, r2.3, r3.3)
+          st(0, c0.0); st(1, c1.0); st(2, c2.0); st(3, c3.0)
+          st(4, c0.1); st(5, c1.1); st(6, c2.1); st(7, c3.1)
+          st(8, c0.2); st(9, c1.2); st(10, c2.2); st(11, c3.2)
+          st(12, c0.3); st(13, c1.3); st(14, c2.3); st(15, c3.3)
+          ch += 8
+        }
+        while ch < c {
+          let r0 = bt(d[0][ch], d[1][ch], d[2][ch], d[3][ch]), r1 = bt(d[4][ch], d[5][ch], d[6][ch], d[7][ch])
+          let r2 = bt(d[8][ch], d[9][ch], d[10][ch], d[11][ch]), r3 = bt(d[12][ch], d[13][ch], d[14][ch], d[15][ch])
+          let cols = [bt(r0.0, r1.0, r2.0, r3.0), bt(r0.1, r1.1, r2.1, r3.1), bt(r0.2, r1.2, r2.2, r3.2), bt(r0.3, r1.3, r2.3, r3.3)]
+          for j in 0..<4 {
+            out[(0 * 4 + j) * stride + ch] = cols[j].0
+            out[(1 * 4 + j) * stride + ch] = cols[j].1
+            out[(2 * 4 + j) * stride + ch] = cols[j].2
+            out[(3 * 4 + j) * stride + ch] = cols[j].3
+          }
+          ch += 1
         }
       }
     }
@@ -195,53 +202,49 @@ public func conv2dForwardWinograd(
     // Output transform, fused with bias, residual and activation: Y = A^T M A per tile.
     let relu = activation == .relu
     let b = bias?.baseAddress, r = residual?.baseAddress
-    tile = 0
     let stride = t * k
-    for n in n0..<(n0 + count) {
-      for ty in 0..<tilesH {
-        for tx in 0..<tilesW {
-          let p = m + tile * k
-          var ko = 0
-          // Writes one output pixel's channel run [ko, ko + width) if it lies inside the image.
-          @inline(__always) func emit(_ dy: Int, _ dx: Int, _ value: SIMD8<Float>) {
-            let y = 2 * ty + dy, x = 2 * tx + dx
-            guard y < oh && x < ow else { return }
-            let offset = ((n * oh + y) * ow + x) * k + ko
-            var out = value
-            if let b { out += UnsafeRawPointer(b + ko).loadUnaligned(as: SIMD8<Float>.self) }
-            if let r { out += UnsafeRawPointer(r + offset).loadUnaligned(as: SIMD8<Float>.self) }
-            if relu { out = out.replacing(with: 0, where: out .< 0) }
-            UnsafeMutableRawPointer(dst + offset).storeBytes(of: out, as: SIMD8<Float>.self)
-          }
-          while ko < vectorK {
-            @inline(__always) func ld(_ e: Int) -> SIMD8<Float> {
-              UnsafeRawPointer(p + e * stride + ko).loadUnaligned(as: SIMD8<Float>.self)
-            }
-            let r0 = at(ld(0), ld(1), ld(2), ld(3)), r1 = at(ld(4), ld(5), ld(6), ld(7))
-            let r2 = at(ld(8), ld(9), ld(10), ld(11)), r3 = at(ld(12), ld(13), ld(14), ld(15))
-            let c0 = at(r0.0, r1.0, r2.0, r3.0), c1 = at(r0.1, r1.1, r2.1, r3.1)
-            emit(0, 0, c0.0); emit(1, 0, c0.1); emit(0, 1, c1.0); emit(1, 1, c1.1)
-            ko += 8
-          }
-          while ko < k {
-            @inline(__always) func ld(_ e: Int) -> Float { p[e * stride + ko] }
-            let r0 = at(ld(0), ld(1), ld(2), ld(3)), r1 = at(ld(4), ld(5), ld(6), ld(7))
-            let r2 = at(ld(8), ld(9), ld(10), ld(11)), r3 = at(ld(12), ld(13), ld(14), ld(15))
-            let c0 = at(r0.0, r1.0, r2.0, r3.0), c1 = at(r0.1, r1.1, r2.1, r3.1)
-            for (dy, dx, value) in [(0, 0, c0.0), (1, 0, c0.1), (0, 1, c1.0), (1, 1, c1.1)] {
-              let y = 2 * ty + dy, x = 2 * tx + dx
-              guard y < oh && x < ow else { continue }
-              let offset = ((n * oh + y) * ow + x) * k + ko
-              var out = value + (b?[ko] ?? 0) + (r?[offset] ?? 0)
-              if relu { out = max(out, 0) }
-              dst[offset] = out
-            }
-            ko += 1
-          }
-          tile += 1
+    for tile in 0..<t {
+      let global = t0 + tile
+      let n = global / tilesPerImage, ty = (global % tilesPerImage) / tilesW, tx = global % tilesW
+      let p = m + tile * k
+      var ko = 0
+      // Writes one output pixel's channel run [ko, ko + width) if it lies inside the image.
+      @inline(__always) func emit(_ dy: Int, _ dx: Int, _ value: SIMD8<Float>) {
+        let y = 2 * ty + dy, x = 2 * tx + dx
+        guard y < oh && x < ow else { return }
+        let offset = ((n * oh + y) * ow + x) * k + ko
+        var out = value
+        if let b { out += UnsafeRawPointer(b + ko).loadUnaligned(as: SIMD8<Float>.self) }
+        if let r { out += UnsafeRawPointer(r + offset).loadUnaligned(as: SIMD8<Float>.self) }
+        if relu { out = out.replacing(with: 0, where: out .< 0) }
+        UnsafeMutableRawPointer(dst + offset).storeBytes(of: out, as: SIMD8<Float>.self)
+      }
+      while ko < vectorK {
+        @inline(__always) func ld(_ e: Int) -> SIMD8<Float> {
+          UnsafeRawPointer(p + e * stride + ko).loadUnaligned(as: SIMD8<Float>.self)
         }
+        let r0 = at(ld(0), ld(1), ld(2), ld(3)), r1 = at(ld(4), ld(5), ld(6), ld(7))
+        let r2 = at(ld(8), ld(9), ld(10), ld(11)), r3 = at(ld(12), ld(13), ld(14), ld(15))
+        let c0 = at(r0.0, r1.0, r2.0, r3.0), c1 = at(r0.1, r1.1, r2.1, r3.1)
+        emit(0, 0, c0.0); emit(1, 0, c0.1); emit(0, 1, c1.0); emit(1, 1, c1.1)
+        ko += 8
+      }
+      while ko < k {
+        @inline(__always) func ld(_ e: Int) -> Float { p[e * stride + ko] }
+        let r0 = at(ld(0), ld(1), ld(2), ld(3)), r1 = at(ld(4), ld(5), ld(6), ld(7))
+        let r2 = at(ld(8), ld(9), ld(10), ld(11)), r3 = at(ld(12), ld(13), ld(14), ld(15))
+        let c0 = at(r0.0, r1.0, r2.0, r3.0), c1 = at(r0.1, r1.1, r2.1, r3.1)
+        for (dy, dx, value) in [(0, 0, c0.0), (1, 0, c0.1), (0, 1, c1.0), (1, 1, c1.1)] {
+          let y = 2 * ty + dy, x = 2 * tx + dx
+          guard y < oh && x < ow else { continue }
+          let offset = ((n * oh + y) * ow + x) * k + ko
+          var out = value + (b?[ko] ?? 0) + (r?[offset] ?? 0)
+          if relu { out = max(out, 0) }
+          dst[offset] = out
+        }
+        ko += 1
       }
     }
-    n0 += count
+    t0 += t
   }
 }

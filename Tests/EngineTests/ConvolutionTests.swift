@@ -34,8 +34,8 @@ final class ConvolutionTests: XCTestCase {
       for (useResidual, act) in [(false, Activation.identity), (true, Activation.relu), (false, .relu)] {
         var fast = [Float](repeating: .nan, count: shape.outputCount)
         var naive = [Float](repeating: .nan, count: shape.outputCount)
-        // Scratch for one image only, to exercise chunking over images.
-        var scratch = [Float](repeating: .nan, count: max(shape.columnsPerImage, 1))
+        // Scratch for 5 rows of columns only: blocks that straddle rows and images.
+        var scratch = [Float](repeating: .nan, count: 5 * shape.patchSize)
         x.withUnsafeBufferPointer { xp in
           k.withUnsafeBufferPointer { kp in
             b.withUnsafeBufferPointer { bp in

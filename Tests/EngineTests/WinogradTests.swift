@@ -26,7 +26,8 @@ final class WinogradTests: XCTestCase {
       let u = winogradTransformKernel(kernel, inChannels: cs.c, outChannels: cs.k)
       for (useResidual, act) in [(false, Activation.identity), (true, Activation.relu)] {
         var fast = [Float](repeating: .nan, count: shape.outputCount), naive = fast
-        var scratch = [Float](repeating: .nan, count: winogradScratchPerImage(shape))
+        // Three tiles at a time: blocks that straddle tile rows and images.
+        var scratch = [Float](repeating: .nan, count: 3 * winogradScratchPerTile(shape))
         x.withUnsafeBufferPointer { xp in
           res.withUnsafeBufferPointer { rp in
             bias.withUnsafeBufferPointer { bp in
