@@ -3,11 +3,13 @@
 //
 // Input (N, H, W, 3) NHWC float32, 'caffe'-preprocessed BGR; activations NHWC; kernels HWIO.
 import Engine
+import Foundation
 
 /// A frozen keras.applications backbone (include_top=False) with its weights bound.
 ///
-/// Immutable after `init`; `features` allocates its own buffers per call, so one instance can
-/// serve several threads (each call's GEMMs still use the OpenBLAS thread pool).
+/// Immutable after `init` except for a cached workspace that `features` borrows under a lock
+/// (a concurrent call allocates its own), so one instance can serve several threads; each
+/// call's GEMMs use the OpenBLAS thread pool.
 public final class Backbone: @unchecked Sendable {
   public let kind: BackboneKind
   /// How many images one forward pass holds in its activation buffers; larger batches run
@@ -24,6 +26,11 @@ public final class Backbone: @unchecked Sendable {
   /// is HWIO, or (16, C, K) Winograd-transformed when `usesWinograd(layer)`.
   let parameterRanges: [(kernel: Range<Int>, bias: Range<Int>)?]
   let layerIndex: [String: Int]
+
+  /// The activation slots, scratch and pooling rows of the last `features` call, kept so the
+  /// next call neither allocates nor page-faults 100+ MB afresh.
+  private var cachedWorkspace: UnsafeMutableBufferPointer<Float>?
+  private let workspaceLock = NSLock()
 
   /// Binds `weights` strictly (every array `parameterSpecs(for: kind)` lists must be present
   /// with its Keras shape; extra arrays are ignored) and folds every batch norm into its
@@ -114,14 +121,13 @@ public final class Backbone: @unchecked Sendable {
       }
     }
     let slotStride = pass * perImage
-    let slots = UnsafeMutableBufferPointer<Float>.allocate(capacity: architecture.slotCount * slotStride)
-    let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(columns, 1))
-    let pooled = UnsafeMutableBufferPointer<Float>.allocate(capacity: pass * (widths.max() ?? 1))
-    defer {
-      slots.deallocate()
-      scratch.deallocate()
-      pooled.deallocate()
-    }
+    let slotsCount = architecture.slotCount * slotStride
+    let scratchCount = max(columns, 1)
+    let workspace = borrowWorkspace(capacity: slotsCount + scratchCount + pass * (widths.max() ?? 1))
+    defer { returnWorkspace(workspace) }
+    let slots = UnsafeMutableBufferPointer(rebasing: workspace[0..<slotsCount])
+    let scratch = UnsafeMutableBufferPointer(rebasing: workspace[slotsCount..<(slotsCount + scratchCount)])
+    let pooled = UnsafeMutableBufferPointer(rebasing: workspace[(slotsCount + scratchCount)...])
     func slot(_ i: Int, _ n: Int, _ elementsPerImage: Int) -> UnsafeMutableBufferPointer<Float> {
       UnsafeMutableBufferPointer(rebasing: slots[(i * slotStride)..<(i * slotStride + n * elementsPerImage)])
     }
@@ -185,6 +191,33 @@ public final class Backbone: @unchecked Sendable {
     }
     return result
   }
+
+  /// Takes the cached workspace if it is free and large enough, else allocates one.
+  private func borrowWorkspace(capacity: Int) -> UnsafeMutableBufferPointer<Float> {
+    workspaceLock.lock()
+    let cached = cachedWorkspace
+    cachedWorkspace = nil
+    workspaceLock.unlock()
+    if let cached, cached.count >= capacity { return cached }
+    cached?.deallocate()
+    return UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity)
+  }
+
+  /// Caches `workspace` for the next call, keeping the larger one if another call already did.
+  private func returnWorkspace(_ workspace: UnsafeMutableBufferPointer<Float>) {
+    workspaceLock.lock()
+    let spare: UnsafeMutableBufferPointer<Float>?
+    if let cached = cachedWorkspace, cached.count >= workspace.count {
+      spare = workspace
+    } else {
+      spare = cachedWorkspace
+      cachedWorkspace = workspace
+    }
+    workspaceLock.unlock()
+    spare?.deallocate()
+  }
+
+  deinit { cachedWorkspace?.deallocate() }
 
   static func usesWinograd(_ conv: ConvLayer) -> Bool { conv.kernelSize == 3 && conv.stride == 1 }
 

@@ -44,4 +44,23 @@ final class ForwardTests: XCTestCase {
     XCTAssertThrowsError(try small.withUnsafeBufferPointer { try backbone.features($0, count: 2, height: 31, width: 40, taps: ["last"]) })
     XCTAssertEqual(try backbone.tapWidths(["blocks", "last"]), [64, 128, 256, 512, 512, 512])
   }
+
+  /// The second call reuses the first call's workspace (stale values in it must not leak
+  /// into results), and a batch's rows equal the images run one at a time (to rounding: the
+  /// GEMM's blocking, hence its summation order, depends on the batch size).
+  func testRepeatedCallsAgree() throws {
+    let backbone = try Backbone(kind: .resnet50, weights: SyntheticWeights.make(.resnet50, seed: 1), imagesPerPass: 2)
+    let (h, w) = (40, 33)
+    let input: [Float] = (0..<(3 * h * w * 3)).map { Float(($0 * 7919) % 255) - 120 }
+    let batch = try input.withUnsafeBufferPointer { try backbone.features($0, count: 3, height: h, width: w, taps: ["last"]) }
+    let second = try input.withUnsafeBufferPointer {
+      try backbone.features(UnsafeBufferPointer(rebasing: $0[(h * w * 3)..<(2 * h * w * 3)]), count: 1, height: h, width: w, taps: ["last"])
+    }
+    var worst: Float = 0
+    for j in 0..<2048 { worst = max(worst, abs(second[j] - batch[2048 + j])) }
+    print("image alone vs in a batch of 3: max |diff| = \(worst)")
+    XCTAssertLessThan(worst, 1e-6)
+    let again = try input.withUnsafeBufferPointer { try backbone.features($0, count: 3, height: h, width: w, taps: ["last"]) }
+    XCTAssertTrue(again == batch, "a repeated call differs")
+  }
 }
