@@ -95,7 +95,8 @@ extension Architecture {
       case .maxPool(let pool): (k, s, rule) = (pool.size, pool.stride, pool.padding)
       }
       let pad = rule.padding(height: h, width: w, window: k, stride: s)
-      let ph = h + pad.top + pad.bottom, pw = w + pad.left + pad.right
+      let ph = h + pad.top + pad.bottom
+      let pw = w + pad.left + pad.right
       let oh = ph < k ? 0 : (ph - k) / s + 1
       let ow = pw < k ? 0 : (pw - k) / s + 1
       planned.append(

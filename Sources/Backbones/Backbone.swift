@@ -35,7 +35,9 @@ public final class Backbone: @unchecked Sendable {
   /// Binds `weights` strictly (every array `parameterSpecs(for: kind)` lists must be present
   /// with its Keras shape; extra arrays are ignored) and folds every batch norm into its
   /// convolution (and, with `winograd`, transforms the 3x3 stride-1 kernels).
-  public init(kind: BackboneKind, weights: KerasWeights, imagesPerPass: Int = 16, winograd: Bool = true) throws {
+  public init(kind: BackboneKind, weights: KerasWeights, imagesPerPass: Int = 16, winograd: Bool = true)
+    throws
+  {
     try checkWeights(weights, for: kind)
     self.kind = kind
     self.imagesPerPass = max(1, imagesPerPass)
@@ -69,7 +71,8 @@ public final class Backbone: @unchecked Sendable {
     }
     self.parameters = parameters
     parameterRanges = ranges
-    layerIndex = Dictionary(uniqueKeysWithValues: architecture.layers.enumerated().map { ($1.outputName, $0) })
+    layerIndex = Dictionary(
+      uniqueKeysWithValues: architecture.layers.enumerated().map { ($1.outputName, $0) })
   }
 
   /// The width (channels) of each tap, presets expanded, in the order given.
@@ -78,7 +81,9 @@ public final class Backbone: @unchecked Sendable {
   }
 
   /// The (height, width, channels) a layer outputs for an input of `height` x `width`.
-  public func outputShape(ofTap tap: String, height: Int, width: Int) throws -> (height: Int, width: Int, channels: Int) {
+  public func outputShape(ofTap tap: String, height: Int, width: Int) throws -> (
+    height: Int, width: Int, channels: Int
+  ) {
     try kind.outputShape(ofTap: tap, height: height, width: width)
   }
 
@@ -98,7 +103,8 @@ public final class Backbone: @unchecked Sendable {
     }
     let imageSize = height * width * 3
     guard input.count == count * imageSize else {
-      throw BackboneError(kind: kind, reason: .inputCountMismatch(expected: count * imageSize, actual: input.count))
+      throw BackboneError(
+        kind: kind, reason: .inputCountMismatch(expected: count * imageSize, actual: input.count))
     }
     let tapLayers = names.map { layerIndex[$0]! }
     let widths = tapLayers.map { architecture.layers[$0].outChannels }
@@ -138,7 +144,8 @@ public final class Backbone: @unchecked Sendable {
         while first < count {
           let n = min(pass, count - first)
           _ = slot(0, n, imageSize).initialize(
-            fromContentsOf: UnsafeBufferPointer(rebasing: input[(first * imageSize)..<((first + n) * imageSize)]))
+            fromContentsOf: UnsafeBufferPointer(
+              rebasing: input[(first * imageSize)..<((first + n) * imageSize)]))
           for (i, p) in plan.enumerated() {
             let layer = architecture.layers[i]
             let inCount = p.inHeight * p.inWidth * p.inChannels
@@ -151,7 +158,8 @@ public final class Backbone: @unchecked Sendable {
               let ranges = parameterRanges[i]!
               if winograd && winogradApplies(shape) {
                 conv2dForwardWinograd(
-                  destination, source, transformedKernel: UnsafeBufferPointer(rebasing: weights[ranges.kernel]),
+                  destination, source,
+                  transformedKernel: UnsafeBufferPointer(rebasing: weights[ranges.kernel]),
                   bias: UnsafeBufferPointer(rebasing: weights[ranges.bias]), shape: shape,
                   residual: conv.residual.map { UnsafeBufferPointer(slot($0, n, outCount)) },
                   activation: conv.relu ? .relu : .identity, scratch: scratch)
@@ -164,7 +172,8 @@ public final class Backbone: @unchecked Sendable {
                 activation: conv.relu ? .relu : .identity, scratch: scratch)
             case .maxPool:
               let window = Window2D(
-                height: p.window, width: p.window, strideHeight: p.stride, strideWidth: p.stride, padding: p.padding)
+                height: p.window, width: p.window, strideHeight: p.stride, strideWidth: p.stride,
+                padding: p.padding)
               // ZeroPadding2D pads with zeros, so the pad value is 0.
               maxPool2dForward(
                 destination, source, batch: n, height: p.inHeight, width: p.inWidth, channels: p.inChannels,
@@ -177,7 +186,8 @@ public final class Backbone: @unchecked Sendable {
               let c = widths[t]
               let rows = UnsafeMutableBufferPointer(rebasing: pooled[0..<(n * c)])
               globalAveragePool(
-                rows, UnsafeBufferPointer(destination), batch: n, height: p.outHeight, width: p.outWidth, channels: c)
+                rows, UnsafeBufferPointer(destination), batch: n, height: p.outHeight, width: p.outWidth,
+                channels: c)
               l2NormalizeRows(rows, rows: n, width: c)
               for image in 0..<n {
                 let dst = out.baseAddress! + (first + image) * rowWidth + offset
@@ -223,9 +233,11 @@ public final class Backbone: @unchecked Sendable {
 
   func convShape(_ layer: Layer, _ p: PlannedLayer, batch: Int) -> ConvShape? {
     guard case .conv(let conv) = layer.operation else { return nil }
-    let window = Window2D(height: p.window, width: p.window, strideHeight: p.stride, strideWidth: p.stride, padding: p.padding)
+    let window = Window2D(
+      height: p.window, width: p.window, strideHeight: p.stride, strideWidth: p.stride, padding: p.padding)
     return ConvShape(
-      batch: batch, height: p.inHeight, width: p.inWidth, inChannels: conv.inChannels, outChannels: conv.outChannels,
+      batch: batch, height: p.inHeight, width: p.inWidth, inChannels: conv.inChannels,
+      outChannels: conv.outChannels,
       window: window)
   }
 }
@@ -234,12 +246,14 @@ public final class Backbone: @unchecked Sendable {
 func checkWeights(_ weights: KerasWeights, for kind: BackboneKind) throws {
   for spec in parameterSpecs(for: kind) {
     guard let array = weights.layers[spec.layer]?[spec.kind] else {
-      throw BackboneError(kind: kind, reason: .missingParameter(layer: spec.layer, weight: spec.kind, expected: spec.shape))
+      throw BackboneError(
+        kind: kind, reason: .missingParameter(layer: spec.layer, weight: spec.kind, expected: spec.shape))
     }
     guard array.shape == spec.shape else {
       throw BackboneError(
         kind: kind,
-        reason: .shapeMismatch(layer: spec.layer, weight: spec.kind, expected: spec.shape, actual: array.shape))
+        reason: .shapeMismatch(
+          layer: spec.layer, weight: spec.kind, expected: spec.shape, actual: array.shape))
     }
   }
 }

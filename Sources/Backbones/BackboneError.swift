@@ -27,22 +27,26 @@ public struct BackboneError: Error, CustomStringConvertible, Equatable {
 
   public var description: String {
     switch reason {
-    case let .missingParameter(layer, weight, expected):
-      return "\(kind.rawValue): the weights have no \(layer)/\(weight.rawValue) (expected shape \(expected)); "
+    case .missingParameter(let layer, let weight, let expected):
+      return
+        "\(kind.rawValue): the weights have no \(layer)/\(weight.rawValue) (expected shape \(expected)); "
         + "is this a \(kind.rawValue) include_top=False weights file?"
-    case let .shapeMismatch(layer, weight, expected, actual):
+    case .shapeMismatch(let layer, let weight, let expected, let actual):
       return "\(kind.rawValue): \(layer)/\(weight.rawValue) has shape \(actual), expected \(expected); "
         + "the weights file belongs to a different model"
-    case let .unknownTap(name):
+    case .unknownTap(let name):
       let example = kind.blockTaps.first ?? kind.lastTap
       return "\(kind.rawValue) has no layer named '\(name)'; use a preset ('last', 'blocks') "
         + "or a Keras layer name such as '\(example)' or '\(kind.lastTap)'"
     case .noTaps:
       return "\(kind.rawValue): no taps requested; use 'last', 'blocks' or Keras layer names"
-    case let .inputTooSmall(height, width, minimum):
-      return "\(kind.rawValue): input \(height)x\(width) is too small; height and width must be at least \(minimum)"
-    case let .inputCountMismatch(expected, actual):
-      return "\(kind.rawValue): input holds \(actual) values, expected \(expected) (count x height x width x 3)"
+    case .inputTooSmall(let height, let width, let minimum):
+      return
+        "\(kind.rawValue): input \(height)x\(width) is too small; "
+        + "height and width must be at least \(minimum)"
+    case .inputCountMismatch(let expected, let actual):
+      return
+        "\(kind.rawValue): input holds \(actual) values, expected \(expected) (count x height x width x 3)"
     }
   }
 }

@@ -34,7 +34,9 @@ public enum BackboneKind: String, CaseIterable, Sendable {
 
   /// The (height, width, channels) layer `tap` outputs for an input of `height` x `width`,
   /// by Keras' arithmetic.
-  public func outputShape(ofTap tap: String, height: Int, width: Int) throws -> (height: Int, width: Int, channels: Int) {
+  public func outputShape(ofTap tap: String, height: Int, width: Int) throws -> (
+    height: Int, width: Int, channels: Int
+  ) {
     let architecture = self.architecture
     guard let index = architecture.layers.firstIndex(where: { $0.outputName == tap }) else {
       throw BackboneError(kind: self, reason: .unknownTap(tap))

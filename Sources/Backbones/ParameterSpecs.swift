@@ -8,7 +8,9 @@ public func parameterSpecs(for kind: BackboneKind) -> [ParameterSpec] {
   var specs: [ParameterSpec] = []
   for conv in kind.architecture.convLayers {
     let out = conv.outChannels
-    specs.append(ParameterSpec(layer: conv.name, kind: .kernel, shape: [conv.kernelSize, conv.kernelSize, conv.inChannels, out]))
+    specs.append(
+      ParameterSpec(
+        layer: conv.name, kind: .kernel, shape: [conv.kernelSize, conv.kernelSize, conv.inChannels, out]))
     specs.append(ParameterSpec(layer: conv.name, kind: .bias, shape: [out]))
     if let bn = conv.batchNorm {
       for role in [WeightKind.gamma, .beta, .movingMean, .movingVariance] {

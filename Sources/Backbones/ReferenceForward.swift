@@ -7,7 +7,8 @@ import Engine
 
 /// `Backbone.features` computed the slow, literal way from the unfolded Keras weights.
 func referenceFeatures(
-  kind: BackboneKind, weights: KerasWeights, input: [Float], count: Int, height: Int, width: Int, taps: [String]
+  kind: BackboneKind, weights: KerasWeights, input: [Float], count: Int, height: Int, width: Int,
+  taps: [String]
 ) throws -> [Float] {
   try checkWeights(weights, for: kind)
   let names = try kind.resolveTaps(taps)
@@ -22,7 +23,8 @@ func referenceFeatures(
   var result = [Float](repeating: 0, count: count * rowWidth)
   for (i, (layer, p)) in zip(architecture.layers, plan).enumerated() where i <= tapLayers.max()! {
     var out = [Float](repeating: 0, count: count * p.outHeight * p.outWidth * layer.outChannels)
-    let window = Window2D(height: p.window, width: p.window, strideHeight: p.stride, strideWidth: p.stride, padding: p.padding)
+    let window = Window2D(
+      height: p.window, width: p.window, strideHeight: p.stride, strideWidth: p.stride, padding: p.padding)
     switch layer.operation {
     case .conv(let conv):
       let stored = weights.layers[conv.name]!

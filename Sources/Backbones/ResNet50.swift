@@ -37,7 +37,8 @@ enum ResNet50Table {
       let c = ConvLayer(
         name: name, batchNorm: bn, kernelSize: k, stride: stride, padding: padding, inChannels: cin,
         outChannels: cout, relu: relu, residual: residual)
-      layers.append(Layer(operation: .conv(c), input: input, output: output, outputName: outputName, outChannels: cout))
+      layers.append(
+        Layer(operation: .conv(c), input: input, output: output, outputName: outputName, outChannels: cout))
     }
     conv(
       "conv1_conv", bn: "conv1_bn", k: 7, stride: 2, padding: .zeros(3), in: 3, out: 64, relu: true,
@@ -59,7 +60,8 @@ enum ResNet50Table {
         var shortcut = current
         if block == 1 {
           conv(
-            "\(name)_0_conv", bn: "\(name)_0_bn", k: 1, stride: stride, padding: .valid, in: channels, out: wide,
+            "\(name)_0_conv", bn: "\(name)_0_bn", k: 1, stride: stride, padding: .valid, in: channels,
+            out: wide,
             relu: false, from: current, to: s, outputName: "\(name)_0_bn")
           shortcut = s
         }
@@ -70,7 +72,8 @@ enum ResNet50Table {
           "\(name)_2_conv", bn: "\(name)_2_bn", k: 3, stride: 1, padding: .same, in: stage.filters,
           out: stage.filters, relu: true, from: a, to: b, outputName: "\(name)_2_relu")
         conv(
-          "\(name)_3_conv", bn: "\(name)_3_bn", k: 1, stride: 1, padding: .valid, in: stage.filters, out: wide,
+          "\(name)_3_conv", bn: "\(name)_3_bn", k: 1, stride: 1, padding: .valid, in: stage.filters,
+          out: wide,
           relu: true, residual: shortcut, from: b, to: a, outputName: "\(name)_out")
         current = a
         channels = wide

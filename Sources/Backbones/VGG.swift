@@ -26,7 +26,9 @@ enum VGGTable {
         let conv = ConvLayer(
           name: "\(block)_conv\(i)", batchNorm: nil, kernelSize: 3, stride: 1, padding: .same,
           inChannels: channels, outChannels: width, relu: true, residual: nil)
-        layers.append(Layer(operation: .conv(conv), input: slot, output: 1 - slot, outputName: conv.name, outChannels: width))
+        layers.append(
+          Layer(
+            operation: .conv(conv), input: slot, output: 1 - slot, outputName: conv.name, outChannels: width))
         slot = 1 - slot
         channels = width
       }

@@ -19,7 +19,8 @@ public struct BatchNormParameters: Sendable {
 
   public init(gamma: [Float], beta: [Float], movingMean: [Float], movingVariance: [Float], epsilon: Double) {
     let c = gamma.count
-    precondition(beta.count == c && movingMean.count == c && movingVariance.count == c, "BN vectors differ in length")
+    precondition(
+      beta.count == c && movingMean.count == c && movingVariance.count == c, "BN vectors differ in length")
     self.gamma = gamma
     self.beta = beta
     self.movingMean = movingMean
@@ -55,13 +56,16 @@ public func foldBatchNorm(kernel: [Float], bias: [Float]?, batchNorm bn: BatchNo
 }
 
 /// Reference batch normalisation at inference, in place on x (rows, C), float64 inside.
-public func batchNormInferenceNaive(_ x: UnsafeMutableBufferPointer<Float>, rows: Int, batchNorm bn: BatchNormParameters) {
+public func batchNormInferenceNaive(
+  _ x: UnsafeMutableBufferPointer<Float>, rows: Int, batchNorm bn: BatchNormParameters
+) {
   let c = bn.channels
   precondition(x.count >= rows * c)
   for r in 0..<rows {
     for o in 0..<c {
       let v = Double(x[r * c + o])
-      let y = (v - Double(bn.movingMean[o])) / (Double(bn.movingVariance[o]) + bn.epsilon).squareRoot()
+      let y =
+        (v - Double(bn.movingMean[o])) / (Double(bn.movingVariance[o]) + bn.epsilon).squareRoot()
         * Double(bn.gamma[o]) + Double(bn.beta[o])
       x[r * c + o] = Float(y)
     }

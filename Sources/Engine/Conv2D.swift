@@ -57,7 +57,9 @@ public func conv2dForward(
   scratch: UnsafeMutableBufferPointer<Float>
 ) {
   let s = shape
-  let oh = s.outputHeight, ow = s.outputWidth, cout = s.outChannels
+  let oh = s.outputHeight
+  let ow = s.outputWidth
+  let cout = s.outChannels
   precondition(oh > 0 && ow > 0, "conv2dForward: empty output for \(s)")
   precondition(input.count >= s.inputCount, "conv2dForward: input too small")
   precondition(output.count >= s.outputCount, "conv2dForward: output too small")
@@ -105,13 +107,19 @@ func subsample(
   rows: Range<Int>
 ) {
   let s = shape
-  let h = s.height, w = s.width, c = s.inChannels
-  let sh = s.window.strideHeight, sw = s.window.strideWidth
-  let oh = s.outputHeight, ow = s.outputWidth
+  let h = s.height
+  let w = s.width
+  let c = s.inChannels
+  let sh = s.window.strideHeight
+  let sw = s.window.strideWidth
+  let oh = s.outputHeight
+  let ow = s.outputWidth
   let src = input.baseAddress!
   var dst = columns.baseAddress!
   for row in rows {
-    let ox = row % ow, oy = (row / ow) % oh, n = row / (ow * oh)
+    let ox = row % ow
+    let oy = (row / ow) % oh
+    let n = row / (ow * oh)
     dst.update(from: src + ((n * h + oy * sh) * w + ox * sw) * c, count: c)
     dst += c
   }
@@ -127,12 +135,16 @@ func biasResidualActivation(
   for row in 0..<rows {
     let o = x + row * c
     switch (bias, residual) {
-    case let (b?, r?):
+    case (let b?, let r?):
       let rr = r + row * c
-      if relu { for j in 0..<c { o[j] = max(o[j] + b[j] + rr[j], 0) } } else { for j in 0..<c { o[j] = o[j] + b[j] + rr[j] } }
-    case let (b?, nil):
+      if relu {
+        for j in 0..<c { o[j] = max(o[j] + b[j] + rr[j], 0) }
+      } else {
+        for j in 0..<c { o[j] = o[j] + b[j] + rr[j] }
+      }
+    case (let b?, nil):
       if relu { for j in 0..<c { o[j] = max(o[j] + b[j], 0) } } else { for j in 0..<c { o[j] += b[j] } }
-    case let (nil, r?):
+    case (nil, let r?):
       let rr = r + row * c
       if relu { for j in 0..<c { o[j] = max(o[j] + rr[j], 0) } } else { for j in 0..<c { o[j] += rr[j] } }
     case (nil, nil):
@@ -151,12 +163,15 @@ public func conv2dForwardNaive(
   shape: ConvShape
 ) {
   let s = shape
-  let oh = s.outputHeight, ow = s.outputWidth
-  let cin = s.inChannels, cout = s.outChannels
+  let oh = s.outputHeight
+  let ow = s.outputWidth
+  let cin = s.inChannels
+  let cout = s.outChannels
   precondition(input.count >= s.inputCount && output.count >= s.outputCount && kernel.count == s.kernelCount)
   let acc = UnsafeMutablePointer<Double>.allocate(capacity: cout)
   defer { acc.deallocate() }
-  let x = input.baseAddress!, w = kernel.baseAddress!
+  let x = input.baseAddress!
+  let w = kernel.baseAddress!
   for n in 0..<s.batch {
     for oy in 0..<oh {
       for ox in 0..<ow {

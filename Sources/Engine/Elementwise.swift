@@ -11,7 +11,8 @@ public func reluInPlace(_ x: UnsafeMutableBufferPointer<Float>) {
 /// x += y, in place (Keras Add of two tensors of equal shape).
 public func addInPlace(_ x: UnsafeMutableBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) {
   precondition(y.count >= x.count)
-  let p = x.baseAddress!, q = y.baseAddress!
+  let p = x.baseAddress!
+  let q = y.baseAddress!
   for i in 0..<x.count { p[i] += q[i] }
 }
 

@@ -24,17 +24,25 @@ public func im2col(
   let s = shape
   precondition(input.count >= s.inputCount, "im2col: input has \(input.count) < \(s.inputCount) values")
   precondition(columns.count >= rows.count * s.patchSize, "im2col: columns buffer too small")
-  let h = s.height, w = s.width, c = s.inChannels
-  let kh = s.window.height, kw = s.window.width
-  let sh = s.window.strideHeight, sw = s.window.strideWidth
-  let pt = s.window.padding.top, pl = s.window.padding.left
-  let oh = s.outputHeight, ow = s.outputWidth
+  let h = s.height
+  let w = s.width
+  let c = s.inChannels
+  let kh = s.window.height
+  let kw = s.window.width
+  let sh = s.window.strideHeight
+  let sw = s.window.strideWidth
+  let pt = s.window.padding.top
+  let pl = s.window.padding.left
+  let oh = s.outputHeight
+  let ow = s.outputWidth
   precondition(rows.upperBound <= s.batch * oh * ow, "im2col: rows beyond the output")
   let rowLength = kw * c
   let src = input.baseAddress!
   var dst = columns.baseAddress!
   for row in rows {
-    let ox = row % ow, oy = (row / ow) % oh, n = row / (ow * oh)
+    let ox = row % ow
+    let oy = (row / ow) % oh
+    let n = row / (ow * oh)
     let image = src + n * h * w * c
     let x0 = ox * sw - pl
     for ky in 0..<kh {
@@ -67,11 +75,17 @@ public func col2im(
   let s = shape
   precondition(input.count >= s.inputCount, "col2im: input has \(input.count) < \(s.inputCount) values")
   precondition(columns.count >= s.batch * s.columnsPerImage, "col2im: columns buffer too small")
-  let h = s.height, w = s.width, c = s.inChannels
-  let kh = s.window.height, kw = s.window.width
-  let sh = s.window.strideHeight, sw = s.window.strideWidth
-  let pt = s.window.padding.top, pl = s.window.padding.left
-  let oh = s.outputHeight, ow = s.outputWidth
+  let h = s.height
+  let w = s.width
+  let c = s.inChannels
+  let kh = s.window.height
+  let kw = s.window.width
+  let sh = s.window.strideHeight
+  let sw = s.window.strideWidth
+  let pt = s.window.padding.top
+  let pl = s.window.padding.left
+  let oh = s.outputHeight
+  let ow = s.outputWidth
   let dstBase = input.baseAddress!
   var src = columns.baseAddress!
   for n in 0..<s.batch {

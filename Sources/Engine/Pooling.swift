@@ -12,20 +12,24 @@ public func maxPool2dForward(
   batch: Int, height: Int, width: Int, channels c: Int,
   window: Window2D, padValue: Float = 0
 ) {
-  let oh = window.outputHeight(height), ow = window.outputWidth(width)
+  let oh = window.outputHeight(height)
+  let ow = window.outputWidth(width)
   precondition(oh > 0 && ow > 0, "maxPool2dForward: empty output")
   precondition(input.count >= batch * height * width * c && output.count >= batch * oh * ow * c)
   let src = input.baseAddress!
   var dst = output.baseAddress!
-  let pt = window.padding.top, pl = window.padding.left
+  let pt = window.padding.top
+  let pl = window.padding.left
   for n in 0..<batch {
     let image = src + n * height * width * c
     for oy in 0..<oh {
       let y0 = oy * window.strideHeight - pt
-      let ya = max(y0, 0), yb = min(y0 + window.height, height)
+      let ya = max(y0, 0)
+      let yb = min(y0 + window.height, height)
       for ox in 0..<ow {
         let x0 = ox * window.strideWidth - pl
-        let xa = max(x0, 0), xb = min(x0 + window.width, width)
+        let xa = max(x0, 0)
+        let xb = min(x0 + window.width, width)
         let clipped = ya != y0 || xa != x0 || yb != y0 + window.height || xb != x0 + window.width
         // Start from the first real pixel, or from the pad value when the window hangs over
         // the padding.
@@ -53,7 +57,8 @@ public func maxPool2dForwardNaive(
   batch: Int, height: Int, width: Int, channels c: Int,
   window: Window2D, padValue: Float = 0
 ) {
-  let oh = window.outputHeight(height), ow = window.outputWidth(width)
+  let oh = window.outputHeight(height)
+  let ow = window.outputWidth(width)
   for n in 0..<batch {
     for oy in 0..<oh {
       for ox in 0..<ow {
@@ -63,7 +68,8 @@ public func maxPool2dForwardNaive(
             for kx in 0..<window.width {
               let y = oy * window.strideHeight - window.padding.top + ky
               let x = ox * window.strideWidth - window.padding.left + kx
-              let v = (y < 0 || y >= height || x < 0 || x >= width)
+              let v =
+                (y < 0 || y >= height || x < 0 || x >= width)
                 ? padValue : input[((n * height + y) * width + x) * c + j]
               m = max(m, v)
             }

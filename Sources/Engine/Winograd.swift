@@ -28,7 +28,8 @@ public func winogradTransformKernel(_ kernel: [Float], inChannels c: Int, outCha
   let plane = c * k
   kernel.withUnsafeBufferPointer { kp in
     u.withUnsafeMutableBufferPointer { up in
-      let w = kp.baseAddress!, out = up.baseAddress!
+      let w = kp.baseAddress!
+      let out = up.baseAddress!
       @inline(__always) func tap(_ i: Int, _ ck: Int) -> Double { Double(w[i * plane + ck]) }
       for ck in 0..<plane {
         // g (3x3) for this (c, k): HWIO puts tap (y, x) at (y * 3 + x) * C * K. Each pass
@@ -37,7 +38,9 @@ public func winogradTransformKernel(_ kernel: [Float], inChannels c: Int, outCha
           // Row a of G g, one value per kernel column x.
           var row = (0.0, 0.0, 0.0)
           for x in 0..<3 {
-            let g0 = tap(x, ck), g1 = tap(3 + x, ck), g2 = tap(6 + x, ck)
+            let g0 = tap(x, ck)
+            let g1 = tap(3 + x, ck)
+            let g2 = tap(6 + x, ck)
             let v: Double
             switch a {
             case 0: v = g0
@@ -107,8 +110,9 @@ private func at(_ a0: Float, _ a1: Float, _ a2: Float, _ a3: Float) -> (Float, F
 ///
 /// `transformedKernel` is `winogradTransformKernel(kernel)`, (16, C, K). Tiles are processed
 /// in blocks of `winogradTileBlock(shape)`, or fewer if `scratch` is smaller than
-/// `winogradScratchCount(shape)`; it must hold at least one tile (`winogradScratchPerTile`). Padding may be any (the tile grid starts at -padding.top,
-/// -padding.left; reads outside the image are zeros).
+/// `winogradScratchCount(shape)`; it must hold at least one tile (`winogradScratchPerTile`).
+/// Padding may be any: the tile grid starts at (-padding.top, -padding.left) and reads
+/// outside the image are zeros.
 public func conv2dForwardWinograd(
   _ output: UnsafeMutableBufferPointer<Float>,
   _ input: UnsafeBufferPointer<Float>,
@@ -121,23 +125,33 @@ public func conv2dForwardWinograd(
 ) {
   let s = shape
   precondition(winogradApplies(s), "conv2dForwardWinograd: needs a 3x3 stride-1 window")
-  let c = s.inChannels, k = s.outChannels
-  let h = s.height, w = s.width, oh = s.outputHeight, ow = s.outputWidth
+  let c = s.inChannels
+  let k = s.outChannels
+  let h = s.height
+  let w = s.width
+  let oh = s.outputHeight
+  let ow = s.outputWidth
   precondition(oh > 0 && ow > 0, "conv2dForwardWinograd: empty output")
   precondition(input.count >= s.inputCount && output.count >= s.outputCount, "conv2dForwardWinograd: buffers")
   precondition(transformedKernel.count == 16 * c * k, "conv2dForwardWinograd: kernel is not (16, C, K)")
   precondition(residual == nil || residual!.count >= s.outputCount)
   let perTile = winogradScratchPerTile(s)
   precondition(scratch.count >= perTile, "conv2dForwardWinograd: scratch too small")
-  let tilesH = (oh + 1) / 2, tilesW = (ow + 1) / 2, tilesPerImage = tilesH * tilesW
+  let tilesH = (oh + 1) / 2
+  let tilesW = (ow + 1) / 2
+  let tilesPerImage = tilesH * tilesW
   let totalTiles = s.batch * tilesPerImage
   let block = min(winogradTileBlock(s), scratch.count / perTile)
-  let pt = s.window.padding.top, pl = s.window.padding.left
-  let src = input.baseAddress!, dst = output.baseAddress!, u = transformedKernel.baseAddress!
+  let pt = s.window.padding.top
+  let pl = s.window.padding.left
+  let src = input.baseAddress!
+  let dst = output.baseAddress!
+  let u = transformedKernel.baseAddress!
   let zeros = UnsafeMutablePointer<Float>.allocate(capacity: c)
   zeros.initialize(repeating: 0, count: c)
   defer { zeros.deallocate() }
-  let vectorC = c / 8 * 8, vectorK = k / 8 * 8
+  let vectorC = c / 8 * 8
+  let vectorK = k / 8 * 8
 
   var rows = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: 16)
   var t0 = 0
@@ -149,13 +163,17 @@ public func conv2dForwardWinograd(
     // Input transform: V[e][tile] = (B^T d B)[e] for the 4x4 patch of each tile.
     for tile in 0..<t {
       let global = t0 + tile
-      let n = global / tilesPerImage, ty = (global % tilesPerImage) / tilesW, tx = global % tilesW
+      let n = global / tilesPerImage
+      let ty = (global % tilesPerImage) / tilesW
+      let tx = global % tilesW
       let image = src + n * h * w * c
       for i in 0..<4 {
         let y = 2 * ty - pt + i
         for j in 0..<4 {
           let x = 2 * tx - pl + j
-          rows[i * 4 + j] = (y >= 0 && y < h && x >= 0 && x < w) ? UnsafePointer(image + (y * w + x) * c) : UnsafePointer(zeros)
+          rows[i * 4 + j] =
+            (y >= 0 && y < h && x >= 0 && x < w)
+            ? UnsafePointer(image + (y * w + x) * c) : UnsafePointer(zeros)
         }
       }
       rows.withUnsafeBufferPointer { d in
@@ -169,20 +187,41 @@ public func conv2dForwardWinograd(
           @inline(__always) func st(_ e: Int, _ value: SIMD8<Float>) {
             UnsafeMutableRawPointer(out + e * stride + ch).storeBytes(of: value, as: SIMD8<Float>.self)
           }
-          let r0 = bt(ld(0), ld(1), ld(2), ld(3)), r1 = bt(ld(4), ld(5), ld(6), ld(7))
-          let r2 = bt(ld(8), ld(9), ld(10), ld(11)), r3 = bt(ld(12), ld(13), ld(14), ld(15))
-          let c0 = bt(r0.0, r1.0, r2.0, r3.0), c1 = bt(r0.1, r1.1, r2.1, r3.1)
-          let c2 = bt(r0.2, r1.2, r2.2, r3.2), c3 = bt(r0.3, r1.3, r2.3, r3.3)
-          st(0, c0.0); st(1, c1.0); st(2, c2.0); st(3, c3.0)
-          st(4, c0.1); st(5, c1.1); st(6, c2.1); st(7, c3.1)
-          st(8, c0.2); st(9, c1.2); st(10, c2.2); st(11, c3.2)
-          st(12, c0.3); st(13, c1.3); st(14, c2.3); st(15, c3.3)
+          let r0 = bt(ld(0), ld(1), ld(2), ld(3))
+          let r1 = bt(ld(4), ld(5), ld(6), ld(7))
+          let r2 = bt(ld(8), ld(9), ld(10), ld(11))
+          let r3 = bt(ld(12), ld(13), ld(14), ld(15))
+          let c0 = bt(r0.0, r1.0, r2.0, r3.0)
+          let c1 = bt(r0.1, r1.1, r2.1, r3.1)
+          let c2 = bt(r0.2, r1.2, r2.2, r3.2)
+          let c3 = bt(r0.3, r1.3, r2.3, r3.3)
+          st(0, c0.0)
+          st(1, c1.0)
+          st(2, c2.0)
+          st(3, c3.0)
+          st(4, c0.1)
+          st(5, c1.1)
+          st(6, c2.1)
+          st(7, c3.1)
+          st(8, c0.2)
+          st(9, c1.2)
+          st(10, c2.2)
+          st(11, c3.2)
+          st(12, c0.3)
+          st(13, c1.3)
+          st(14, c2.3)
+          st(15, c3.3)
           ch += 8
         }
         while ch < c {
-          let r0 = bt(d[0][ch], d[1][ch], d[2][ch], d[3][ch]), r1 = bt(d[4][ch], d[5][ch], d[6][ch], d[7][ch])
-          let r2 = bt(d[8][ch], d[9][ch], d[10][ch], d[11][ch]), r3 = bt(d[12][ch], d[13][ch], d[14][ch], d[15][ch])
-          let cols = [bt(r0.0, r1.0, r2.0, r3.0), bt(r0.1, r1.1, r2.1, r3.1), bt(r0.2, r1.2, r2.2, r3.2), bt(r0.3, r1.3, r2.3, r3.3)]
+          let r0 = bt(d[0][ch], d[1][ch], d[2][ch], d[3][ch])
+          let r1 = bt(d[4][ch], d[5][ch], d[6][ch], d[7][ch])
+          let r2 = bt(d[8][ch], d[9][ch], d[10][ch], d[11][ch])
+          let r3 = bt(d[12][ch], d[13][ch], d[14][ch], d[15][ch])
+          let cols = [
+            bt(r0.0, r1.0, r2.0, r3.0), bt(r0.1, r1.1, r2.1, r3.1), bt(r0.2, r1.2, r2.2, r3.2),
+            bt(r0.3, r1.3, r2.3, r3.3),
+          ]
           for j in 0..<4 {
             out[(0 * 4 + j) * stride + ch] = cols[j].0
             out[(1 * 4 + j) * stride + ch] = cols[j].1
@@ -201,16 +240,20 @@ public func conv2dForwardWinograd(
 
     // Output transform, fused with bias, residual and activation: Y = A^T M A per tile.
     let relu = activation == .relu
-    let b = bias?.baseAddress, r = residual?.baseAddress
+    let b = bias?.baseAddress
+    let r = residual?.baseAddress
     let stride = t * k
     for tile in 0..<t {
       let global = t0 + tile
-      let n = global / tilesPerImage, ty = (global % tilesPerImage) / tilesW, tx = global % tilesW
+      let n = global / tilesPerImage
+      let ty = (global % tilesPerImage) / tilesW
+      let tx = global % tilesW
       let p = m + tile * k
       var ko = 0
       // Writes one output pixel's channel run [ko, ko + width) if it lies inside the image.
       @inline(__always) func emit(_ dy: Int, _ dx: Int, _ value: SIMD8<Float>) {
-        let y = 2 * ty + dy, x = 2 * tx + dx
+        let y = 2 * ty + dy
+        let x = 2 * tx + dx
         guard y < oh && x < ow else { return }
         let offset = ((n * oh + y) * ow + x) * k + ko
         var out = value
@@ -223,19 +266,29 @@ public func conv2dForwardWinograd(
         @inline(__always) func ld(_ e: Int) -> SIMD8<Float> {
           UnsafeRawPointer(p + e * stride + ko).loadUnaligned(as: SIMD8<Float>.self)
         }
-        let r0 = at(ld(0), ld(1), ld(2), ld(3)), r1 = at(ld(4), ld(5), ld(6), ld(7))
-        let r2 = at(ld(8), ld(9), ld(10), ld(11)), r3 = at(ld(12), ld(13), ld(14), ld(15))
-        let c0 = at(r0.0, r1.0, r2.0, r3.0), c1 = at(r0.1, r1.1, r2.1, r3.1)
-        emit(0, 0, c0.0); emit(1, 0, c0.1); emit(0, 1, c1.0); emit(1, 1, c1.1)
+        let r0 = at(ld(0), ld(1), ld(2), ld(3))
+        let r1 = at(ld(4), ld(5), ld(6), ld(7))
+        let r2 = at(ld(8), ld(9), ld(10), ld(11))
+        let r3 = at(ld(12), ld(13), ld(14), ld(15))
+        let c0 = at(r0.0, r1.0, r2.0, r3.0)
+        let c1 = at(r0.1, r1.1, r2.1, r3.1)
+        emit(0, 0, c0.0)
+        emit(1, 0, c0.1)
+        emit(0, 1, c1.0)
+        emit(1, 1, c1.1)
         ko += 8
       }
       while ko < k {
         @inline(__always) func ld(_ e: Int) -> Float { p[e * stride + ko] }
-        let r0 = at(ld(0), ld(1), ld(2), ld(3)), r1 = at(ld(4), ld(5), ld(6), ld(7))
-        let r2 = at(ld(8), ld(9), ld(10), ld(11)), r3 = at(ld(12), ld(13), ld(14), ld(15))
-        let c0 = at(r0.0, r1.0, r2.0, r3.0), c1 = at(r0.1, r1.1, r2.1, r3.1)
+        let r0 = at(ld(0), ld(1), ld(2), ld(3))
+        let r1 = at(ld(4), ld(5), ld(6), ld(7))
+        let r2 = at(ld(8), ld(9), ld(10), ld(11))
+        let r3 = at(ld(12), ld(13), ld(14), ld(15))
+        let c0 = at(r0.0, r1.0, r2.0, r3.0)
+        let c1 = at(r0.1, r1.1, r2.1, r3.1)
         for (dy, dx, value) in [(0, 0, c0.0), (1, 0, c0.1), (0, 1, c1.0), (1, 1, c1.1)] {
-          let y = 2 * ty + dy, x = 2 * tx + dx
+          let y = 2 * ty + dy
+          let x = 2 * tx + dx
           guard y < oh && x < ow else { continue }
           let offset = ((n * oh + y) * ow + x) * k + ko
           var out = value + (b?[ko] ?? 0) + (r?[offset] ?? 0)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Backbones
 
 final class ArchitectureTests: XCTestCase {
@@ -15,11 +16,15 @@ final class ArchitectureTests: XCTestCase {
     }
     let resnet = parameterSpecs(for: .resnet50)
     XCTAssertEqual(resnet.first, ParameterSpec(layer: "conv1_conv", kind: .kernel, shape: [7, 7, 3, 64]))
-    XCTAssertTrue(resnet.contains(ParameterSpec(layer: "conv3_block1_0_conv", kind: .kernel, shape: [1, 1, 256, 512])))
-    XCTAssertTrue(resnet.contains(ParameterSpec(layer: "conv4_block6_2_conv", kind: .kernel, shape: [3, 3, 256, 256])))
-    XCTAssertTrue(resnet.contains(ParameterSpec(layer: "conv5_block3_3_bn", kind: .movingVariance, shape: [2048])))
+    XCTAssertTrue(
+      resnet.contains(ParameterSpec(layer: "conv3_block1_0_conv", kind: .kernel, shape: [1, 1, 256, 512])))
+    XCTAssertTrue(
+      resnet.contains(ParameterSpec(layer: "conv4_block6_2_conv", kind: .kernel, shape: [3, 3, 256, 256])))
+    XCTAssertTrue(
+      resnet.contains(ParameterSpec(layer: "conv5_block3_3_bn", kind: .movingVariance, shape: [2048])))
     XCTAssertFalse(resnet.contains { $0.layer == "conv2_block2_0_conv" })  // identity shortcut
-    XCTAssertEqual(parameterSpecs(for: .vgg19).last, ParameterSpec(layer: "block5_conv4", kind: .bias, shape: [512]))
+    XCTAssertEqual(
+      parameterSpecs(for: .vgg19).last, ParameterSpec(layer: "block5_conv4", kind: .bias, shape: [512]))
   }
 
   func testTapPresetsAndNames() throws {
@@ -32,7 +37,8 @@ final class ArchitectureTests: XCTestCase {
     XCTAssertTrue(BackboneKind.resnet50.allTapNames.contains("pool1_pool"))
     XCTAssertTrue(BackboneKind.vgg19.allTapNames.contains("block3_conv4"))
     XCTAssertFalse(BackboneKind.vgg16.allTapNames.contains("block3_conv4"))
-    XCTAssertEqual(try BackboneKind.vgg16.resolveTaps(["last", "block1_pool"]), ["block5_pool", "block1_pool"])
+    XCTAssertEqual(
+      try BackboneKind.vgg16.resolveTaps(["last", "block1_pool"]), ["block5_pool", "block1_pool"])
     XCTAssertThrowsError(try BackboneKind.resnet50.resolveTaps(["conv2_block9_out"])) { error in
       let message = String(describing: error)
       XCTAssertTrue(message.contains("conv2_block9_out") && message.contains("'blocks'"), message)

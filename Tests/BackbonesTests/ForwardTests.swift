@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Backbones
 
 final class ForwardTests: XCTestCase {
@@ -19,13 +20,18 @@ final class ForwardTests: XCTestCase {
       }
       let taps = ["blocks", "last"]
       let started = Date()
-      let fast = try input.withUnsafeBufferPointer { try backbone.features($0, count: n, height: h, width: w, taps: taps) }
-      let reference = try referenceFeatures(kind: kind, weights: weights, input: input, count: n, height: h, width: w, taps: taps)
+      let fast = try input.withUnsafeBufferPointer {
+        try backbone.features($0, count: n, height: h, width: w, taps: taps)
+      }
+      let reference = try referenceFeatures(
+        kind: kind, weights: weights, input: input, count: n, height: h, width: w, taps: taps)
       XCTAssertEqual(fast.count, n * (try backbone.tapWidths(taps)).reduce(0, +))
       var worst: Float = 0
       for i in 0..<fast.count { worst = max(worst, abs(fast[i] - reference[i])) }
-      print("\(kind) (winograd \(winograd)) fast vs naive reference (\(h)x\(w), taps \(taps)): max |diff| = \(worst), "
-        + "\(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+      print(
+        "\(kind) (winograd \(winograd)) fast vs naive reference (\(h)x\(w), taps \(taps)): "
+          + "max |diff| = \(worst), "
+          + "\(String(format: "%.1f", Date().timeIntervalSince(started))) s")
       XCTAssertLessThan(worst, 1e-5, "\(kind)")
       XCTAssertFalse(fast.contains { $0.isNaN })
       // The features carry signal: not constant, and the images differ.
@@ -38,10 +44,17 @@ final class ForwardTests: XCTestCase {
   }
 
   func testFeaturesValidateInput() throws {
-    let backbone = try Backbone(kind: .vgg16, weights: SyntheticWeights.make(.vgg16, seed: 0), winograd: false)
+    let backbone = try Backbone(
+      kind: .vgg16, weights: SyntheticWeights.make(.vgg16, seed: 0), winograd: false)
     let small = [Float](repeating: 0, count: 31 * 40 * 3)
-    XCTAssertThrowsError(try small.withUnsafeBufferPointer { try backbone.features($0, count: 1, height: 31, width: 40, taps: ["last"]) })
-    XCTAssertThrowsError(try small.withUnsafeBufferPointer { try backbone.features($0, count: 2, height: 31, width: 40, taps: ["last"]) })
+    XCTAssertThrowsError(
+      try small.withUnsafeBufferPointer {
+        try backbone.features($0, count: 1, height: 31, width: 40, taps: ["last"])
+      })
+    XCTAssertThrowsError(
+      try small.withUnsafeBufferPointer {
+        try backbone.features($0, count: 2, height: 31, width: 40, taps: ["last"])
+      })
     XCTAssertEqual(try backbone.tapWidths(["blocks", "last"]), [64, 128, 256, 512, 512, 512])
   }
 
@@ -49,18 +62,25 @@ final class ForwardTests: XCTestCase {
   /// into results), and a batch's rows equal the images run one at a time (to rounding: the
   /// GEMM's blocking, hence its summation order, depends on the batch size).
   func testRepeatedCallsAgree() throws {
-    let backbone = try Backbone(kind: .resnet50, weights: SyntheticWeights.make(.resnet50, seed: 1), imagesPerPass: 2)
+    let backbone = try Backbone(
+      kind: .resnet50, weights: SyntheticWeights.make(.resnet50, seed: 1), imagesPerPass: 2)
     let (h, w) = (40, 33)
     let input: [Float] = (0..<(3 * h * w * 3)).map { Float(($0 * 7919) % 255) - 120 }
-    let batch = try input.withUnsafeBufferPointer { try backbone.features($0, count: 3, height: h, width: w, taps: ["last"]) }
+    let batch = try input.withUnsafeBufferPointer {
+      try backbone.features($0, count: 3, height: h, width: w, taps: ["last"])
+    }
     let second = try input.withUnsafeBufferPointer {
-      try backbone.features(UnsafeBufferPointer(rebasing: $0[(h * w * 3)..<(2 * h * w * 3)]), count: 1, height: h, width: w, taps: ["last"])
+      try backbone.features(
+        UnsafeBufferPointer(rebasing: $0[(h * w * 3)..<(2 * h * w * 3)]), count: 1, height: h, width: w,
+        taps: ["last"])
     }
     var worst: Float = 0
     for j in 0..<2048 { worst = max(worst, abs(second[j] - batch[2048 + j])) }
     print("image alone vs in a batch of 3: max |diff| = \(worst)")
     XCTAssertLessThan(worst, 1e-6)
-    let again = try input.withUnsafeBufferPointer { try backbone.features($0, count: 3, height: h, width: w, taps: ["last"]) }
+    let again = try input.withUnsafeBufferPointer {
+      try backbone.features($0, count: 3, height: h, width: w, taps: ["last"])
+    }
     XCTAssertTrue(again == batch, "a repeated call differs")
   }
 }

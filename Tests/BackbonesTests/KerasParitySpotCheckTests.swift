@@ -11,7 +11,8 @@ final class KerasParitySpotCheckTests: XCTestCase {
       throw XCTSkip("set HEADSTART_PARITY_DIR to the output of check_backbone_numbers.py")
     }
     for kind in BackboneKind.allCases {
-      let header = try String(contentsOfFile: "\(dir)/\(kind.rawValue).txt", encoding: .utf8).split(separator: "\n")
+      let header = try String(contentsOfFile: "\(dir)/\(kind.rawValue).txt", encoding: .utf8).split(
+        separator: "\n")
       let dims = header[0].split(separator: " ").map { Int($0)! }
       let taps = header[1].split(separator: ",").map(String.init)
       let input = try floats("\(dir)/\(kind.rawValue)_input.f32")

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Backbones
 
 final class WeightsTests: XCTestCase {
@@ -29,15 +30,19 @@ final class WeightsTests: XCTestCase {
     XCTAssertEqual(vgg.layers["block1_conv1"]![.kernel]!.values[0].bitPattern, 1_052_690_103)
     XCTAssertEqual(vgg.layers.count, 13)
     // A different seed gives different arrays.
-    XCTAssertNotEqual(SyntheticWeights.make(.vgg16, seed: 1).layers["block1_conv1"]![.kernel]!.values[0], 0.37260982)
+    XCTAssertNotEqual(
+      SyntheticWeights.make(.vgg16, seed: 1).layers["block1_conv1"]![.kernel]!.values[0], 0.37260982)
   }
 
   func testBindingIsStrict() {
     var weights = SyntheticWeights.make(.vgg16, seed: 0)
-    weights.layers["block3_conv2"]![.kernel] = WeightArray(shape: [3, 3, 128, 256], values: .init(repeating: 0, count: 3 * 3 * 128 * 256))
+    weights.layers["block3_conv2"]![.kernel] = WeightArray(
+      shape: [3, 3, 128, 256], values: .init(repeating: 0, count: 3 * 3 * 128 * 256))
     XCTAssertThrowsError(try Backbone(kind: .vgg16, weights: weights)) { error in
       let message = String(describing: error)
-      XCTAssertTrue(message.contains("block3_conv2") && message.contains("[3, 3, 256, 256]") && message.contains("[3, 3, 128, 256]"), message)
+      XCTAssertTrue(
+        message.contains("block3_conv2") && message.contains("[3, 3, 256, 256]")
+          && message.contains("[3, 3, 128, 256]"), message)
     }
     weights.layers["block3_conv2"] = nil
     XCTAssertThrowsError(try Backbone(kind: .vgg16, weights: weights)) { error in

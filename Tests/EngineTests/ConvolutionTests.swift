@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Engine
 
 final class ConvolutionTests: XCTestCase {
@@ -11,22 +12,25 @@ final class ConvolutionTests: XCTestCase {
     }
     let cases: [Case] = [
       Case(n: 2, h: 7, w: 9, cin: 5, cout: 6, kh: 3, kw: 3, sh: 1, sw: 1, pad: nil),
-      Case(n: 2, h: 8, w: 8, cin: 4, cout: 7, kh: 3, kw: 3, sh: 2, sw: 2, pad: nil),  // same, stride 2: pad bottom/right
+      Case(n: 2, h: 8, w: 8, cin: 4, cout: 7, kh: 3, kw: 3, sh: 2, sw: 2, pad: nil),  // pad bottom/right
       Case(n: 1, h: 9, w: 6, cin: 3, cout: 4, kh: 3, kw: 3, sh: 2, sw: 2, pad: nil),
       Case(n: 3, h: 5, w: 5, cin: 8, cout: 16, kh: 1, kw: 1, sh: 1, sw: 1, pad: .zero),  // plain GEMM
       Case(n: 2, h: 7, w: 8, cin: 8, cout: 12, kh: 1, kw: 1, sh: 2, sw: 2, pad: .zero),  // subsampling
       Case(n: 2, h: 11, w: 13, cin: 3, cout: 8, kh: 7, kw: 7, sh: 2, sw: 2, pad: Padding2D(all: 3)),  // conv1
-      Case(n: 1, h: 6, w: 7, cin: 2, cout: 3, kh: 2, kw: 3, sh: 1, sw: 2, pad: Padding2D(top: 0, bottom: 1, left: 2, right: 0)),
+      Case(
+        n: 1, h: 6, w: 7, cin: 2, cout: 3, kh: 2, kw: 3, sh: 1, sw: 2,
+        pad: Padding2D(top: 0, bottom: 1, left: 2, right: 0)),
       Case(n: 2, h: 5, w: 4, cin: 3, cout: 5, kh: 5, kw: 5, sh: 1, sw: 1, pad: nil),
       Case(n: 1, h: 4, w: 4, cin: 3, cout: 2, kh: 3, kw: 3, sh: 3, sw: 1, pad: .zero),
-      Case(n: 2, h: 3, w: 3, cin: 4, cout: 4, kh: 1, kw: 1, sh: 1, sw: 1, pad: Padding2D(all: 1)),  // padded 1x1
+      Case(n: 2, h: 3, w: 3, cin: 4, cout: 4, kh: 1, kw: 1, sh: 1, sw: 1, pad: Padding2D(all: 1)),  // pad 1x1
     ]
     var rng = TestRandom(seed: 7)
     var worst: Float = 0
     for (index, c) in cases.enumerated() {
       let pad = c.pad ?? Padding2D.same(height: c.h, width: c.w, window: (c.kh, c.kw), stride: (c.sh, c.sw))
       let window = Window2D(height: c.kh, width: c.kw, strideHeight: c.sh, strideWidth: c.sw, padding: pad)
-      let shape = ConvShape(batch: c.n, height: c.h, width: c.w, inChannels: c.cin, outChannels: c.cout, window: window)
+      let shape = ConvShape(
+        batch: c.n, height: c.h, width: c.w, inChannels: c.cin, outChannels: c.cout, window: window)
       let x = rng.array(shape.inputCount)
       let k = rng.array(shape.kernelCount)
       let b = rng.array(c.cout)
@@ -80,9 +84,13 @@ final class ConvolutionTests: XCTestCase {
     var rng = TestRandom(seed: 11)
     let windows = [
       Window2D(height: 3, width: 3, strideHeight: 1, strideWidth: 1, padding: Padding2D(all: 1)),
-      Window2D(height: 3, width: 3, strideHeight: 2, strideWidth: 2, padding: Padding2D(top: 0, bottom: 1, left: 0, right: 1)),
+      Window2D(
+        height: 3, width: 3, strideHeight: 2, strideWidth: 2,
+        padding: Padding2D(top: 0, bottom: 1, left: 0, right: 1)),
       Window2D(height: 7, width: 7, strideHeight: 2, strideWidth: 2, padding: Padding2D(all: 3)),
-      Window2D(height: 2, width: 3, strideHeight: 1, strideWidth: 2, padding: Padding2D(top: 1, bottom: 0, left: 0, right: 2)),
+      Window2D(
+        height: 2, width: 3, strideHeight: 1, strideWidth: 2,
+        padding: Padding2D(top: 1, bottom: 0, left: 0, right: 2)),
     ]
     var worst = 0.0
     for window in windows {

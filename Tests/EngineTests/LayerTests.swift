@@ -1,13 +1,18 @@
 import XCTest
+
 @testable import Engine
 
 final class LayerTests: XCTestCase {
   /// conv with the folded kernel == conv, then BN, with Keras ResNet50's epsilon.
   func testBatchNormFoldMatchesUnfoldedConvThenBatchNorm() {
     var rng = TestRandom(seed: 3)
-    let window = Window2D(height: 3, width: 3, strideHeight: 2, strideWidth: 2, padding: Padding2D(top: 0, bottom: 1, left: 0, right: 1))
+    let window = Window2D(
+      height: 3, width: 3, strideHeight: 2, strideWidth: 2,
+      padding: Padding2D(top: 0, bottom: 1, left: 0, right: 1))
     let shape = ConvShape(batch: 2, height: 8, width: 7, inChannels: 5, outChannels: 6, window: window)
-    let x = rng.array(shape.inputCount), k = rng.array(shape.kernelCount), b = rng.array(6)
+    let x = rng.array(shape.inputCount)
+    let k = rng.array(shape.kernelCount)
+    let b = rng.array(6)
     let bn = BatchNormParameters(
       gamma: rng.array(6).map { 1 + 0.5 * $0 }, beta: rng.array(6), movingMean: rng.array(6),
       movingVariance: rng.array(6).map { 1 + 0.9 * $0 }, epsilon: 1.001e-5)
@@ -19,7 +24,9 @@ final class LayerTests: XCTestCase {
       fk.withUnsafeBufferPointer { kp in
         fb.withUnsafeBufferPointer { bp in
           folded.withUnsafeMutableBufferPointer { o in
-            scratch.withUnsafeMutableBufferPointer { conv2dForward(o, xp, kernel: kp, bias: bp, shape: shape, scratch: $0) }
+            scratch.withUnsafeMutableBufferPointer {
+              conv2dForward(o, xp, kernel: kp, bias: bp, shape: shape, scratch: $0)
+            }
           }
         }
       }
@@ -42,21 +49,32 @@ final class LayerTests: XCTestCase {
     let cases: [(Int, Int, Int, Window2D, Float)] = [
       (8, 8, 3, Window2D(height: 2, width: 2, strideHeight: 2, strideWidth: 2), 0),  // VGG
       (7, 9, 4, Window2D(height: 2, width: 2, strideHeight: 2, strideWidth: 2), 0),  // odd: floors
-      (9, 10, 5, Window2D(height: 3, width: 3, strideHeight: 2, strideWidth: 2, padding: Padding2D(all: 1)), 0),  // ResNet
-      (6, 5, 2, Window2D(height: 3, width: 2, strideHeight: 1, strideWidth: 2, padding: Padding2D(top: 0, bottom: 2, left: 1, right: 0)), -.infinity),
+      (
+        9, 10, 5, Window2D(height: 3, width: 3, strideHeight: 2, strideWidth: 2, padding: Padding2D(all: 1)),
+        0
+      ),  // ResNet
+      (
+        6, 5, 2,
+        Window2D(
+          height: 3, width: 2, strideHeight: 1, strideWidth: 2,
+          padding: Padding2D(top: 0, bottom: 2, left: 1, right: 0)
+        ), -.infinity
+      ),
     ]
     var worst: Float = 0
     for (h, w, c, window, pad) in cases {
       let n = 2
       let x = rng.array(n * h * w * c)
       let count = n * window.outputHeight(h) * window.outputWidth(w) * c
-      var fast = [Float](repeating: .nan, count: count), naive = fast
+      var fast = [Float](repeating: .nan, count: count)
+      var naive = fast
       x.withUnsafeBufferPointer { xp in
         fast.withUnsafeMutableBufferPointer {
           maxPool2dForward($0, xp, batch: n, height: h, width: w, channels: c, window: window, padValue: pad)
         }
         naive.withUnsafeMutableBufferPointer {
-          maxPool2dForwardNaive($0, xp, batch: n, height: h, width: w, channels: c, window: window, padValue: pad)
+          maxPool2dForwardNaive(
+            $0, xp, batch: n, height: h, width: w, channels: c, window: window, padValue: pad)
         }
       }
       worst = max(worst, maxAbsDiff(fast, naive))
@@ -68,7 +86,9 @@ final class LayerTests: XCTestCase {
     var out: [Float] = [0]
     let w = Window2D(height: 3, width: 3, strideHeight: 2, strideWidth: 2, padding: Padding2D(all: 1))
     neg.withUnsafeBufferPointer { x in
-      out.withUnsafeMutableBufferPointer { maxPool2dForward($0, x, batch: 1, height: 2, width: 2, channels: 1, window: w) }
+      out.withUnsafeMutableBufferPointer {
+        maxPool2dForward($0, x, batch: 1, height: 2, width: 2, channels: 1, window: w)
+      }
     }
     XCTAssertEqual(out, [0])
   }
@@ -77,10 +97,15 @@ final class LayerTests: XCTestCase {
     var rng = TestRandom(seed: 9)
     let (n, h, w, c) = (3, 5, 7, 6)
     let x = rng.array(n * h * w * c)
-    var fast = [Float](repeating: 0, count: n * c), naive = fast
+    var fast = [Float](repeating: 0, count: n * c)
+    var naive = fast
     x.withUnsafeBufferPointer { xp in
-      fast.withUnsafeMutableBufferPointer { globalAveragePool($0, xp, batch: n, height: h, width: w, channels: c) }
-      naive.withUnsafeMutableBufferPointer { globalAveragePoolNaive($0, xp, batch: n, height: h, width: w, channels: c) }
+      fast.withUnsafeMutableBufferPointer {
+        globalAveragePool($0, xp, batch: n, height: h, width: w, channels: c)
+      }
+      naive.withUnsafeMutableBufferPointer {
+        globalAveragePoolNaive($0, xp, batch: n, height: h, width: w, channels: c)
+      }
     }
     let d = maxAbsDiff(fast, naive)
     print("GAP fast vs naive: max |diff| = \(d)")

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Engine
 
 final class WinogradTests: XCTestCase {
@@ -19,13 +20,17 @@ final class WinogradTests: XCTestCase {
     var worst: Float = 0
     for (index, cs) in cases.enumerated() {
       let window = Window2D(height: 3, width: 3, strideHeight: 1, strideWidth: 1, padding: cs.pad)
-      let shape = ConvShape(batch: cs.n, height: cs.h, width: cs.w, inChannels: cs.c, outChannels: cs.k, window: window)
+      let shape = ConvShape(
+        batch: cs.n, height: cs.h, width: cs.w, inChannels: cs.c, outChannels: cs.k, window: window)
       XCTAssertTrue(winogradApplies(shape))
-      let x = rng.array(shape.inputCount), kernel = rng.array(shape.kernelCount)
-      let bias = rng.array(cs.k), res = rng.array(shape.outputCount)
+      let x = rng.array(shape.inputCount)
+      let kernel = rng.array(shape.kernelCount)
+      let bias = rng.array(cs.k)
+      let res = rng.array(shape.outputCount)
       let u = winogradTransformKernel(kernel, inChannels: cs.c, outChannels: cs.k)
       for (useResidual, act) in [(false, Activation.identity), (true, Activation.relu)] {
-        var fast = [Float](repeating: .nan, count: shape.outputCount), naive = fast
+        var fast = [Float](repeating: .nan, count: shape.outputCount)
+        var naive = fast
         // Three tiles at a time: blocks that straddle tile rows and images.
         var scratch = [Float](repeating: .nan, count: 3 * winogradScratchPerTile(shape))
         x.withUnsafeBufferPointer { xp in
