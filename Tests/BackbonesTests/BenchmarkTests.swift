@@ -7,12 +7,13 @@ import XCTest
 ///   HEADSTART_BENCH=16 [HEADSTART_PASS=16] \
 ///     swift test -c release -Xswiftc -enable-testing --filter BenchmarkTests
 final class BenchmarkTests: XCTestCase {
-  func testResNet50Throughput() throws {
+  func testThroughput() throws {
     guard let value = ProcessInfo.processInfo.environment["HEADSTART_BENCH"], let batch = Int(value) else {
       throw XCTSkip("set HEADSTART_BENCH=<batch> to run")
     }
     setBLASThreads(Int(ProcessInfo.processInfo.environment["HEADSTART_BLAS_THREADS"] ?? "2") ?? 2)
-    for kind in [BackboneKind.resnet50] {
+    let kindName = ProcessInfo.processInfo.environment["HEADSTART_BENCH_KIND"] ?? "resnet50"
+    for kind in [BackboneKind(rawValue: kindName) ?? .resnet50] {
       let pass = Int(ProcessInfo.processInfo.environment["HEADSTART_PASS"] ?? "") ?? 16
       let backbone = try Backbone(
         kind: kind, weights: SyntheticWeights.make(kind, seed: 0), imagesPerPass: pass)
