@@ -38,7 +38,7 @@ public final class Backbone: @unchecked Sendable {
   public init(kind: BackboneKind, weights: KerasWeights, imagesPerPass: Int = 16, winograd: Bool = true)
     throws
   {
-    try checkWeights(weights, for: kind)
+    try kind.validateWeights(weights)
     self.kind = kind
     self.imagesPerPass = max(1, imagesPerPass)
     self.winograd = winograd
@@ -242,18 +242,23 @@ public final class Backbone: @unchecked Sendable {
   }
 }
 
-/// Throws unless every array the backbone needs is present with its Keras shape.
-func checkWeights(_ weights: KerasWeights, for kind: BackboneKind) throws {
-  for spec in parameterSpecs(for: kind) {
-    guard let array = weights.layers[spec.layer]?[spec.kind] else {
-      throw BackboneError(
-        kind: kind, reason: .missingParameter(layer: spec.layer, weight: spec.kind, expected: spec.shape))
-    }
-    guard array.shape == spec.shape else {
-      throw BackboneError(
-        kind: kind,
-        reason: .shapeMismatch(
-          layer: spec.layer, weight: spec.kind, expected: spec.shape, actual: array.shape))
+extension BackboneKind {
+  /// Throws a `BackboneError` naming the layer, array and shapes unless every array
+  /// `parameterSpecs(for: self)` lists is present in `weights` with its Keras shape. Extra
+  /// arrays (a top classifier, say) are not this check's concern.
+  public func validateWeights(_ weights: KerasWeights) throws {
+    let kind = self
+    for spec in parameterSpecs(for: kind) {
+      guard let array = weights.layers[spec.layer]?[spec.kind] else {
+        throw BackboneError(
+          kind: kind, reason: .missingParameter(layer: spec.layer, weight: spec.kind, expected: spec.shape))
+      }
+      guard array.shape == spec.shape else {
+        throw BackboneError(
+          kind: kind,
+          reason: .shapeMismatch(
+            layer: spec.layer, weight: spec.kind, expected: spec.shape, actual: array.shape))
+      }
     }
   }
 }

@@ -10,7 +10,7 @@ func referenceFeatures(
   kind: BackboneKind, weights: KerasWeights, input: [Float], count: Int, height: Int, width: Int,
   taps: [String]
 ) throws -> [Float] {
-  try checkWeights(weights, for: kind)
+  try kind.validateWeights(weights)
   let names = try kind.resolveTaps(taps)
   let architecture = kind.architecture
   let index = Dictionary(uniqueKeysWithValues: architecture.layers.enumerated().map { ($1.outputName, $0) })

@@ -2,7 +2,7 @@ import XCTest
 
 @testable import Backbones
 
-final class WeightsTests: XCTestCase {
+final class SyntheticWeightsAndBindingTests: XCTestCase {
   /// Known values of the Docs/keras-parity.md generator, worked through by hand for seed 0:
   ///   key("0:conv1_conv/kernel") = fnv1a32 = 0x640763b5
   ///   i = 0: fmix32(0) = 0, u = fmix32(0x640763b5) = 0xe783b6bc, u >> 8 = 15172534,
