@@ -8,7 +8,7 @@ final class ForwardTests: XCTestCase {
   func testFastPathMatchesNaiveReference() throws {
     // Every backbone with Winograd 3x3 convolutions (the default), ResNet50 also without.
     for (kind, winograd) in BackboneKind.allCases.map({ ($0, true) }) + [(.resnet50, false)] {
-      let weights = SyntheticWeights.make(kind, seed: 3)
+      let weights = CachedWeights.of(kind)
       // imagesPerPass 1 with 2 images also exercises the passes over a batch.
       let backbone = try Backbone(kind: kind, weights: weights, imagesPerPass: 1, winograd: winograd)
       // Two images for ResNet50; one for VGG, whose naive reference is slow in debug builds.
@@ -45,7 +45,7 @@ final class ForwardTests: XCTestCase {
 
   func testFeaturesValidateInput() throws {
     let backbone = try Backbone(
-      kind: .vgg16, weights: SyntheticWeights.make(.vgg16, seed: 0), winograd: false)
+      kind: .vgg16, weights: CachedWeights.vgg16, winograd: false)
     let small = [Float](repeating: 0, count: 31 * 40 * 3)
     XCTAssertThrowsError(
       try small.withUnsafeBufferPointer {
@@ -63,7 +63,7 @@ final class ForwardTests: XCTestCase {
   /// GEMM's blocking, hence its summation order, depends on the batch size).
   func testRepeatedCallsAgree() throws {
     let backbone = try Backbone(
-      kind: .resnet50, weights: SyntheticWeights.make(.resnet50, seed: 1), imagesPerPass: 2)
+      kind: .resnet50, weights: CachedWeights.resnet50, imagesPerPass: 2)
     let (h, w) = (40, 33)
     let input: [Float] = (0..<(3 * h * w * 3)).map { Float(($0 * 7919) % 255) - 120 }
     let batch = try input.withUnsafeBufferPointer {

@@ -19,14 +19,14 @@ final class SyntheticWeightsAndBindingTests: XCTestCase {
   func testSyntheticWeightsKnownValues() {
     XCTAssertEqual(SyntheticWeights.fnv1a32("0:conv1_conv/kernel"), 0x6407_63b5)
     XCTAssertEqual(SyntheticWeights.fmix32(1), 0x514e_28b7)
-    let resnet = SyntheticWeights.make(.resnet50, seed: 0)
+    let resnet = CachedWeights.resnet50
     let kernel = resnet.layers["conv1_conv"]![.kernel]!
     XCTAssertEqual(kernel.shape, [7, 7, 3, 64])
     XCTAssertEqual(kernel.values[0].bitPattern, 1_042_763_264)
     XCTAssertEqual(kernel.values[1].bitPattern, 1_038_240_208)
     XCTAssertEqual(resnet.layers["conv1_bn"]![.gamma]!.values[0].bitPattern, 1_066_171_278)
     XCTAssertEqual(resnet.layers["conv1_bn"]![.movingVariance]!.values[2].bitPattern, 1_067_490_190)
-    let vgg = SyntheticWeights.make(.vgg16, seed: 0)
+    let vgg = CachedWeights.vgg16
     XCTAssertEqual(vgg.layers["block1_conv1"]![.kernel]!.values[0].bitPattern, 1_052_690_103)
     XCTAssertEqual(vgg.layers.count, 13)
     // A different seed gives different arrays.
@@ -35,7 +35,7 @@ final class SyntheticWeightsAndBindingTests: XCTestCase {
   }
 
   func testBindingIsStrict() {
-    var weights = SyntheticWeights.make(.vgg16, seed: 0)
+    var weights = CachedWeights.vgg16
     weights.layers["block3_conv2"]![.kernel] = WeightArray(
       shape: [3, 3, 128, 256], values: .init(repeating: 0, count: 3 * 3 * 128 * 256))
     XCTAssertThrowsError(try Backbone(kind: .vgg16, weights: weights)) { error in
@@ -49,6 +49,6 @@ final class SyntheticWeightsAndBindingTests: XCTestCase {
       XCTAssertTrue(String(describing: error).contains("block3_conv2/kernel"), String(describing: error))
     }
     // VGG weights are not ResNet weights.
-    XCTAssertThrowsError(try Backbone(kind: .resnet50, weights: SyntheticWeights.make(.vgg16, seed: 0)))
+    XCTAssertThrowsError(try Backbone(kind: .resnet50, weights: CachedWeights.vgg16))
   }
 }
