@@ -1,0 +1,264 @@
+// A backbone ready to run: weights checked and batch norms folded once, then a forward pass
+// that stops after the last requested tap and returns pooled, L2-normalised features.
+//
+// Input (N, H, W, 3) NHWC float32, 'caffe'-preprocessed BGR; activations NHWC; kernels HWIO.
+import Engine
+import Foundation
+
+/// A frozen keras.applications backbone (include_top=False) with its weights bound.
+///
+/// Immutable after `init` except for a cached workspace that `features` borrows under a lock
+/// (a concurrent call allocates its own), so one instance can serve several threads; each
+/// call's GEMMs use the OpenBLAS thread pool.
+public final class Backbone: @unchecked Sendable {
+  public let kind: BackboneKind
+  /// How many images one forward pass holds in its activation buffers; larger batches run
+  /// in passes of this size (results do not depend on it).
+  public let imagesPerPass: Int
+  /// Whether 3x3 stride-1 convolutions run as Winograd F(2x2, 3x3) (2.25x fewer
+  /// multiplications, agreeing with direct convolution to ~1e-6) instead of im2col + GEMM.
+  public let winograd: Bool
+
+  let architecture: Architecture
+  /// Folded kernels (HWIO) and biases of all convolutions, one allocation.
+  let parameters: [Float]
+  /// Per layer (by index): where its folded kernel and bias sit in `parameters`. The kernel
+  /// is HWIO, or (16, C, K) Winograd-transformed when `usesWinograd(layer)`.
+  let parameterRanges: [(kernel: Range<Int>, bias: Range<Int>)?]
+  let layerIndex: [String: Int]
+
+  /// The activation slots, scratch and pooling rows of the last `features` call, kept so the
+  /// next call neither allocates nor page-faults 100+ MB afresh.
+  private var cachedWorkspace: UnsafeMutableBufferPointer<Float>?
+  private let workspaceLock = NSLock()
+
+  /// Binds `weights` strictly (every array `parameterSpecs(for: kind)` lists must be present
+  /// with its Keras shape; extra arrays are ignored) and folds every batch norm into its
+  /// convolution (and, with `winograd`, transforms the 3x3 stride-1 kernels).
+  public init(kind: BackboneKind, weights: KerasWeights, imagesPerPass: Int = 16, winograd: Bool = true)
+    throws
+  {
+    try kind.validateWeights(weights)
+    self.kind = kind
+    self.imagesPerPass = max(1, imagesPerPass)
+    self.winograd = winograd
+    architecture = kind.architecture
+    var parameters: [Float] = []
+    var ranges: [(kernel: Range<Int>, bias: Range<Int>)?] = []
+    for layer in architecture.layers {
+      guard case .conv(let conv) = layer.operation else {
+        ranges.append(nil)
+        continue
+      }
+      let stored = weights.layers[conv.name]!
+      var kernel = stored[.kernel]!.values
+      var bias = stored[.bias]!.values
+      if let bnName = conv.batchNorm {
+        let bn = weights.layers[bnName]!
+        let parameters = BatchNormParameters(
+          gamma: bn[.gamma]!.values, beta: bn[.beta]!.values, movingMean: bn[.movingMean]!.values,
+          movingVariance: bn[.movingVariance]!.values, epsilon: ResNet50Table.batchNormEpsilon)
+        (kernel, bias) = foldBatchNorm(kernel: kernel, bias: bias, batchNorm: parameters)
+      }
+      if winograd && Self.usesWinograd(conv) {
+        kernel = winogradTransformKernel(kernel, inChannels: conv.inChannels, outChannels: conv.outChannels)
+      }
+      let k = parameters.count..<(parameters.count + kernel.count)
+      parameters += kernel
+      let b = parameters.count..<(parameters.count + bias.count)
+      parameters += bias
+      ranges.append((k, b))
+    }
+    self.parameters = parameters
+    parameterRanges = ranges
+    layerIndex = Dictionary(
+      uniqueKeysWithValues: architecture.layers.enumerated().map { ($1.outputName, $0) })
+  }
+
+  /// The width (channels) of each tap, presets expanded, in the order given.
+  public func tapWidths(_ taps: [String]) throws -> [Int] {
+    try kind.resolveTaps(taps).map { architecture.layers[layerIndex[$0]!].outChannels }
+  }
+
+  /// The (height, width, channels) a layer outputs for an input of `height` x `width`.
+  public func outputShape(ofTap tap: String, height: Int, width: Int) throws -> (
+    height: Int, width: Int, channels: Int
+  ) {
+    try kind.outputShape(ofTap: tap, height: height, width: width)
+  }
+
+  /// Features of `count` images.
+  ///
+  /// input (N, H, W, 3) float32 'caffe'-preprocessed BGR; output (N, sum of tap widths), row
+  /// per image: each tap global-average-pooled and L2-normalised, the taps concatenated in
+  /// the order given (presets `last` and `blocks` expanded). The forward pass stops after
+  /// the last requested tap.
+  public func features(
+    _ input: UnsafeBufferPointer<Float>, count: Int, height: Int, width: Int, taps: [String]
+  ) throws -> [Float] {
+    let names = try kind.resolveTaps(taps)
+    let minimum = kind.minimumInputSize
+    guard height >= minimum && width >= minimum else {
+      throw BackboneError(kind: kind, reason: .inputTooSmall(height: height, width: width, minimum: minimum))
+    }
+    let imageSize = height * width * 3
+    guard input.count == count * imageSize else {
+      throw BackboneError(
+        kind: kind, reason: .inputCountMismatch(expected: count * imageSize, actual: input.count))
+    }
+    let tapLayers = names.map { layerIndex[$0]! }
+    let widths = tapLayers.map { architecture.layers[$0].outChannels }
+    let rowWidth = widths.reduce(0, +)
+    var result = [Float](repeating: 0, count: count * rowWidth)
+    if count == 0 { return result }
+
+    let last = tapLayers.max()!
+    let plan = Array(architecture.plan(height: height, width: width)[0...last])
+    let pass = min(count, imagesPerPass)
+    // Every slot can hold the largest activation of the layers we run.
+    var perImage = imageSize
+    var columns = 0
+    for (layer, p) in zip(architecture.layers, plan) {
+      perImage = max(perImage, p.outHeight * p.outWidth * layer.outChannels)
+      if let shape = convShape(layer, p, batch: pass), winograd && winogradApplies(shape) {
+        columns = max(columns, winogradScratchCount(shape))
+      } else if let shape = convShape(layer, p, batch: pass) {
+        columns = max(columns, conv2dScratchCount(shape))
+      }
+    }
+    let slotStride = pass * perImage
+    let slotsCount = architecture.slotCount * slotStride
+    let scratchCount = max(columns, 1)
+    let workspace = borrowWorkspace(capacity: slotsCount + scratchCount + pass * (widths.max() ?? 1))
+    defer { returnWorkspace(workspace) }
+    let slots = UnsafeMutableBufferPointer(rebasing: workspace[0..<slotsCount])
+    let scratch = UnsafeMutableBufferPointer(rebasing: workspace[slotsCount..<(slotsCount + scratchCount)])
+    let pooled = UnsafeMutableBufferPointer(rebasing: workspace[(slotsCount + scratchCount)...])
+    func slot(_ i: Int, _ n: Int, _ elementsPerImage: Int) -> UnsafeMutableBufferPointer<Float> {
+      UnsafeMutableBufferPointer(rebasing: slots[(i * slotStride)..<(i * slotStride + n * elementsPerImage)])
+    }
+
+    parameters.withUnsafeBufferPointer { weights in
+      result.withUnsafeMutableBufferPointer { out in
+        var first = 0
+        while first < count {
+          let n = min(pass, count - first)
+          _ = slot(0, n, imageSize).initialize(
+            fromContentsOf: UnsafeBufferPointer(
+              rebasing: input[(first * imageSize)..<((first + n) * imageSize)]))
+          for (i, p) in plan.enumerated() {
+            let layer = architecture.layers[i]
+            let inCount = p.inHeight * p.inWidth * p.inChannels
+            let outCount = p.outHeight * p.outWidth * layer.outChannels
+            let source = UnsafeBufferPointer(slot(layer.input, n, inCount))
+            let destination = slot(layer.output, n, outCount)
+            switch layer.operation {
+            case .conv(let conv):
+              let shape = convShape(layer, p, batch: n)!
+              let ranges = parameterRanges[i]!
+              if winograd && winogradApplies(shape) {
+                conv2dForwardWinograd(
+                  destination, source,
+                  transformedKernel: UnsafeBufferPointer(rebasing: weights[ranges.kernel]),
+                  bias: UnsafeBufferPointer(rebasing: weights[ranges.bias]), shape: shape,
+                  residual: conv.residual.map { UnsafeBufferPointer(slot($0, n, outCount)) },
+                  activation: conv.relu ? .relu : .identity, scratch: scratch)
+                break
+              }
+              conv2dForward(
+                destination, source, kernel: UnsafeBufferPointer(rebasing: weights[ranges.kernel]),
+                bias: UnsafeBufferPointer(rebasing: weights[ranges.bias]), shape: shape,
+                residual: conv.residual.map { UnsafeBufferPointer(slot($0, n, outCount)) },
+                activation: conv.relu ? .relu : .identity, scratch: scratch)
+            case .maxPool:
+              let window = Window2D(
+                height: p.window, width: p.window, strideHeight: p.stride, strideWidth: p.stride,
+                padding: p.padding)
+              // ZeroPadding2D pads with zeros, so the pad value is 0.
+              maxPool2dForward(
+                destination, source, batch: n, height: p.inHeight, width: p.inWidth, channels: p.inChannels,
+                window: window, padValue: 0)
+            }
+            var offset = 0
+            for (t, tapLayer) in tapLayers.enumerated() {
+              defer { offset += widths[t] }
+              guard tapLayer == i else { continue }
+              let c = widths[t]
+              let rows = UnsafeMutableBufferPointer(rebasing: pooled[0..<(n * c)])
+              globalAveragePool(
+                rows, UnsafeBufferPointer(destination), batch: n, height: p.outHeight, width: p.outWidth,
+                channels: c)
+              l2NormalizeRows(rows, rows: n, width: c)
+              for image in 0..<n {
+                let dst = out.baseAddress! + (first + image) * rowWidth + offset
+                dst.update(from: rows.baseAddress! + image * c, count: c)
+              }
+            }
+          }
+          first += n
+        }
+      }
+    }
+    return result
+  }
+
+  /// Takes the cached workspace if it is free and large enough, else allocates one.
+  private func borrowWorkspace(capacity: Int) -> UnsafeMutableBufferPointer<Float> {
+    workspaceLock.lock()
+    let cached = cachedWorkspace
+    cachedWorkspace = nil
+    workspaceLock.unlock()
+    if let cached, cached.count >= capacity { return cached }
+    cached?.deallocate()
+    return UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity)
+  }
+
+  /// Caches `workspace` for the next call, keeping the larger one if another call already did.
+  private func returnWorkspace(_ workspace: UnsafeMutableBufferPointer<Float>) {
+    workspaceLock.lock()
+    let spare: UnsafeMutableBufferPointer<Float>?
+    if let cached = cachedWorkspace, cached.count >= workspace.count {
+      spare = workspace
+    } else {
+      spare = cachedWorkspace
+      cachedWorkspace = workspace
+    }
+    workspaceLock.unlock()
+    spare?.deallocate()
+  }
+
+  deinit { cachedWorkspace?.deallocate() }
+
+  static func usesWinograd(_ conv: ConvLayer) -> Bool { conv.kernelSize == 3 && conv.stride == 1 }
+
+  func convShape(_ layer: Layer, _ p: PlannedLayer, batch: Int) -> ConvShape? {
+    guard case .conv(let conv) = layer.operation else { return nil }
+    let window = Window2D(
+      height: p.window, width: p.window, strideHeight: p.stride, strideWidth: p.stride, padding: p.padding)
+    return ConvShape(
+      batch: batch, height: p.inHeight, width: p.inWidth, inChannels: conv.inChannels,
+      outChannels: conv.outChannels,
+      window: window)
+  }
+}
+
+extension BackboneKind {
+  /// Throws a `BackboneError` naming the layer, array and shapes unless every array
+  /// `parameterSpecs(for: self)` lists is present in `weights` with its Keras shape. Extra
+  /// arrays (a top classifier, say) are not this check's concern.
+  public func validateWeights(_ weights: KerasWeights) throws {
+    let kind = self
+    for spec in parameterSpecs(for: kind) {
+      guard let array = weights.layers[spec.layer]?[spec.kind] else {
+        throw BackboneError(
+          kind: kind, reason: .missingParameter(layer: spec.layer, weight: spec.kind, expected: spec.shape))
+      }
+      guard array.shape == spec.shape else {
+        throw BackboneError(
+          kind: kind,
+          reason: .shapeMismatch(
+            layer: spec.layer, weight: spec.kind, expected: spec.shape, actual: array.shape))
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+// Errors a backbone reports, with messages a user can act on.
+
+/// Why a backbone could not be built or run.
+public struct BackboneError: Error, CustomStringConvertible, Equatable {
+  public enum Reason: Sendable, Equatable {
+    /// The weights lack an array the backbone needs.
+    case missingParameter(layer: String, weight: WeightKind, expected: [Int])
+    /// A weight array has the wrong shape.
+    case shapeMismatch(layer: String, weight: WeightKind, expected: [Int], actual: [Int])
+    /// A tap name that is neither a preset nor a layer of this backbone.
+    case unknownTap(String)
+    /// No taps were requested.
+    case noTaps
+    /// The input is smaller than the backbone accepts.
+    case inputTooSmall(height: Int, width: Int, minimum: Int)
+    /// The input buffer does not hold count x height x width x 3 values.
+    case inputCountMismatch(expected: Int, actual: Int)
+  }
+
+  public var kind: BackboneKind
+  public var reason: Reason
+
+  public init(kind: BackboneKind, reason: Reason) {
+    self.kind = kind
+    self.reason = reason
+  }
+
+  public var description: String {
+    switch reason {
+    case .missingParameter(let layer, let weight, let expected):
+      return
+        "\(kind.rawValue): the weights have no \(layer)/\(weight.rawValue) (expected shape \(expected)); "
+        + "is this a \(kind.rawValue) include_top=False weights file?"
+    case .shapeMismatch(let layer, let weight, let expected, let actual):
+      return "\(kind.rawValue): \(layer)/\(weight.rawValue) has shape \(actual), expected \(expected); "
+        + "the weights file belongs to a different model"
+    case .unknownTap(let name):
+      let example = kind.blockTaps.first ?? kind.lastTap
+      return "\(kind.rawValue) has no layer named '\(name)'; use a preset ('last', 'blocks') "
+        + "or a Keras layer name such as '\(example)' or '\(kind.lastTap)'"
+    case .noTaps:
+      return "\(kind.rawValue): no taps requested; use 'last', 'blocks' or Keras layer names"
+    case .inputTooSmall(let height, let width, let minimum):
+      return
+        "\(kind.rawValue): input \(height)x\(width) is too small; "
+        + "height and width must be at least \(minimum)"
+    case .inputCountMismatch(let expected, let actual):
+      return
+        "\(kind.rawValue): input holds \(actual) values, expected \(expected) (count x height x width x 3)"
+    }
+  }
+}

@@ -1,0 +1,22 @@
+// The one place the engine calls OpenBLAS. Matrices are row-major.
+import CBLAS
+
+/// Sets the number of OpenBLAS threads. The engine parallelises only through BLAS, so this is
+/// the whole of its parallelism; kernels that call BLAS never add threads of their own.
+public func setBLASThreads(_ count: Int) {
+  openblas_set_num_threads(Int32(max(1, count)))
+}
+
+/// The number of threads OpenBLAS currently uses.
+public func blasThreads() -> Int { Int(openblas_get_num_threads()) }
+
+/// c (m, n) = a (m, k) x b (k, n) + beta * c, all row-major and densely packed.
+@inline(__always)
+func gemm(
+  _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+  m: Int, n: Int, k: Int, beta: Float = 0
+) {
+  cblas_sgemm(
+    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+    1, a, Int32(k), b, Int32(n), beta, c, Int32(n))
+}

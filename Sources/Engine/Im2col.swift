@@ -1,0 +1,109 @@
+// im2col / col2im: the adjoint pair that turns a convolution into one GEMM.
+//
+// input is (N, H, W, C), NHWC. The column matrix is (N * OH * OW, KH * KW * C): one row per
+// output position (n, oh, ow), its columns ordered (kh, kw, c) -- the row order of an HWIO
+// kernel reshaped to (KH * KW * C, Cout), so convolution is cols x kernel with no transpose.
+// Positions that fall into the explicit zero padding read as 0 (im2col) and are dropped
+// (col2im).
+
+/// Unfolds `input` (N, H, W, C) into `columns` (N * OH * OW, KH * KW * C) for `shape`.
+/// `shape.outChannels` is ignored.
+public func im2col(
+  _ columns: UnsafeMutableBufferPointer<Float>, _ input: UnsafeBufferPointer<Float>, shape: ConvShape
+) {
+  im2col(columns, input, shape: shape, rows: 0..<(shape.batch * shape.outputHeight * shape.outputWidth))
+}
+
+/// Rows `rows` of the column matrix only (row = (n * OH + oy) * OW + ox), into `columns`
+/// (rows.count, KH * KW * C): lets a convolution unfold and multiply a cache-sized block at
+/// a time.
+public func im2col(
+  _ columns: UnsafeMutableBufferPointer<Float>, _ input: UnsafeBufferPointer<Float>, shape: ConvShape,
+  rows: Range<Int>
+) {
+  let s = shape
+  precondition(input.count >= s.inputCount, "im2col: input has \(input.count) < \(s.inputCount) values")
+  precondition(columns.count >= rows.count * s.patchSize, "im2col: columns buffer too small")
+  let h = s.height
+  let w = s.width
+  let c = s.inChannels
+  let kh = s.window.height
+  let kw = s.window.width
+  let sh = s.window.strideHeight
+  let sw = s.window.strideWidth
+  let pt = s.window.padding.top
+  let pl = s.window.padding.left
+  let oh = s.outputHeight
+  let ow = s.outputWidth
+  precondition(rows.upperBound <= s.batch * oh * ow, "im2col: rows beyond the output")
+  let rowLength = kw * c
+  let src = input.baseAddress!
+  var dst = columns.baseAddress!
+  for row in rows {
+    let ox = row % ow
+    let oy = (row / ow) % oh
+    let n = row / (ow * oh)
+    let image = src + n * h * w * c
+    let x0 = ox * sw - pl
+    for ky in 0..<kh {
+      let iy = oy * sh - pt + ky
+      if iy < 0 || iy >= h {
+        dst.update(repeating: 0, count: rowLength)
+      } else if x0 >= 0 && x0 + kw <= w {
+        // The whole kernel row lies inside the image: one contiguous copy.
+        dst.update(from: image + (iy * w + x0) * c, count: rowLength)
+      } else {
+        for kx in 0..<kw {
+          let ix = x0 + kx
+          if ix < 0 || ix >= w {
+            (dst + kx * c).update(repeating: 0, count: c)
+          } else {
+            (dst + kx * c).update(from: image + (iy * w + ix) * c, count: c)
+          }
+        }
+      }
+      dst += rowLength
+    }
+  }
+}
+
+/// The adjoint of `im2col`: accumulates (`+=`) `columns` (N * OH * OW, KH * KW * C) back into
+/// `input` (N, H, W, C); entries that came from the padding are dropped.
+public func col2im(
+  _ input: UnsafeMutableBufferPointer<Float>, _ columns: UnsafeBufferPointer<Float>, shape: ConvShape
+) {
+  let s = shape
+  precondition(input.count >= s.inputCount, "col2im: input has \(input.count) < \(s.inputCount) values")
+  precondition(columns.count >= s.batch * s.columnsPerImage, "col2im: columns buffer too small")
+  let h = s.height
+  let w = s.width
+  let c = s.inChannels
+  let kh = s.window.height
+  let kw = s.window.width
+  let sh = s.window.strideHeight
+  let sw = s.window.strideWidth
+  let pt = s.window.padding.top
+  let pl = s.window.padding.left
+  let oh = s.outputHeight
+  let ow = s.outputWidth
+  let dstBase = input.baseAddress!
+  var src = columns.baseAddress!
+  for n in 0..<s.batch {
+    let image = dstBase + n * h * w * c
+    for oy in 0..<oh {
+      for ox in 0..<ow {
+        for ky in 0..<kh {
+          let iy = oy * sh - pt + ky
+          for kx in 0..<kw {
+            let ix = ox * sw - pl + kx
+            if iy >= 0 && iy < h && ix >= 0 && ix < w {
+              let d = image + (iy * w + ix) * c
+              for ch in 0..<c { d[ch] += src[ch] }
+            }
+            src += c
+          }
+        }
+      }
+    }
+  }
+}

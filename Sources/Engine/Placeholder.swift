@@ -1,1 +1,0 @@
-// Engine: placeholder, replaced as the module is written.

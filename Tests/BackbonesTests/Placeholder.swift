@@ -1,5 +1,0 @@
-import XCTest
-
-final class BackbonesTestsPlaceholder: XCTestCase {
-  func testPlaceholder() {}
-}

@@ -1,0 +1,65 @@
+import XCTest
+
+@testable import Engine
+
+final class WinogradTests: XCTestCase {
+  /// F(2x2, 3x3) vs the naive definition: odd and even sizes (partial last tiles), channel
+  /// counts with and without a SIMD tail, 'same', 'valid' and asymmetric padding, residual
+  /// and ReLU epilogues, and chunking over images.
+  func testWinogradMatchesNaive() {
+    let cases: [(n: Int, h: Int, w: Int, c: Int, k: Int, pad: Padding2D)] = [
+      (2, 7, 9, 5, 6, Padding2D(all: 1)),
+      (1, 8, 8, 16, 24, Padding2D(all: 1)),
+      (3, 5, 6, 19, 11, Padding2D(all: 1)),
+      (1, 9, 7, 8, 8, .zero),
+      (2, 6, 5, 3, 9, Padding2D(top: 0, bottom: 2, left: 2, right: 1)),
+      (1, 1, 1, 8, 8, Padding2D(all: 1)),
+      (2, 14, 13, 64, 32, Padding2D(all: 1)),
+    ]
+    var rng = TestRandom(seed: 21)
+    var worst: Float = 0
+    for (index, cs) in cases.enumerated() {
+      let window = Window2D(height: 3, width: 3, strideHeight: 1, strideWidth: 1, padding: cs.pad)
+      let shape = ConvShape(
+        batch: cs.n, height: cs.h, width: cs.w, inChannels: cs.c, outChannels: cs.k, window: window)
+      XCTAssertTrue(winogradApplies(shape))
+      let x = rng.array(shape.inputCount)
+      let kernel = rng.array(shape.kernelCount)
+      let bias = rng.array(cs.k)
+      let res = rng.array(shape.outputCount)
+      let u = winogradTransformKernel(kernel, inChannels: cs.c, outChannels: cs.k)
+      for (useResidual, act) in [(false, Activation.identity), (true, Activation.relu)] {
+        var fast = [Float](repeating: .nan, count: shape.outputCount)
+        var naive = fast
+        // Three tiles at a time: blocks that straddle tile rows and images.
+        var scratch = [Float](repeating: .nan, count: 3 * winogradScratchPerTile(shape))
+        x.withUnsafeBufferPointer { xp in
+          res.withUnsafeBufferPointer { rp in
+            bias.withUnsafeBufferPointer { bp in
+              u.withUnsafeBufferPointer { up in
+                fast.withUnsafeMutableBufferPointer { o in
+                  scratch.withUnsafeMutableBufferPointer {
+                    conv2dForwardWinograd(
+                      o, xp, transformedKernel: up, bias: bp, shape: shape, residual: useResidual ? rp : nil,
+                      activation: act, scratch: $0)
+                  }
+                }
+              }
+              kernel.withUnsafeBufferPointer { kp in
+                naive.withUnsafeMutableBufferPointer { o in
+                  conv2dForwardNaive(o, xp, kernel: kp, bias: bp, shape: shape)
+                  if useResidual { addInPlace(o, rp) }
+                  if act == .relu { reluInPlace(o) }
+                }
+              }
+            }
+          }
+        }
+        let d = maxAbsDiff(fast, naive)
+        worst = max(worst, d)
+        XCTAssertLessThan(d, 1e-5, "case \(index) \(cs) residual \(useResidual)")
+      }
+    }
+    print("Winograd F(2x2,3x3) vs naive over \(cases.count) shapes: max |diff| = \(worst)")
+  }
+}
