@@ -1,7 +1,164 @@
+// `extract`: Keras-identical backbone features from an image folder into a resumable HDF5 file.
+
 import ArgumentParser
+import Backbones
 import Extraction
+import Foundation
+import ImageIO
+
+extension BackboneKind: ExpressibleByArgument {}
+extension Interpolation: ExpressibleByArgument {}
+extension ExifMode: ExpressibleByArgument {}
 
 @main
 struct Extract: ParsableCommand {
-  func run() throws {}
+  static let configuration = CommandConfiguration(
+    abstract: "Run a frozen ImageNet backbone over an image folder and cache its features in HDF5.",
+    discussion: """
+      The features are exactly what Keras gives for the same weights and images: load_img (Pillow \
+      decoding and resize), preprocess_input ('caffe'), the backbone up to each tap, global average \
+      pooling and L2 normalisation per tap. An interrupted run continues where it stopped when the \
+      same command is run again; files that cannot be used are listed in /failed and the run goes on.
+
+      Examples:
+        extract --images photos/ --output features.h5
+        extract --images clothes/ --dir-labels color,type --backbone vgg16 --output clothes.h5
+        extract --images paintings/ --labels paintings.csv --taps blocks --size 299x299 --output art.h5
+      """)
+
+  @Option(help: ArgumentHelp("Image folder, searched recursively; rows are sorted by relative path.", valueName: "dir"))
+  var images: String
+
+  @Option(help: ArgumentHelp("Feature file to write (HDF5).", valueName: "file.h5"))
+  var output: String
+
+  @Option(help: "Backbone, as keras.applications defines it (\(BackboneKind.allCases.map(\.rawValue).joined(separator: ", "))).")
+  var backbone: BackboneKind = .resnet50
+
+  @Option(
+    help: ArgumentHelp(
+      "Keras weight file, or 'random' for deterministic random weights (experiments only). Default: Keras' "
+        + "standard file in $KERAS_HOME/models or ~/.keras/models.", valueName: "file|random"))
+  var weights: String?
+
+  @Option(help: "Seed for --weights random.")
+  var seed: UInt32 = 0
+
+  @Option(help: ArgumentHelp("Input size HEIGHTxWIDTH, Keras target_size order.", valueName: "HxW"))
+  var size: String = "224x224"
+
+  @Option(help: "Resize filter, as Keras load_img (Pillow): nearest (Keras' default) or bilinear.")
+  var interpolation: Interpolation = .nearest
+
+  @Option(help: "EXIF orientation: ignore (as Keras load_img) or apply.")
+  var exif: ExifMode = .ignore
+
+  @Option(
+    help: ArgumentHelp(
+      "Comma-separated Keras layer names, or a preset: last (what pooling='avg' pools) or blocks "
+        + "(every residual block output / every VGG pool).", valueName: "taps"))
+  var taps: String = "last"
+
+  @Option(
+    help: ArgumentHelp(
+      "Split the first folder level on '_' into these label columns (black_jeans/ -> color,type).",
+      valueName: "col,col"))
+  var dirLabels: String?
+
+  @Option(help: ArgumentHelp("CSV manifest: path column, then label columns.", valueName: "file.csv"))
+  var labels: String?
+
+  @Option(help: "Refuse images with more pixels than this (Pillow's decompression-bomb limit).")
+  var maxPixels: Int = 178_956_970
+
+  @Option(help: "Images per forward pass.")
+  var batchSize: Int = 16
+
+  @Option(help: "Threads decoding images (the arithmetic uses OpenBLAS' threads).")
+  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+  @Flag(help: "Stop at the first image that cannot be used (exit 1; finished batches are kept).")
+  var strict = false
+
+  @Flag(help: "Replace an existing output and discard an unfinished run.")
+  var overwrite = false
+
+  @Flag(help: "No progress output.")
+  var quiet = false
+
+  mutating func validate() throws {
+    guard parseSize(size) != nil else {
+      throw ValidationError("--size \(size): expected HEIGHTxWIDTH, e.g. 224x224")
+    }
+    if dirLabels != nil, labels != nil {
+      throw ValidationError("--dir-labels and --labels cannot be used together")
+    }
+    if let dirLabels, dirLabels.split(separator: ",").isEmpty {
+      throw ValidationError("--dir-labels: give column names, e.g. color,type")
+    }
+  }
+
+  func run() throws {
+    var options = ExtractOptions(imagesRoot: images, output: output)
+    options.backbone = backbone
+    switch weights {
+    case nil: options.weights = .kerasDefault
+    case "random": options.weights = .random(seed: seed)
+    case let path?: options.weights = .file(path)
+    }
+    (options.height, options.width) = parseSize(size)!
+    options.interpolation = interpolation
+    options.exif = exif
+    options.taps = taps.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    if let labels { options.labels = .csv(labels) }
+    if let dirLabels {
+      options.labels = .splitFolders(dirLabels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    }
+    options.maxPixels = maxPixels
+    options.batchSize = batchSize
+    options.threads = threads
+    options.strict = strict
+    options.overwrite = overwrite
+    options.quiet = quiet
+    let summary = try runExtraction(options)
+    var line = "extracted \(summary.extracted) of \(summary.total) images"
+    line += summary.failed > 0 ? ", \(summary.failed) failed (listed in /failed)" : ", none failed"
+    line += ", \(summary.rotated) with an EXIF rotation tag"
+    if exif == .ignore && summary.rotated > 0 { line += " (not applied; --exif apply to rotate)" }
+    let fresh = summary.extracted + summary.failed - summary.resumedImages
+    let rate = summary.seconds > 0 ? Double(max(0, fresh)) / summary.seconds : 0
+    line += String(format: "; %.1f s, %.1f images/s -> %@", summary.seconds, rate, summary.output)
+    print(line)
+    if summary.failed > 0 {
+      FileHandle.standardError.write(Data("warning: \(summary.failed) image(s) could not be used\n".utf8))
+    }
+  }
+
+  /// Runs the tool with the project's exit codes: 0 done, 1 stopped during the run, 2 bad arguments.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch let error as ExtractError {
+      FileHandle.standardError.write(Data("extract: \(error.description)\n".utf8))
+      Foundation.exit(error.exitCode)
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success {
+        print(fullMessage(for: error))
+        Foundation.exit(0)
+      }
+      FileHandle.standardError.write(Data("extract: \(message(for: error))\n".utf8))
+      Foundation.exit(2)
+    }
+  }
+}
+
+/// "224x224" -> (224, 224); HEIGHTxWIDTH.
+func parseSize(_ text: String) -> (Int, Int)? {
+  let parts = text.lowercased().split(separator: "x")
+  guard parts.count == 2, let height = Int(parts[0]), let width = Int(parts[1]), height > 0, width > 0 else {
+    return nil
+  }
+  return (height, width)
 }

@@ -1,0 +1,68 @@
+// Decoding a batch of images into the backbone's input, on a few threads.
+
+import Dispatch
+import Foundation
+import ImageIO
+
+/// One batch ready for the backbone: the usable images packed first, and every image's outcome.
+final class DecodedBatch: @unchecked Sendable {
+  let index: Int
+  /// (usable images, H, W, 3) 'caffe'-preprocessed BGR, packed in dataset order.
+  var input: [Float]
+  var entries: [JournalEntry]
+  var usable: Int { entries.filter { $0.failure == nil }.count }
+
+  init(index: Int, capacity: Int, pixelsPerImage: Int) {
+    self.index = index
+    self.input = [Float](repeating: 0, count: capacity * pixelsPerImage)
+    self.entries = []
+  }
+}
+
+/// Decodes, resizes and preprocesses the images of a batch exactly as Keras' `load_img` +
+/// `preprocess_input` would, spreading the images over `threads` workers.
+struct BatchDecoder: Sendable {
+  let root: String
+  let options: LoadOptions
+  let threads: Int
+
+  func decode(paths: ArraySlice<String>, batch: Int) -> DecodedBatch {
+    let pixelsPerImage = options.height * options.width * 3
+    let count = paths.count
+    let result = DecodedBatch(index: batch, capacity: count, pixelsPerImage: pixelsPerImage)
+    // Each image is decoded into its own slot; usable ones are packed afterwards.
+    // Workers write disjoint slots; nothing else touches these buffers until they all finish.
+    nonisolated(unsafe) let slots = UnsafeMutableBufferPointer<Float>.allocate(capacity: count * pixelsPerImage)
+    defer { slots.deallocate() }
+    nonisolated(unsafe) let outcomes = UnsafeMutableBufferPointer<JournalEntry>.allocate(capacity: count)
+    outcomes.initialize(repeating: JournalEntry(failure: "not decoded", exifOrientation: 1))
+    defer { outcomes.deinitialize().deallocate() }
+    let workers = max(1, min(threads, count))
+    let paths = Array(paths)
+    let root = self.root
+    let options = self.options
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      for i in stride(from: worker, to: count, by: workers) {
+        do {
+          let loaded = try loadImage(at: root + "/" + paths[i], options: options)
+          let slot = UnsafeMutableBufferPointer(rebasing: slots[(i * pixelsPerImage)..<((i + 1) * pixelsPerImage)])
+          caffePreprocess(loaded.image, into: slot)
+          outcomes[i] = JournalEntry(failure: nil, exifOrientation: UInt8(clamping: loaded.exifOrientation))
+        } catch {
+          outcomes[i] = JournalEntry(failure: String(describing: error), exifOrientation: 1)
+        }
+      }
+    }
+    result.entries = Array(outcomes)
+    var packed = 0
+    result.input.withUnsafeMutableBufferPointer { input in
+      for i in 0..<count where outcomes[i].failure == nil {
+        let source = slots.baseAddress! + i * pixelsPerImage
+        (input.baseAddress! + packed * pixelsPerImage).update(from: source, count: pixelsPerImage)
+        packed += 1
+      }
+    }
+    result.input.removeLast((count - packed) * pixelsPerImage)
+    return result
+  }
+}

@@ -1,0 +1,156 @@
+// Which files an extraction covers, and their labels.
+//
+// Three layouts (Datasets/README.md shows each):
+//  * a folder per class, like Keras' flow_from_directory: column `class` from the first
+//    folder level;
+//  * folder names split on `_` into several columns (`--dir-labels color,type`, so
+//    `black_jeans/` gives color=black, type=jeans);
+//  * a CSV manifest (`--labels file.csv`): the first column is the path relative to the image
+//    root, the others are labels. The manifest then defines the dataset.
+// Rows are always sorted bytewise by relative path, so a run is reproducible anywhere.
+
+import FeatureStore
+import Foundation
+
+/// How labels are found.
+public enum LabelSource: Equatable, Sendable {
+  /// The first folder level names the class (column `class`); no column when no file is in a folder.
+  case folders
+  /// The first folder level split on `_` into these columns.
+  case splitFolders([String])
+  /// A CSV manifest at this path.
+  case csv(String)
+}
+
+/// The files of one extraction and their label columns, rows sorted by relative path.
+public struct Dataset: Sendable {
+  /// Paths relative to the image root, sorted bytewise.
+  public var paths: [String]
+  /// Label columns aligned with `paths`.
+  public var labels: [LabelColumn]
+  /// Manifest rows whose file does not exist: recorded as failed, never extracted.
+  public var missing: [String]
+
+  /// Lists the image root and attaches labels. Throws `.usage` for problems the user must fix.
+  public static func load(root: String, labels source: LabelSource) throws -> Dataset {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw ExtractError.usage("--images \(root): no such folder")
+    }
+    switch source {
+    case .folders:
+      let paths = try listFiles(root: root)
+      guard !paths.isEmpty else { throw ExtractError.usage("--images \(root): the folder holds no files") }
+      let folders = paths.map(firstFolder)
+      if folders.allSatisfy({ $0 == nil }) { return Dataset(paths: paths, labels: [], missing: []) }
+      return Dataset(paths: paths, labels: [categorical(name: "class", values: folders)], missing: [])
+    case .splitFolders(let columns):
+      let paths = try listFiles(root: root)
+      guard !paths.isEmpty else { throw ExtractError.usage("--images \(root): the folder holds no files") }
+      var values = [[String?]](repeating: [], count: columns.count)
+      for path in paths {
+        guard let folder = firstFolder(path) else {
+          throw ExtractError.usage(
+            "--dir-labels: \(path) is not inside a folder, so it has no \(columns.joined(separator: "_")) labels")
+        }
+        let parts = folder.split(separator: "_", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == columns.count else {
+          throw ExtractError.usage(
+            "--dir-labels \(columns.joined(separator: ",")): folder '\(folder)' splits on '_' into \(parts.count) "
+              + "part(s), expected \(columns.count)")
+        }
+        for (column, part) in parts.enumerated() { values[column].append(part.isEmpty ? nil : part) }
+      }
+      let labels = zip(columns, values).map { categorical(name: $0, values: $1) }
+      return Dataset(paths: paths, labels: labels, missing: [])
+    case .csv(let csvPath):
+      return try fromManifest(root: root, csvPath: csvPath)
+    }
+  }
+
+  /// Every regular, non-hidden file below `root`, relative, sorted bytewise.
+  static func listFiles(root: String) throws -> [String] {
+    let rootURL = URL(fileURLWithPath: root, isDirectory: true).standardizedFileURL
+    guard
+      let enumerator = FileManager.default.enumerator(
+        at: rootURL, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey],
+        options: [.skipsHiddenFiles])
+    else { throw ExtractError.usage("--images \(root): cannot list the folder") }
+    let prefix = rootURL.path.hasSuffix("/") ? rootURL.path : rootURL.path + "/"
+    var paths: [String] = []
+    for case let url as URL in enumerator {
+      let values = try? url.resourceValues(forKeys: [.isRegularFileKey])
+      guard values?.isRegularFile == true else { continue }
+      let full = url.standardizedFileURL.path
+      guard full.hasPrefix(prefix) else { continue }
+      paths.append(String(full.dropFirst(prefix.count)))
+    }
+    return sortedBytewise(paths)
+  }
+
+  static func sortedBytewise(_ paths: [String]) -> [String] {
+    paths.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+  }
+
+  static func firstFolder(_ path: String) -> String? {
+    guard let slash = path.firstIndex(of: "/") else { return nil }
+    return String(path[..<slash])
+  }
+
+  /// A categorical column; classes sorted like flow_from_directory sorts class folders.
+  static func categorical(name: String, values: [String?]) -> LabelColumn {
+    let classes = Set(values.compactMap { $0 }).sorted()
+    let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Int32($0)) })
+    return .categorical(name: name, classes: classes, indices: values.map { $0.flatMap { index[$0] } ?? -1 })
+  }
+
+  static func fromManifest(root: String, csvPath: String) throws -> Dataset {
+    guard let data = FileManager.default.contents(atPath: csvPath) else {
+      throw ExtractError.usage("--labels \(csvPath): cannot read the file")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw ExtractError.usage("--labels \(csvPath): not UTF-8 text")
+    }
+    let table = try CSVTable(text: text, source: csvPath)
+    guard table.header.count >= 1 else { throw ExtractError.usage("--labels \(csvPath): no header row") }
+    var seen = Set<String>()
+    var rows: [(path: String, cells: [String])] = []
+    for (number, row) in table.rows.enumerated() {
+      let path = normalise(row[0])
+      guard !path.isEmpty else { throw ExtractError.usage("--labels \(csvPath): row \(number + 2) has no path") }
+      guard seen.insert(path).inserted else {
+        throw ExtractError.usage("--labels \(csvPath): path '\(path)' is listed twice")
+      }
+      rows.append((path, Array(row.dropFirst())))
+    }
+    guard !rows.isEmpty else { throw ExtractError.usage("--labels \(csvPath): the manifest lists no images") }
+    let fileManager = FileManager.default
+    let rootPrefix = root.hasSuffix("/") ? root : root + "/"
+    var present: [(path: String, cells: [String])] = []
+    var missing: [String] = []
+    for row in rows {
+      if fileManager.fileExists(atPath: rootPrefix + row.path) { present.append(row) } else { missing.append(row.path) }
+    }
+    let order = present.indices.sorted {
+      Array(present[$0].path.utf8).lexicographicallyPrecedes(Array(present[$1].path.utf8))
+    }
+    present = order.map { present[$0] }
+    var labels: [LabelColumn] = []
+    for (column, name) in table.header.dropFirst().enumerated() {
+      let cells = present.map { $0.cells[column].trimmingCharacters(in: .whitespaces) }
+      let filled = cells.filter { !$0.isEmpty }
+      if !filled.isEmpty, filled.allSatisfy({ Float($0) != nil }) {
+        labels.append(.numeric(name: name, values: cells.map { $0.isEmpty ? .nan : Float($0)! }))
+      } else {
+        labels.append(categorical(name: name, values: cells.map { $0.isEmpty ? nil : $0 }))
+      }
+    }
+    return Dataset(paths: present.map(\.path), labels: labels, missing: sortedBytewise(missing))
+  }
+
+  static func normalise(_ path: String) -> String {
+    var path = path.trimmingCharacters(in: .whitespaces)
+    while path.hasPrefix("./") { path.removeFirst(2) }
+    return path
+  }
+}

@@ -1,0 +1,229 @@
+// One extraction, from options to a finished feature file.
+//
+// Order of work, so that bad arguments never leave anything behind:
+//   1. check every argument and load the weights (errors: `.usage`, nothing written);
+//   2. open or create the resume journal `<output>.partial` (a partial made with other settings
+//      is refused, naming the setting);
+//   3. run the batches the journal does not have yet, decoding batch k+1 while the backbone
+//      works on batch k, appending each finished batch to the journal;
+//   4. assemble the feature file from the journal under a temporary name, rename it into place,
+//      remove the journal.
+
+import Backbones
+import Dispatch
+import FeatureStore
+import Foundation
+import ImageIO
+
+/// The version written into feature files.
+public let headstartVersion = "0.1.0"
+
+/// Runs one extraction. Messages go to standard error; the summary is returned.
+public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
+  let started = Date()
+  // 1. Arguments.
+  guard options.height >= 32, options.width >= 32 else {
+    throw ExtractError.usage("--size \(options.height)x\(options.width): both sides must be at least 32")
+  }
+  guard options.batchSize >= 1 else { throw ExtractError.usage("--batch-size must be at least 1") }
+  guard options.threads >= 1 else { throw ExtractError.usage("--threads must be at least 1") }
+  guard options.maxPixels >= 1 else { throw ExtractError.usage("--max-pixels must be at least 1") }
+  let taps = try options.resolvedTaps()
+  try checkOutputLocation(options)
+  let dataset = try Dataset.load(root: options.imagesRoot, labels: options.labels)
+  let weights = try loadWeights(options.weights, kind: options.backbone)
+  let tapWidths = try weights.backbone.tapWidths(taps)
+  let dimension = tapWidths.reduce(0, +)
+  if let warning = weights.warning { log("warning: " + warning) }
+  if !weights.unusedLayers.isEmpty {
+    log("note: \(weights.unusedLayers.count) layer(s) in the weights file are not part of the backbone and were "
+        + "ignored (e.g. the ImageNet classifier): \(weights.unusedLayers.prefix(4).joined(separator: ", "))")
+  }
+
+  // 2. Journal.
+  let settings = ExtractSettings(
+    images: URL(fileURLWithPath: options.imagesRoot).standardizedFileURL.path,
+    dataset: fingerprint(dataset.paths), labels: options.labels.settingDescription,
+    backbone: options.backbone.rawValue, weights: weights.file, weightsSHA256: weights.sha256,
+    size: "\(options.height)x\(options.width)", interpolation: options.interpolation.rawValue,
+    exif: options.exif.rawValue, taps: taps, maxPixels: options.maxPixels, batchSize: options.batchSize)
+  let journalPath = options.output + ".partial"
+  if options.overwrite { unlink(journalPath) }
+  let journal: Journal
+  do {
+    journal = try Journal(path: journalPath, settings: settings.encoded())
+  } catch let mismatch as JournalMismatch {
+    let stored = try? JSONDecoder().decode(ExtractSettings.self, from: mismatch.storedSettings)
+    let difference = stored.map { settings.firstDifference(from: $0) } ?? "its settings are unreadable"
+    throw ExtractError.usage(
+      "\(journalPath) holds an unfinished run with other settings (\(difference)); rerun with the same "
+        + "settings to continue it, or pass --overwrite to start again")
+  }
+
+  // 3. Batches.
+  let total = dataset.paths.count
+  let batchCount = (total + options.batchSize - 1) / options.batchSize
+  let pending = (0..<batchCount).filter { journal.recordOffsets[$0] == nil }
+  let resumed = (0..<batchCount).filter { journal.recordOffsets[$0] != nil }.reduce(0) {
+    $0 + journal.entriesByBatch[$1, default: []].count
+  }
+  if resumed > 0 { log("resuming: \(resumed) of \(total) images were done by an earlier run") }
+  let decoder = BatchDecoder(
+    root: options.imagesRoot,
+    options: LoadOptions(
+      height: options.height, width: options.width, interpolation: options.interpolation, exif: options.exif,
+      maxPixels: options.maxPixels),
+    threads: options.threads)
+  let paths = dataset.paths
+  let batchSize = options.batchSize
+  let slice: @Sendable (Int) -> ArraySlice<String> = { batch in
+    paths[(batch * batchSize)..<min(total, (batch + 1) * batchSize)]
+  }
+  let progress = Progress(total: total, alreadyDone: resumed, quiet: options.quiet)
+  var done = resumed
+  progress.update(done: done)
+  var next: DecodedBatch? = pending.first.map { decoder.decode(paths: slice($0), batch: $0) }
+  var position = 0
+  while let batch = next {
+    // Decode the following batch while the backbone works on this one.
+    let group = DispatchGroup()
+    let following = position + 1 < pending.count ? pending[position + 1] : nil
+    nonisolated(unsafe) var prefetched: DecodedBatch?
+    if let following {
+      DispatchQueue.global().async(group: group) { prefetched = decoder.decode(paths: slice(following), batch: following) }
+    }
+    if options.strict, let bad = batch.entries.firstIndex(where: { $0.failure != nil }) {
+      group.wait()
+      progress.finish()
+      let path = slice(batch.index)[slice(batch.index).startIndex + bad]
+      throw ExtractError.strictStop(
+        "--strict: \(path): \(batch.entries[bad].failure ?? ""); the \(done) images before its batch are kept, "
+          + "rerun to continue")
+    }
+    let features: [Float]
+    if batch.usable > 0 {
+      features = try batch.input.withUnsafeBufferPointer {
+        try weights.backbone.features(
+          $0, count: batch.usable, height: options.height, width: options.width, taps: taps)
+      }
+    } else {
+      features = []
+    }
+    try features.withUnsafeBufferPointer {
+      try journal.append(batch: batch.index, entries: batch.entries, features: $0, dimension: dimension)
+    }
+    done += batch.entries.count
+    progress.update(done: done)
+    group.wait()
+    next = prefetched
+    position += 1
+  }
+  progress.finish()
+
+  // 4. Assemble.
+  let counts = try assemble(
+    journal: journal, batchCount: batchCount, dataset: dataset, options: options, dimension: dimension,
+    attributes: FeatureFileAttributes(
+      backbone: options.backbone.rawValue, weightsFile: weights.file, weightsSHA256: weights.sha256,
+      height: options.height, width: options.width, interpolation: options.interpolation.rawValue,
+      preprocessing: "caffe", exif: options.exif.rawValue, taps: taps, tapWidths: tapWidths,
+      normalization: "l2 per tap", toolVersion: headstartVersion, warning: weights.warning))
+  journal.remove()
+  if let warning = weights.warning { log("warning: " + warning) }
+  return ExtractSummary(
+    total: total + dataset.missing.count, extracted: counts.extracted, failed: counts.failed,
+    rotated: counts.rotated, resumedImages: resumed, seconds: Date().timeIntervalSince(started),
+    output: options.output)
+}
+
+/// Writes the feature file from the journal, atomically.
+private func assemble(
+  journal: Journal, batchCount: Int, dataset: Dataset, options: ExtractOptions, dimension: Int,
+  attributes: FeatureFileAttributes
+) throws -> (extracted: Int, failed: Int, rotated: Int) {
+  let temporary = options.output + ".writing"
+  unlink(temporary)
+  var okRows: [Int] = []
+  var failedPaths: [String] = []
+  var failedReasons: [String] = []
+  var rotated = 0
+  do {
+    let usable = journal.entriesByBatch.values.reduce(0) { $0 + $1.filter { $0.failure == nil }.count }
+    let writer = try FeatureFileWriter(
+      path: temporary, attributes: attributes, dimension: dimension, expectedRows: usable)
+    for batch in 0..<batchCount {
+      let record = try journal.record(batch: batch)
+      for (offset, entry) in record.entries.enumerated() {
+        let row = batch * options.batchSize + offset
+        if let failure = entry.failure {
+          failedPaths.append(dataset.paths[row])
+          failedReasons.append(failure)
+        } else {
+          okRows.append(row)
+          if entry.exifOrientation > 1 { rotated += 1 }
+        }
+      }
+      try record.features.withUnsafeBufferPointer { try writer.appendRows($0) }
+    }
+    for path in dataset.missing {
+      failedPaths.append(path)
+      failedReasons.append("listed in the labels CSV, but no such file under --images")
+    }
+    try writer.finish(
+      paths: okRows.map { dataset.paths[$0] }, labels: dataset.labels.map { $0.selecting(rows: okRows) },
+      failedPaths: failedPaths, failedReasons: failedReasons)
+  } catch {
+    unlink(temporary)
+    throw ExtractError.runtime("cannot write \(options.output): \(error)")
+  }
+  guard rename(temporary, options.output) == 0 else {
+    let reason = String(cString: strerror(errno))
+    unlink(temporary)
+    throw ExtractError.runtime("cannot move the finished file to \(options.output): \(reason)")
+  }
+  return (okRows.count, failedPaths.count, rotated)
+}
+
+/// Refuses to replace a finished output without `--overwrite`, and an unwritable location.
+private func checkOutputLocation(_ options: ExtractOptions) throws {
+  let output = options.output
+  var isDirectory: ObjCBool = false
+  if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) {
+    if isDirectory.boolValue { throw ExtractError.usage("--output \(output) is a folder") }
+    if !options.overwrite {
+      throw ExtractError.usage("--output \(output) already exists; pass --overwrite to replace it")
+    }
+  }
+  let parent = URL(fileURLWithPath: output).deletingLastPathComponent().path
+  guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+    throw ExtractError.usage("--output \(output): the folder \(parent) does not exist")
+  }
+  guard access(parent, W_OK) == 0 else {
+    throw ExtractError.usage("--output \(output): the folder \(parent) is not writable")
+  }
+}
+
+/// "240 files, 3f2a…": changes when a file is added, removed or renamed.
+private func fingerprint(_ paths: [String]) -> String {
+  var hasher = SHA256()
+  for path in paths {
+    Array(path.utf8 + [0]).withUnsafeBytes { hasher.update($0) }
+  }
+  return "\(paths.count) files, " + hasher.finalizeHex().prefix(16)
+}
+
+func log(_ message: String) {
+  FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+extension LabelColumn {
+  /// The column restricted to the given rows, in that order.
+  func selecting(rows: [Int]) -> LabelColumn {
+    switch self {
+    case .categorical(let name, let classes, let indices):
+      return .categorical(name: name, classes: classes, indices: rows.map { indices[$0] })
+    case .numeric(let name, let values):
+      return .numeric(name: name, values: rows.map { values[$0] })
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// Everything one extraction needs to know, as the tool's options give it.
+
+import Backbones
+import ImageIO
+
+/// Where the backbone's weights come from.
+public enum WeightsChoice: Equatable, Sendable {
+  /// Keras' standard file for the backbone in `$KERAS_HOME/models` or `~/.keras/models`.
+  case kerasDefault
+  /// A Keras weight file (legacy `.h5` of any generation, or Keras 3 `.weights.h5`).
+  case file(String)
+  /// Deterministic random weights (Docs/keras-parity.md): meaningless features, for experiments.
+  case random(seed: UInt32)
+}
+
+/// The options of one `extract` run.
+public struct ExtractOptions: Sendable {
+  public var imagesRoot: String
+  public var output: String
+  public var backbone: BackboneKind = .resnet50
+  public var weights: WeightsChoice = .kerasDefault
+  public var height = 224
+  public var width = 224
+  public var interpolation: Interpolation = .nearest
+  public var exif: ExifMode = .ignore
+  /// Keras layer names and/or the presets `last` and `blocks`, in output order.
+  public var taps: [String] = ["last"]
+  public var labels: LabelSource = .folders
+  public var maxPixels = 178_956_970
+  public var batchSize = 16
+  public var threads = 2
+  public var strict = false
+  public var overwrite = false
+  public var quiet = false
+
+  public init(imagesRoot: String, output: String) {
+    self.imagesRoot = imagesRoot
+    self.output = output
+  }
+
+  /// Expands presets into Keras layer names and checks each one against the backbone.
+  public func resolvedTaps() throws -> [String] {
+    var names: [String] = []
+    for tap in taps {
+      switch tap {
+      case "last": names.append(backbone.lastTap)
+      case "blocks": names.append(contentsOf: backbone.blockTaps)
+      default:
+        guard backbone.allTapNames.contains(tap) else {
+          throw ExtractError.usage(
+            "--taps: '\(tap)' is not a layer of \(backbone.rawValue) that can be tapped; use 'last', 'blocks' "
+              + "or Keras layer names such as \(backbone.blockTaps.prefix(2).joined(separator: ", "))")
+        }
+        names.append(tap)
+      }
+    }
+    guard !names.isEmpty else { throw ExtractError.usage("--taps: no tap given") }
+    if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+      throw ExtractError.usage("--taps: '\(repeated)' is asked for twice")
+    }
+    return names
+  }
+}
+
+/// What a finished run did, for the summary line.
+public struct ExtractSummary: Sendable {
+  public var total: Int
+  public var extracted: Int
+  public var failed: Int
+  public var rotated: Int
+  public var resumedImages: Int
+  public var seconds: Double
+  public var output: String
+}

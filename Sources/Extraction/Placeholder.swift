@@ -1,1 +1,0 @@
-// Extraction: placeholder, replaced as the module is written.

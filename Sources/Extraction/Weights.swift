@@ -1,0 +1,87 @@
+// Finding and loading the backbone's weights as a Keras user has them.
+
+import Backbones
+import Foundation
+
+extension BackboneKind {
+  /// The file name Keras gives the ImageNet weights without the classifier.
+  public var kerasWeightsFileName: String {
+    switch self {
+    case .resnet50: return "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    case .vgg16: return "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    case .vgg19: return "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    }
+  }
+
+  /// The Keras constructor that downloads those weights, for the help and error messages.
+  var kerasConstructor: String {
+    switch self {
+    case .resnet50: return "keras.applications.ResNet50"
+    case .vgg16: return "keras.applications.VGG16"
+    case .vgg19: return "keras.applications.VGG19"
+    }
+  }
+}
+
+/// Keras' model cache: `$KERAS_HOME/models`, else `~/.keras/models`.
+public func kerasModelsDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+  if let home = environment["KERAS_HOME"], !home.isEmpty { return home + "/models" }
+  let user = environment["HOME"] ?? NSHomeDirectory()
+  return user + "/.keras/models"
+}
+
+/// The weights a run will use, loaded and checked, with what the feature file records of them.
+struct LoadedWeights {
+  var backbone: Backbone
+  /// The file as given (or "random").
+  var file: String
+  var sha256: String
+  /// Present for random weights: the features are meaningless for real use.
+  var warning: String?
+  /// Layers stored in the file that the backbone does not use (e.g. the ImageNet classifier).
+  var unusedLayers: [String]
+}
+
+/// Resolves the weights choice to a file, hashes it and builds the backbone. Every problem is a
+/// `.usage` error: the run has not started, nothing is written.
+func loadWeights(_ choice: WeightsChoice, kind: BackboneKind) throws -> LoadedWeights {
+  let path: String
+  switch choice {
+  case .random(let seed):
+    let weights = SyntheticWeights.make(kind, seed: seed)
+    let backbone = try Backbone(kind: kind, weights: weights)
+    return LoadedWeights(
+      backbone: backbone, file: "random", sha256: "",
+      warning: "RANDOM WEIGHTS (seed \(seed)): these features are meaningless for real use",
+      unusedLayers: [])
+  case .kerasDefault:
+    path = kerasModelsDirectory() + "/" + kind.kerasWeightsFileName
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw ExtractError.usage(
+        "no \(kind.rawValue) weights at \(path); Keras downloads this file on the first call of "
+          + "\(kind.kerasConstructor)(weights='imagenet', include_top=False) — copy it there, pass "
+          + "--weights FILE, or --weights random for an experiment")
+    }
+  case .file(let given):
+    path = given
+  }
+  guard FileManager.default.isReadableFile(atPath: path) else {
+    throw ExtractError.usage("--weights \(path): no such readable file")
+  }
+  let weights: KerasWeights
+  do {
+    weights = try readKerasWeights(path: path)
+  } catch {
+    throw ExtractError.usage("--weights \(path): \(error)")
+  }
+  let backbone: Backbone
+  do {
+    backbone = try Backbone(kind: kind, weights: weights)
+  } catch {
+    throw ExtractError.usage("--weights \(path): \(error)")
+  }
+  let specLayers = Set(parameterSpecs(for: kind).map(\.layer))
+  let unused = weights.layers.keys.filter { !specLayers.contains($0) }.sorted()
+  return LoadedWeights(
+    backbone: backbone, file: path, sha256: try SHA256.hexDigest(ofFile: path), warning: nil, unusedLayers: unused)
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class ExtractTestsPlaceholder: XCTestCase {
-  func testPlaceholder() {}
-}

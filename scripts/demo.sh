@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Quick start, first command: set up a fresh machine, build in release mode and extract features
+# of the bundled sample dataset (Datasets/sample) into demo-out/sample-features.h5.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+swift build -c release --product extract 2>&1 | tail -n 1
+weights_file="${KERAS_HOME:-$HOME/.keras}/models/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+if [ -f "$weights_file" ]; then
+  weights=()
+else
+  echo "note: no ImageNet weights at $weights_file (this machine cannot download them);"
+  echo "      using --weights random: the demo shows the pipeline, its features are meaningless."
+  weights=(--weights random --seed 0)
+fi
+mkdir -p demo-out
+set -x
+.build/release/extract --images Datasets/sample/images --labels Datasets/sample/labels.csv \
+  --backbone resnet50 "${weights[@]}" --output demo-out/sample-features.h5 --overwrite
