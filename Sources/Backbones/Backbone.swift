@@ -243,22 +243,11 @@ public final class Backbone: @unchecked Sendable {
 }
 
 extension BackboneKind {
-  /// Throws a `BackboneError` naming the layer, array and shapes unless every array
-  /// `parameterSpecs(for: self)` lists is present in `weights` with its Keras shape. Extra
-  /// arrays (a top classifier, say) are not this check's concern.
-  public func validateWeights(_ weights: KerasWeights) throws {
-    let kind = self
-    for spec in parameterSpecs(for: kind) {
-      guard let array = weights.layers[spec.layer]?[spec.kind] else {
-        throw BackboneError(
-          kind: kind, reason: .missingParameter(layer: spec.layer, weight: spec.kind, expected: spec.shape))
-      }
-      guard array.shape == spec.shape else {
-        throw BackboneError(
-          kind: kind,
-          reason: .shapeMismatch(
-            layer: spec.layer, weight: spec.kind, expected: spec.shape, actual: array.shape))
-      }
-    }
+  /// Checks `weights` strictly against `parameterSpecs(for: self)` (every array present with its
+  /// Keras shape; errors name the layer, role and both shapes) and reports the stored layers and
+  /// arrays the backbone does not use, such as the ImageNet classifier.
+  @discardableResult
+  public func validateWeights(_ weights: KerasWeights) throws -> WeightBindingReport {
+    try bindWeights(weights, to: parameterSpecs(for: self)).report
   }
 }

@@ -1,12 +1,9 @@
-// Errors a backbone reports, with messages a user can act on.
+// Errors a backbone reports, with messages a user can act on. (Weight files that do not fit
+// the backbone are reported by `bindWeights` as `WeightBindingError`s.)
 
 /// Why a backbone could not be built or run.
 public struct BackboneError: Error, CustomStringConvertible, Equatable {
   public enum Reason: Sendable, Equatable {
-    /// The weights lack an array the backbone needs.
-    case missingParameter(layer: String, weight: WeightKind, expected: [Int])
-    /// A weight array has the wrong shape.
-    case shapeMismatch(layer: String, weight: WeightKind, expected: [Int], actual: [Int])
     /// A tap name that is neither a preset nor a layer of this backbone.
     case unknownTap(String)
     /// No taps were requested.
@@ -27,13 +24,6 @@ public struct BackboneError: Error, CustomStringConvertible, Equatable {
 
   public var description: String {
     switch reason {
-    case .missingParameter(let layer, let weight, let expected):
-      return
-        "\(kind.rawValue): the weights have no \(layer)/\(weight.rawValue) (expected shape \(expected)); "
-        + "is this a \(kind.rawValue) include_top=False weights file?"
-    case .shapeMismatch(let layer, let weight, let expected, let actual):
-      return "\(kind.rawValue): \(layer)/\(weight.rawValue) has shape \(actual), expected \(expected); "
-        + "the weights file belongs to a different model"
     case .unknownTap(let name):
       let example = kind.blockTaps.first ?? kind.lastTap
       return "\(kind.rawValue) has no layer named '\(name)'; use a preset ('last', 'blocks') "

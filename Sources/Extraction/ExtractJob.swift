@@ -35,9 +35,8 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
   let tapWidths = try weights.backbone.tapWidths(taps)
   let dimension = tapWidths.reduce(0, +)
   if let warning = weights.warning { log("warning: " + warning) }
-  if !weights.unusedLayers.isEmpty {
-    log("note: \(weights.unusedLayers.count) layer(s) in the weights file are not part of the backbone and were "
-        + "ignored (e.g. the ImageNet classifier): \(weights.unusedLayers.prefix(4).joined(separator: ", "))")
+  if let report = weights.report, !options.quiet || !report.unexpectedLayers.isEmpty {
+    log("weights: \(weights.file): " + report.summary)
   }
 
   // 2. Journal.

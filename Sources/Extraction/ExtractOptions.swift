@@ -38,25 +38,18 @@ public struct ExtractOptions: Sendable {
     self.output = output
   }
 
-  /// Expands presets into Keras layer names and checks each one against the backbone.
+  /// Expands presets into Keras layer names, checks each against the backbone, and refuses a
+  /// tap asked for twice (its columns would be ambiguous in the feature file).
   public func resolvedTaps() throws -> [String] {
-    var names: [String] = []
-    for tap in taps {
-      switch tap {
-      case "last": names.append(backbone.lastTap)
-      case "blocks": names.append(contentsOf: backbone.blockTaps)
-      default:
-        guard backbone.allTapNames.contains(tap) else {
-          throw ExtractError.usage(
-            "--taps: '\(tap)' is not a layer of \(backbone.rawValue) that can be tapped; use 'last', 'blocks' "
-              + "or Keras layer names such as \(backbone.blockTaps.prefix(2).joined(separator: ", "))")
-        }
-        names.append(tap)
-      }
+    let names: [String]
+    do {
+      names = try backbone.resolveTaps(taps)
+    } catch {
+      throw ExtractError.usage("--taps: \(error)")
     }
-    guard !names.isEmpty else { throw ExtractError.usage("--taps: no tap given") }
-    if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
-      throw ExtractError.usage("--taps: '\(repeated)' is asked for twice")
+    var seen = Set<String>()
+    for name in names where !seen.insert(name).inserted {
+      throw ExtractError.usage("--taps: '\(name)' is asked for twice")
     }
     return names
   }

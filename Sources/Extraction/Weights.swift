@@ -38,8 +38,8 @@ struct LoadedWeights {
   var sha256: String
   /// Present for random weights: the features are meaningless for real use.
   var warning: String?
-  /// Layers stored in the file that the backbone does not use (e.g. the ImageNet classifier).
-  var unusedLayers: [String]
+  /// What the file stores that the backbone does not use (e.g. the ImageNet classifier).
+  var report: WeightBindingReport?
 }
 
 /// Resolves the weights choice to a file, hashes it and builds the backbone. Every problem is a
@@ -53,7 +53,7 @@ func loadWeights(_ choice: WeightsChoice, kind: BackboneKind) throws -> LoadedWe
     return LoadedWeights(
       backbone: backbone, file: "random", sha256: "",
       warning: "RANDOM WEIGHTS (seed \(seed)): these features are meaningless for real use",
-      unusedLayers: [])
+      report: nil)
   case .kerasDefault:
     path = kerasModelsDirectory() + "/" + kind.kerasWeightsFileName
     guard FileManager.default.fileExists(atPath: path) else {
@@ -75,13 +75,13 @@ func loadWeights(_ choice: WeightsChoice, kind: BackboneKind) throws -> LoadedWe
     throw ExtractError.usage("--weights \(path): \(error)")
   }
   let backbone: Backbone
+  let report: WeightBindingReport
   do {
+    report = try kind.validateWeights(weights)
     backbone = try Backbone(kind: kind, weights: weights)
   } catch {
     throw ExtractError.usage("--weights \(path): \(error)")
   }
-  let specLayers = Set(parameterSpecs(for: kind).map(\.layer))
-  let unused = weights.layers.keys.filter { !specLayers.contains($0) }.sorted()
   return LoadedWeights(
-    backbone: backbone, file: path, sha256: try SHA256.hexDigest(ofFile: path), warning: nil, unusedLayers: unused)
+    backbone: backbone, file: path, sha256: try SHA256.hexDigest(ofFile: path), warning: nil, report: report)
 }
