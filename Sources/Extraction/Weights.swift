@@ -51,7 +51,7 @@ func loadWeights(_ choice: WeightsChoice, kind: BackboneKind) throws -> LoadedWe
     let weights = SyntheticWeights.make(kind, seed: seed)
     let backbone = try Backbone(kind: kind, weights: weights)
     return LoadedWeights(
-      backbone: backbone, file: "random", sha256: "",
+      backbone: backbone, file: "random (seed \(seed))", sha256: "",
       warning: "RANDOM WEIGHTS (seed \(seed)): these features are meaningless for real use",
       report: nil)
   case .kerasDefault:

@@ -136,6 +136,13 @@ struct Extract: ParsableCommand {
 
   /// Runs the tool with the project's exit codes: 0 done, 1 stopped during the run, 2 bad arguments.
   static func main() {
+    // Ctrl-C: every finished batch is already durable in the journal, so stopping at once loses
+    // only the batch in flight; say how to continue. (Globals are lazy: touch the message first.)
+    _ = interruptMessage
+    signal(SIGINT) { _ in
+      _ = write(STDERR_FILENO, interruptMessage, strlen(interruptMessage))
+      _exit(130)
+    }
     do {
       var command = try parseAsRoot()
       try command.run()
@@ -153,6 +160,10 @@ struct Extract: ParsableCommand {
     }
   }
 }
+
+/// Written from the signal handler, so it is made once, before any signal can arrive.
+nonisolated(unsafe) private let interruptMessage: UnsafeMutablePointer<CChar> = strdup(
+  "\nextract: interrupted; finished batches are kept, run the same command again to continue\n")
 
 /// "224x224" -> (224, 224); HEIGHTxWIDTH.
 func parseSize(_ text: String) -> (Int, Int)? {
