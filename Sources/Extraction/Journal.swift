@@ -37,7 +37,7 @@ public struct JournalRecord: Equatable, Sendable {
 final class Journal {
   let path: String
   private let descriptor: Int32
-  /// Where each finished batch's record starts (after its magic), by batch index; features are
+  /// Where each finished batch's record starts, by batch index; features are
   /// read back only when the feature file is assembled.
   private(set) var recordOffsets: [Int: Int] = [:]
   private(set) var entriesByBatch: [Int: [JournalEntry]] = [:]
@@ -49,18 +49,26 @@ final class Journal {
   /// A journal whose header is unreadable is replaced: it holds no finished batch.
   init(path: String, settings: Data) throws {
     self.path = path
-    let existing = FileManager.default.contents(atPath: path)
     descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else {
       throw ExtractError.usage("cannot write \(path): \(String(cString: strerror(errno)))")
     }
-    if let existing, let (stored, end) = Journal.parseHeader(existing) {
+    // Read through a second descriptor, a record at a time: a journal can be gigabytes.
+    let reader = FileHandle(forReadingAtPath: path)
+    defer { try? reader?.close() }
+    if let reader, let (stored, headerEnd) = Journal.readHeader(reader) {
       guard stored == settings else {
         close(descriptor)
         throw JournalMismatch(storedSettings: stored)
       }
-      let validEnd = scanRecords(existing, from: end)
-      if validEnd < existing.count { _ = ftruncate(descriptor, off_t(validEnd)) }
+      var offset = headerEnd
+      while let (record, end) = Journal.readRecord(reader, at: offset, decodeFeatures: false) {
+        recordOffsets[record.batch] = offset
+        entriesByBatch[record.batch] = record.entries
+        offset = end
+      }
+      // Cut off a torn or corrupt tail so new records follow the last valid one.
+      if lseek(descriptor, 0, SEEK_END) > off_t(offset) { _ = ftruncate(descriptor, off_t(offset)) }
     } else {
       _ = ftruncate(descriptor, 0)
       var header = Journal.headerMagic
@@ -72,12 +80,6 @@ final class Journal {
   }
 
   deinit { close(descriptor) }
-
-  /// The settings stored in an existing journal's header, if it has a readable one.
-  static func storedSettings(path: String) -> Data? {
-    guard let data = FileManager.default.contents(atPath: path) else { return nil }
-    return parseHeader(data)?.settings
-  }
 
   /// Appends one finished batch durably (written and fsync'd before returning).
   func append(batch: Int, entries: [JournalEntry], features: UnsafeBufferPointer<Float>, dimension: Int) throws {
@@ -100,40 +102,17 @@ final class Journal {
     record.append(contentsOf: body)
     record.appendLE(CRC32.checksum(body))
     try append(record)
-    recordOffsets[batch] = offset + 4
+    recordOffsets[batch] = offset
     entriesByBatch[batch] = entries
   }
 
   /// Reads one finished batch back.
   func record(batch: Int) throws -> JournalRecord {
-    guard let offset = recordOffsets[batch] else { throw ExtractError.runtime("\(path): batch \(batch) is missing") }
-    let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-    defer { try? handle.close() }
-    try handle.seek(toOffset: UInt64(offset))
-    let headerBytes = try handle.read(upToCount: 12) ?? Data()
-    guard headerBytes.count == 12 else { throw ExtractError.runtime("\(path): batch \(batch) is truncated") }
-    let entryCount = Int(headerBytes.readLE(at: 4))
-    let dimension = Int(headerBytes.readLE(at: 8))
-    var entries: [JournalEntry] = []
-    for _ in 0..<entryCount {
-      let fixed = try handle.read(upToCount: 6) ?? Data()
-      guard fixed.count == 6 else { throw ExtractError.runtime("\(path): batch \(batch) is truncated") }
-      let length = Int(fixed.readLE(at: 2))
-      let reason = length > 0 ? (try handle.read(upToCount: length) ?? Data()) : Data()
-      entries.append(
-        JournalEntry(
-          failure: fixed[fixed.startIndex] == 0 ? nil : String(decoding: reason, as: UTF8.self),
-          exifOrientation: fixed[fixed.startIndex + 1]))
-    }
-    let okRows = entries.filter { $0.failure == nil }.count
-    let featureBytes = try handle.read(upToCount: okRows * dimension * 4) ?? Data()
-    guard featureBytes.count == okRows * dimension * 4 else {
-      throw ExtractError.runtime("\(path): batch \(batch) is truncated")
-    }
-    let features = featureBytes.withUnsafeBytes { raw in
-      (0..<(okRows * dimension)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-    }
-    return JournalRecord(batch: batch, entries: entries, features: features)
+    guard let offset = recordOffsets[batch], let reader = FileHandle(forReadingAtPath: path),
+      let (record, _) = Journal.readRecord(reader, at: offset, decodeFeatures: true)
+    else { throw ExtractError.runtime("\(path): the record of batch \(batch) can no longer be read") }
+    try? reader.close()
+    return record
   }
 
   /// Removes the journal file (after the feature file is in place).
@@ -156,47 +135,60 @@ final class Journal {
     }
   }
 
-  private static func parseHeader(_ data: Data) -> (settings: Data, end: Int)? {
-    guard data.count >= 12, Array(data.prefix(4)) == headerMagic else { return nil }
-    let length = Int(data.readLE(at: 4))
-    guard data.count >= 12 + length else { return nil }
-    let settings = data.subdata(in: data.startIndex + 8..<data.startIndex + 8 + length)
-    guard CRC32.checksum(settings) == data.readLE(at: 8 + length) else { return nil }
-    return (settings, 12 + length)
+  private static func readHeader(_ reader: FileHandle) -> (settings: Data, end: Int)? {
+    guard let start = try? reader.read(upToCount: 8), start.count == 8, Array(start.prefix(4)) == headerMagic
+    else { return nil }
+    let length = Int(start.readLE(at: 4))
+    guard let rest = try? reader.read(upToCount: length + 4), rest.count == length + 4 else { return nil }
+    let settings = rest.prefix(length)
+    guard CRC32.checksum(settings) == rest.readLE(at: length) else { return nil }
+    return (Data(settings), 12 + length)
   }
 
-  /// Indexes the valid records from `start`; returns where the valid part ends.
-  private func scanRecords(_ data: Data, from start: Int) -> Int {
-    var offset = start
-    while data.count - offset >= 20 {
-      guard Array(data[data.startIndex + offset..<data.startIndex + offset + 4]) == Journal.recordMagic else { break }
-      let batch = Int(data.readLE(at: offset + 4))
-      let entryCount = Int(data.readLE(at: offset + 8))
-      let dimension = Int(data.readLE(at: offset + 12))
-      var cursor = offset + 16
-      var entries: [JournalEntry] = []
-      var ok = true
-      for _ in 0..<entryCount {
-        guard data.count - cursor >= 6 else { ok = false; break }
-        let status = data[data.startIndex + cursor]
-        let orientation = data[data.startIndex + cursor + 1]
-        let length = Int(data.readLE(at: cursor + 2))
-        guard data.count - cursor - 6 >= length else { ok = false; break }
-        let reason = data.subdata(in: data.startIndex + cursor + 6..<data.startIndex + cursor + 6 + length)
-        entries.append(
-          JournalEntry(failure: status == 0 ? nil : String(decoding: reason, as: UTF8.self), exifOrientation: orientation))
-        cursor += 6 + length
+  /// The record starting at `offset` and where it ends, or nil when it is torn or corrupt.
+  private static func readRecord(
+    _ reader: FileHandle, at offset: Int, decodeFeatures: Bool
+  ) -> (record: JournalRecord, end: Int)? {
+    func read(_ count: Int) -> Data? {
+      guard count >= 0, let data = try? reader.read(upToCount: count) ?? Data(), data.count == count else {
+        return nil
       }
-      guard ok else { break }
-      let featureBytes = entries.filter { $0.failure == nil }.count * dimension * 4
-      guard data.count - cursor >= featureBytes + 4 else { break }
-      let body = data.subdata(in: data.startIndex + offset + 4..<data.startIndex + cursor + featureBytes)
-      guard CRC32.checksum(body) == data.readLE(at: cursor + featureBytes) else { break }
-      recordOffsets[batch] = offset + 4
-      entriesByBatch[batch] = entries
-      offset = cursor + featureBytes + 4
+      return data
     }
-    return offset
+    guard (try? reader.seek(toOffset: UInt64(offset))) != nil, let head = read(16),
+      Array(head.prefix(4)) == recordMagic
+    else { return nil }
+    let batch = Int(head.readLE(at: 4))
+    let entryCount = Int(head.readLE(at: 8))
+    let dimension = Int(head.readLE(at: 12))
+    var checksummed = Data(head.dropFirst(4))
+    var entries: [JournalEntry] = []
+    for _ in 0..<entryCount {
+      guard let fixed = read(6) else { return nil }
+      let length = Int(fixed.readLE(at: 2))
+      guard let reason = read(length) else { return nil }
+      checksummed.append(fixed)
+      checksummed.append(reason)
+      let status = fixed[fixed.startIndex]
+      entries.append(
+        JournalEntry(
+          failure: status == 0 ? nil : String(decoding: reason, as: UTF8.self),
+          exifOrientation: fixed[fixed.startIndex + 1]))
+    }
+    let values = entries.filter { $0.failure == nil }.count * dimension
+    guard let tail = read(values * 4 + 4) else { return nil }
+    checksummed.append(tail.prefix(values * 4))
+    guard CRC32.checksum(checksummed) == tail.readLE(at: values * 4) else { return nil }
+    var features: [Float] = []
+    if decodeFeatures {
+      features = tail.withUnsafeBytes { raw in
+        (0..<values).map {
+          Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+        }
+      }
+    }
+    let end = offset + 4 + checksummed.count + 4  // magic, checksummed part, CRC
+    return (JournalRecord(batch: batch, entries: entries, features: features), end)
   }
 }
 
@@ -213,10 +205,14 @@ enum CRC32 {
     return c
   }
 
-  static func checksum<Bytes: Collection>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-    return crc ^ 0xFFFF_FFFF
+  static func checksum<Bytes: ContiguousBytes>(_ bytes: Bytes) -> UInt32 {
+    bytes.withUnsafeBytes { raw in
+      table.withUnsafeBufferPointer { table in
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in raw { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        return crc ^ 0xFFFF_FFFF
+      }
+    }
   }
 }
 
