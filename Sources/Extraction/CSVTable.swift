@@ -40,7 +40,9 @@ struct CSVTable {
       case ",":
         record.append(field)
         field = ""
-      case "\r": if pending == "\n" { pending = iterator.next() }; endRecord()
+      case "\r":
+        if pending == "\n" { pending = iterator.next() }
+        endRecord()
       case "\n": endRecord()
       default: field.unicodeScalars.append(scalar)
       }

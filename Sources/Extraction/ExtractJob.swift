@@ -89,7 +89,9 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
     let following = position + 1 < pending.count ? pending[position + 1] : nil
     nonisolated(unsafe) var prefetched: DecodedBatch?
     if let following {
-      DispatchQueue.global().async(group: group) { prefetched = decoder.decode(paths: slice(following), batch: following) }
+      DispatchQueue.global().async(group: group) {
+        prefetched = decoder.decode(paths: slice(following), batch: following)
+      }
     }
     if options.strict, let bad = batch.entries.firstIndex(where: { $0.failure != nil }) {
       group.wait()

@@ -228,6 +228,7 @@ extension Array where Element == UInt8 {
 extension Data {
   fileprivate func readLE(at offset: Int) -> UInt32 {
     let base = startIndex + offset
-    return UInt32(self[base]) | UInt32(self[base + 1]) << 8 | UInt32(self[base + 2]) << 16 | UInt32(self[base + 3]) << 24
+    return UInt32(self[base]) | UInt32(self[base + 1]) << 8 | UInt32(self[base + 2]) << 16 | UInt32(self[base + 3])
+      << 24
   }
 }

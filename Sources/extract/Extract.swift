@@ -32,7 +32,9 @@ struct Extract: ParsableCommand {
   @Option(help: ArgumentHelp("Feature file to write (HDF5).", valueName: "file.h5"))
   var output: String
 
-  @Option(help: "Backbone, as keras.applications defines it (\(BackboneKind.allCases.map(\.rawValue).joined(separator: ", "))).")
+  @Option(
+    help:
+      "Backbone, as keras.applications defines it (\(BackboneKind.allCases.map(\.rawValue).joined(separator: ", "))).")
   var backbone: BackboneKind = .resnet50
 
   @Option(

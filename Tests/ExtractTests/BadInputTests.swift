@@ -57,7 +57,8 @@ final class BadInputTests: XCTestCase {
     XCTAssertTrue(reasons["bad_empty.jpg"]!.lowercased().contains("empty"))
     XCTAssertTrue(reasons["bad_truncated.jpg"]!.lowercased().contains("truncated"))
     XCTAssertTrue(reasons["bad_text.jpg"]!.contains("not a JPEG or PNG"))
-    XCTAssertTrue(reasons["bad_oversized.png"]!.contains("178956970") || reasons["bad_oversized.png"]!.contains("178,956,970"))
+    XCTAssertTrue(
+      reasons["bad_oversized.png"]!.contains("178956970") || reasons["bad_oversized.png"]!.contains("178,956,970"))
     XCTAssertFalse(reasons["bad_corrupt.png"]!.isEmpty)
   }
 
@@ -78,7 +79,10 @@ final class BadInputTests: XCTestCase {
       ("unreadable weights", base + ["--weights", notWeights.path], "weights.h5"),
       ("missing weights", base + ["--weights", folder.appendingPathComponent("none.h5").path], "none.h5"),
       ("default weights absent", base, "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-      ("unwritable output", ["--images", images.path, "--output", "/proc/nope/f.h5", "--weights", "random"], "/proc/nope"),
+      (
+        "unwritable output", ["--images", images.path, "--output", "/proc/nope/f.h5", "--weights", "random"],
+        "/proc/nope"
+      ),
       ("bad size", base + ["--size", "224", "--weights", "random"], "--size"),
       ("too small", base + ["--size", "16x16", "--weights", "random"], "at least 32"),
     ]

@@ -75,7 +75,8 @@ final class DatasetTests: XCTestCase {
     XCTAssertEqual(name, "score")
     XCTAssertTrue(values[0].isNaN)
     XCTAssertEqual(Array(values[1...]), [7.5, 3])
-    XCTAssertEqual(dataset.labels[1], .categorical(name: "harmony", classes: ["analogous", "triadic"], indices: [0, 1, -1]))
+    XCTAssertEqual(
+      dataset.labels[1], .categorical(name: "harmony", classes: ["analogous", "triadic"], indices: [0, 1, -1]))
     XCTAssertEqual(
       dataset.labels[2], .categorical(name: "note, quoted", classes: ["say \"hi\"", "x"], indices: [-1, 0, 1]))
   }

@@ -21,7 +21,9 @@ final class JournalTests: XCTestCase {
     ]
     let rows = entries.filter { $0.failure == nil }.count
     let features = (0..<(rows * 3)).map { Float(batch * 100 + $0) + 0.25 }
-    try features.withUnsafeBufferPointer { try journal.append(batch: batch, entries: entries, features: $0, dimension: 3) }
+    try features.withUnsafeBufferPointer {
+      try journal.append(batch: batch, entries: entries, features: $0, dimension: 3)
+    }
   }
 
   func testRecordsSurviveReopeningAndReadBackExactly() throws {
@@ -75,6 +77,7 @@ final class JournalTests: XCTestCase {
       maxPixels: 1, batchSize: 16)
     var now = stored
     now.size = "160x224"
-    XCTAssertEqual(now.firstDifference(from: stored), "--size was 224x224 in the unfinished run, this run asks for 160x224")
+    XCTAssertEqual(
+      now.firstDifference(from: stored), "--size was 224x224 in the unfinished run, this run asks for 160x224")
   }
 }

@@ -37,7 +37,9 @@ final class KerasParityTests: XCTestCase {
 
   private func weightFile(for kind: BackboneKind) throws -> String {
     if let path = Self.weightFiles[kind] { return path }
-    let folder = Self.weightFolder ?? FileManager.default.temporaryDirectory
+    let folder =
+      Self.weightFolder
+      ?? FileManager.default.temporaryDirectory
       .appendingPathComponent("headstart-parity-weights-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     Self.weightFolder = folder
@@ -84,7 +86,9 @@ final class KerasParityTests: XCTestCase {
       }
       for j in 0..<testCase.dim {
         let keras = expected.withUnsafeBytes {
-          Float(bitPattern: UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: (row * testCase.dim + j) * 4, as: UInt32.self)))
+          Float(
+            bitPattern: UInt32(
+              littleEndian: $0.loadUnaligned(fromByteOffset: (row * testCase.dim + j) * 4, as: UInt32.self)))
         }
         let difference = abs(file.features[ours * testCase.dim + j] - keras)
         if difference > worst || difference.isNaN {
@@ -93,7 +97,9 @@ final class KerasParityTests: XCTestCase {
         }
       }
     }
-    print("parity \(name): max |ours - keras| = \(worst) over \(testCase.rows) images x \(testCase.dim) (worst: \(worstImage))")
+    print(
+      "parity \(name): max |ours - keras| = \(worst) over \(testCase.rows) images x \(testCase.dim) (worst: \(worstImage))"
+    )
     XCTAssertLessThanOrEqual(worst, Self.tolerance, "case \(name), worst image \(worstImage)")
   }
 

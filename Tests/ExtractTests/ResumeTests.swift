@@ -53,7 +53,8 @@ final class ResumeTests: XCTestCase {
     XCTAssertEqual(a.paths, b.paths)
     XCTAssertEqual(a.features, b.features)
     XCTAssertEqual(
-      try Data(contentsOf: reference), try Data(contentsOf: resumed), "resumed file differs byte-wise from the reference")
+      try Data(contentsOf: reference), try Data(contentsOf: resumed),
+      "resumed file differs byte-wise from the reference")
   }
 
   func testFinishedOutputIsNotOverwrittenAndOtherSettingsAreRefused() throws {
