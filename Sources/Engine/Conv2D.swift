@@ -107,21 +107,13 @@ func subsample(
   _ columns: UnsafeMutableBufferPointer<Float>, _ input: UnsafeBufferPointer<Float>, shape: ConvShape,
   rows: Range<Int>
 ) {
-  let s = shape
-  let h = s.height
-  let w = s.width
-  let c = s.inChannels
-  let sh = s.window.strideHeight
-  let sw = s.window.strideWidth
-  let oh = s.outputHeight
-  let ow = s.outputWidth
+  let g = PatchGeometry(shape)
+  let c = g.c
   let src = input.baseAddress!
   var dst = columns.baseAddress!
   for row in rows {
-    let ox = row % ow
-    let oy = (row / ow) % oh
-    let n = row / (ow * oh)
-    dst.update(from: src + ((n * h + oy * sh) * w + ox * sw) * c, count: c)
+    let (n, oy, ox) = g.position(ofRow: row)
+    dst.update(from: src + ((n * g.h + oy * g.sh) * g.w + ox * g.sw) * c, count: c)
     dst += c
   }
 }

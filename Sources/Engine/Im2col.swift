@@ -6,6 +6,45 @@
 // Positions that fall into the explicit zero padding read as 0 (im2col) and are dropped
 // (col2im).
 
+/// The integers the patch-walking kernels (im2col, col2im, subsample) index with, read once
+/// from a `ConvShape` so the loops see plain locals rather than computed properties. Names
+/// follow the shape comments: (h, w, c) input, (kh, kw) window, (sh, sw) stride, (pt, pl)
+/// top/left padding, (oh, ow) output.
+struct PatchGeometry {
+  let h: Int
+  let w: Int
+  let c: Int
+  let kh: Int
+  let kw: Int
+  let sh: Int
+  let sw: Int
+  let pt: Int
+  let pl: Int
+  let oh: Int
+  let ow: Int
+
+  @inline(__always)
+  init(_ s: ConvShape) {
+    h = s.height
+    w = s.width
+    c = s.inChannels
+    kh = s.window.height
+    kw = s.window.width
+    sh = s.window.strideHeight
+    sw = s.window.strideWidth
+    pt = s.window.padding.top
+    pl = s.window.padding.left
+    oh = s.outputHeight
+    ow = s.outputWidth
+  }
+
+  /// The output position of column-matrix row `row` = (n * OH + oy) * OW + ox.
+  @inline(__always)
+  func position(ofRow row: Int) -> (n: Int, oy: Int, ox: Int) {
+    (row / (ow * oh), (row / ow) % oh, row % ow)
+  }
+}
+
 /// Unfolds `input` (N, H, W, C) into `columns` (N * OH * OW, KH * KW * C) for `shape`.
 /// `shape.outChannels` is ignored.
 public func im2col(
@@ -24,29 +63,18 @@ public func im2col(
   let s = shape
   precondition(input.count >= s.inputCount, "im2col: input has \(input.count) < \(s.inputCount) values")
   precondition(columns.count >= rows.count * s.patchSize, "im2col: columns buffer too small")
-  let h = s.height
-  let w = s.width
-  let c = s.inChannels
-  let kh = s.window.height
-  let kw = s.window.width
-  let sh = s.window.strideHeight
-  let sw = s.window.strideWidth
-  let pt = s.window.padding.top
-  let pl = s.window.padding.left
-  let oh = s.outputHeight
-  let ow = s.outputWidth
-  precondition(rows.upperBound <= s.batch * oh * ow, "im2col: rows beyond the output")
+  let g = PatchGeometry(s)
+  let (h, w, c, kh, kw) = (g.h, g.w, g.c, g.kh, g.kw)
+  precondition(rows.upperBound <= s.batch * g.oh * g.ow, "im2col: rows beyond the output")
   let rowLength = kw * c
   let src = input.baseAddress!
   var dst = columns.baseAddress!
   for row in rows {
-    let ox = row % ow
-    let oy = (row / ow) % oh
-    let n = row / (ow * oh)
+    let (n, oy, ox) = g.position(ofRow: row)
     let image = src + n * h * w * c
-    let x0 = ox * sw - pl
+    let x0 = ox * g.sw - g.pl
     for ky in 0..<kh {
-      let iy = oy * sh - pt + ky
+      let iy = oy * g.sh - g.pt + ky
       if iy < 0 || iy >= h {
         dst.update(repeating: 0, count: rowLength)
       } else if x0 >= 0 && x0 + kw <= w {
@@ -75,27 +103,18 @@ public func col2im(
   let s = shape
   precondition(input.count >= s.inputCount, "col2im: input has \(input.count) < \(s.inputCount) values")
   precondition(columns.count >= s.batch * s.columnsPerImage, "col2im: columns buffer too small")
-  let h = s.height
-  let w = s.width
-  let c = s.inChannels
-  let kh = s.window.height
-  let kw = s.window.width
-  let sh = s.window.strideHeight
-  let sw = s.window.strideWidth
-  let pt = s.window.padding.top
-  let pl = s.window.padding.left
-  let oh = s.outputHeight
-  let ow = s.outputWidth
+  let g = PatchGeometry(s)
+  let (h, w, c, kh, kw) = (g.h, g.w, g.c, g.kh, g.kw)
   let dstBase = input.baseAddress!
   var src = columns.baseAddress!
   for n in 0..<s.batch {
     let image = dstBase + n * h * w * c
-    for oy in 0..<oh {
-      for ox in 0..<ow {
+    for oy in 0..<g.oh {
+      for ox in 0..<g.ow {
         for ky in 0..<kh {
-          let iy = oy * sh - pt + ky
+          let iy = oy * g.sh - g.pt + ky
           for kx in 0..<kw {
-            let ix = ox * sw - pl + kx
+            let ix = ox * g.sw - g.pl + kx
             if iy >= 0 && iy < h && ix >= 0 && ix < w {
               let d = image + (iy * w + ix) * c
               for ch in 0..<c { d[ch] += src[ch] }
