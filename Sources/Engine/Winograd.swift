@@ -154,6 +154,11 @@ public func conv2dForwardWinograd(
   let vectorC = c / 8 * 8
   let vectorK = k / 8 * 8
 
+  // Tile `global` (counted over the whole batch) is image n, tile row ty, tile column tx.
+  @inline(__always) func tilePosition(_ global: Int) -> (n: Int, ty: Int, tx: Int) {
+    (global / tilesPerImage, (global % tilesPerImage) / tilesW, global % tilesW)
+  }
+
   var rows = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: 16)
   var t0 = 0
   while t0 < totalTiles {
@@ -163,10 +168,7 @@ public func conv2dForwardWinograd(
 
     // Input transform: V[e][tile] = (B^T d B)[e] for the 4x4 patch of each tile.
     for tile in 0..<t {
-      let global = t0 + tile
-      let n = global / tilesPerImage
-      let ty = (global % tilesPerImage) / tilesW
-      let tx = global % tilesW
+      let (n, ty, tx) = tilePosition(t0 + tile)
       let image = src + n * h * w * c
       for i in 0..<4 {
         let y = 2 * ty - pt + i
@@ -245,10 +247,7 @@ public func conv2dForwardWinograd(
     let r = residual?.baseAddress
     let stride = t * k
     for tile in 0..<t {
-      let global = t0 + tile
-      let n = global / tilesPerImage
-      let ty = (global % tilesPerImage) / tilesW
-      let tx = global % tilesW
+      let (n, ty, tx) = tilePosition(t0 + tile)
       let p = m + tile * k
       var ko = 0
       // Writes one output pixel's channel run [ko, ko + width) if it lies inside the image.
