@@ -125,21 +125,16 @@ extension HDF5Location {
   private func rewriteInPlace(
     _ name: String, fileType: hid_t, memType: hid_t, shape: [Int], buffer: UnsafeRawPointer
   ) throws -> Bool {
-    let what = "attribute \(name) of \(displayName)"
-    let attr = try h5call("open", what) { H5Aopen(id, name, hs_p_default()) }
-    defer { H5Aclose(attr) }
-    let type = try h5call("read type of", what) { H5Aget_type(attr) }
-    defer { H5Tclose(type) }
-    let space = try h5call("read shape of", what) { H5Aget_space(attr) }
-    defer { H5Sclose(space) }
-    let sameType = try h5call("compare type of", what) { H5Tequal(type, fileType) } > 0
-    guard sameType, try dataspaceShape(space, object: what) == shape,
-      H5Sget_simple_extent_type(space) == (shape.isEmpty ? H5S_SCALAR : H5S_SIMPLE)
-    else { return false }
-    if shape.reduce(1, *) > 0 {
-      try h5call("write", what) { H5Awrite(attr, memType, buffer) }
+    try withOpenAttribute(name) { what, attr, type, space in
+      let sameType = try h5call("compare type of", what) { H5Tequal(type, fileType) } > 0
+      guard sameType, try dataspaceShape(space, object: what) == shape,
+        H5Sget_simple_extent_type(space) == (shape.isEmpty ? H5S_SCALAR : H5S_SIMPLE)
+      else { return false }
+      if shape.reduce(1, *) > 0 {
+        try h5call("write", what) { H5Awrite(attr, memType, buffer) }
+      }
+      return true
     }
-    return true
   }
 
   // MARK: Reading
@@ -147,12 +142,7 @@ extension HDF5Location {
   /// Reads a string attribute that holds exactly one string (scalar or one-element array).
   public func stringAttribute(_ name: String) throws -> String {
     let strings = try stringsAttribute(name)
-    guard strings.count == 1 else {
-      throw HDF5Error(
-        operation: "read attribute \(name) of", object: displayName,
-        reason: "expected one string, found \(strings.count)")
-    }
-    return strings[0]
+    return try onlyValue(strings, of: name, kind: "string")
   }
 
   /// Reads a string attribute (fixed or variable length, scalar or array) as an array.
@@ -163,12 +153,7 @@ extension HDF5Location {
   /// Reads a scalar (or one-element) integer attribute.
   public func intAttribute(_ name: String) throws -> Int {
     let values = try intsAttribute(name)
-    guard values.count == 1 else {
-      throw HDF5Error(
-        operation: "read attribute \(name) of", object: displayName,
-        reason: "expected one integer, found \(values.count)")
-    }
-    return values[0]
+    return try onlyValue(values, of: name, kind: "integer")
   }
 
   /// Reads an integer attribute as an array (any integer type, converted by HDF5).
@@ -179,12 +164,7 @@ extension HDF5Location {
   /// Reads a scalar (or one-element) numeric attribute as a double.
   public func doubleAttribute(_ name: String) throws -> Double {
     let values = try withAttribute(name) { try $0.readNumbers(memType: hs_native_double(), zero: 0.0) }
-    guard values.count == 1 else {
-      throw HDF5Error(
-        operation: "read attribute \(name) of", object: displayName,
-        reason: "expected one number, found \(values.count)")
-    }
-    return values[0]
+    return try onlyValue(values, of: name, kind: "number")
   }
 
   /// The element class of attribute `name`.
@@ -192,7 +172,32 @@ extension HDF5Location {
     try withAttribute(name) { elementClass(of: $0.fileType) }
   }
 
+  /// The single value of a one-value attribute; `kind` ("string", "integer", "number") names
+  /// what was expected in the error.
+  private func onlyValue<T>(_ values: [T], of name: String, kind: String) throws -> T {
+    guard values.count == 1 else {
+      throw HDF5Error(
+        operation: "read attribute \(name) of", object: displayName,
+        reason: "expected one \(kind), found \(values.count)")
+    }
+    return values[0]
+  }
+
   private func withAttribute<R>(_ name: String, _ body: (H5Readable) throws -> R) throws -> R {
+    try withOpenAttribute(name) { what, attr, type, space in
+      let readable = H5Readable(object: what, fileType: type, space: space) { memType, buffer in
+        H5Aread(attr, memType, buffer)
+      }
+      return try body(readable)
+    }
+  }
+
+  /// Opens attribute `name` with its file type and dataspace for `body`, closing all three
+  /// afterwards; `what` is the attribute's name for error messages. Reading and in-place
+  /// rewriting both start here, so they open and report the same way.
+  private func withOpenAttribute<R>(
+    _ name: String, _ body: (_ what: String, _ attr: hid_t, _ type: hid_t, _ space: hid_t) throws -> R
+  ) throws -> R {
     let what = "attribute \(name) of \(displayName)"
     let attr = try h5call("open", what) { H5Aopen(id, name, hs_p_default()) }
     defer { H5Aclose(attr) }
@@ -200,9 +205,6 @@ extension HDF5Location {
     defer { H5Tclose(type) }
     let space = try h5call("read shape of", what) { H5Aget_space(attr) }
     defer { H5Sclose(space) }
-    let readable = H5Readable(object: what, fileType: type, space: space) { memType, buffer in
-      H5Aread(attr, memType, buffer)
-    }
-    return try body(readable)
+    return try body(what, attr, type, space)
   }
 }

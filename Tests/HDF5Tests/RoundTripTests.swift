@@ -99,4 +99,22 @@ final class RoundTripTests: XCTestCase {
     // The file was closed (and flushed), so it opens and holds what was written.
     XCTAssertEqual(try HDF5File.withFile(path) { try $0.intAttribute("x") }, 1)
   }
+
+  func testSingleValueReadersRejectArrays() throws {
+    let path = temporaryPath("arrays.h5")
+    try HDF5File.withNewFile(path) { file in
+      try file.setAttribute("pair", ints: [1, 2])
+      try file.setAttribute("names", strings: ["a", "b", "c"])
+      let cases: [(String, () throws -> Void)] = [
+        ("expected one integer, found 2", { _ = try file.intAttribute("pair") }),
+        ("expected one number, found 2", { _ = try file.doubleAttribute("pair") }),
+        ("expected one string, found 3", { _ = try file.stringAttribute("names") }),
+      ]
+      for (message, read) in cases {
+        XCTAssertThrowsError(try read()) { error in
+          XCTAssertTrue("\(error)".contains(message), "\(error)")
+        }
+      }
+    }
+  }
 }
