@@ -43,23 +43,19 @@ public final class HDF5File: HDF5Group {
   public static func withFile<R>(
     _ path: String, mode: HDF5FileMode = .readOnly, _ body: (HDF5File) throws -> R
   ) throws -> R {
-    let file = try open(path: path, mode: mode)
-    let result: R
-    do {
-      result = try body(file)
-    } catch {
-      try? file.close()
-      throw error
-    }
-    try file.close()
-    return result
+    try closing(open(path: path, mode: mode), body)
   }
 
   /// Creates `path`, runs `body`, and closes (flushes) the file whether or not `body` throws.
   public static func withNewFile<R>(
     _ path: String, overwrite: Bool = true, _ body: (HDF5File) throws -> R
   ) throws -> R {
-    let file = try create(path: path, overwrite: overwrite)
+    try closing(create(path: path, overwrite: overwrite), body)
+  }
+
+  /// Runs `body` on `file` and closes it either way; if `body` throws, its error wins over
+  /// one from closing.
+  private static func closing<R>(_ file: HDF5File, _ body: (HDF5File) throws -> R) throws -> R {
     let result: R
     do {
       result = try body(file)
