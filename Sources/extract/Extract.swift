@@ -21,9 +21,9 @@ struct Extract: ParsableCommand {
       same command is run again; files that cannot be used are listed in /failed and the run goes on.
 
       Examples:
-        extract --images photos/ --output features.h5
-        extract --images clothes/ --dir-labels color,type --backbone vgg16 --output clothes.h5
-        extract --images paintings/ --labels paintings.csv --taps blocks --size 299x299 --output art.h5
+        extract --images pets/ --output pets.h5
+        extract --images clothes/ --dir-labels color,type --output c.h5
+        extract --images art/ --labels art.csv --taps blocks --output a.h5
       """)
 
   @Option(help: ArgumentHelp("Image folder, searched recursively; rows are sorted by relative path.", valueName: "dir"))
@@ -32,9 +32,7 @@ struct Extract: ParsableCommand {
   @Option(help: ArgumentHelp("Feature file to write (HDF5).", valueName: "file.h5"))
   var output: String
 
-  @Option(
-    help:
-      "Backbone, as keras.applications defines it (\(BackboneKind.allCases.map(\.rawValue).joined(separator: ", "))).")
+  @Option(help: "Backbone, as keras.applications defines it (include_top=False).")
   var backbone: BackboneKind = .resnet50
 
   @Option(
@@ -67,7 +65,10 @@ struct Extract: ParsableCommand {
       valueName: "col,col"))
   var dirLabels: String?
 
-  @Option(help: ArgumentHelp("CSV manifest: path column, then label columns.", valueName: "file.csv"))
+  @Option(
+    help: ArgumentHelp(
+      "CSV manifest: the path relative to --images, then label columns; it lists the images to use.",
+      valueName: "file.csv"))
   var labels: String?
 
   @Option(help: "Refuse images with more pixels than this (Pillow's decompression-bomb limit).")
