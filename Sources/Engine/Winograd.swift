@@ -221,16 +221,18 @@ public func conv2dForwardWinograd(
           let r1 = bt(d[4][ch], d[5][ch], d[6][ch], d[7][ch])
           let r2 = bt(d[8][ch], d[9][ch], d[10][ch], d[11][ch])
           let r3 = bt(d[12][ch], d[13][ch], d[14][ch], d[15][ch])
-          let cols = [
-            bt(r0.0, r1.0, r2.0, r3.0), bt(r0.1, r1.1, r2.1, r3.1), bt(r0.2, r1.2, r2.2, r3.2),
-            bt(r0.3, r1.3, r2.3, r3.3),
-          ]
-          for j in 0..<4 {
-            out[(0 * 4 + j) * stride + ch] = cols[j].0
-            out[(1 * 4 + j) * stride + ch] = cols[j].1
-            out[(2 * 4 + j) * stride + ch] = cols[j].2
-            out[(3 * 4 + j) * stride + ch] = cols[j].3
+          // Column j of B^T d B goes to elements (i * 4 + j); no array literal here, this runs
+          // for every channel of a 3-channel input (VGG's first 3x3 convolution).
+          @inline(__always) func put(_ j: Int, _ column: (Float, Float, Float, Float)) {
+            out[(0 * 4 + j) * stride + ch] = column.0
+            out[(1 * 4 + j) * stride + ch] = column.1
+            out[(2 * 4 + j) * stride + ch] = column.2
+            out[(3 * 4 + j) * stride + ch] = column.3
           }
+          put(0, bt(r0.0, r1.0, r2.0, r3.0))
+          put(1, bt(r0.1, r1.1, r2.1, r3.1))
+          put(2, bt(r0.2, r1.2, r2.2, r3.2))
+          put(3, bt(r0.3, r1.3, r2.3, r3.3))
           ch += 1
         }
       }
@@ -286,15 +288,19 @@ public func conv2dForwardWinograd(
         let r3 = at(ld(12), ld(13), ld(14), ld(15))
         let c0 = at(r0.0, r1.0, r2.0, r3.0)
         let c1 = at(r0.1, r1.1, r2.1, r3.1)
-        for (dy, dx, value) in [(0, 0, c0.0), (1, 0, c0.1), (0, 1, c1.0), (1, 1, c1.1)] {
+        @inline(__always) func emitOne(_ dy: Int, _ dx: Int, _ value: Float) {
           let y = 2 * ty + dy
           let x = 2 * tx + dx
-          guard y < oh && x < ow else { continue }
+          guard y < oh && x < ow else { return }
           let offset = ((n * oh + y) * ow + x) * k + ko
           var out = value + (b?[ko] ?? 0) + (r?[offset] ?? 0)
           if relu { out = max(out, 0) }
           dst[offset] = out
         }
+        emitOne(0, 0, c0.0)
+        emitOne(1, 0, c0.1)
+        emitOne(0, 1, c1.0)
+        emitOne(1, 1, c1.1)
         ko += 1
       }
     }
