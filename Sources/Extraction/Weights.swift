@@ -68,9 +68,15 @@ func loadWeights(_ choice: WeightsChoice, kind: BackboneKind) throws -> LoadedWe
   guard FileManager.default.isReadableFile(atPath: path) else {
     throw ExtractError.usage("--weights \(path): no such readable file")
   }
-  let weights: KerasWeights
+  var weights: KerasWeights
   do {
-    weights = try readKerasWeights(path: path)
+    let contents = try readKerasWeightFile(path: path)
+    weights = contents.weights
+    if contents.layerNamesAreClassGroups {
+      // An early Keras 3 native file keys layers by class group (`conv2d_3`); the model's layer
+      // list gives them back their names before validation.
+      weights = namingClassGroups(weights, layers: kind.kerasLayers)
+    }
   } catch {
     throw ExtractError.usage("--weights \(path): \(error)")
   }
