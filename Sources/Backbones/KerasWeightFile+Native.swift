@@ -2,10 +2,11 @@
 //   /layers/<group>/vars/<0..n>        the layer's arrays in creation order
 //   /layers/<group>/vars.attrs["name"] the Keras layer name (recent Keras 3 releases)
 // Group names are derived from the layer class and its rank among same-class layers in
-// `model.layers` order (`conv2d`, `conv2d_1`, ...; checked on ResNet50 and VGG16 with Keras
-// 3.15), so the layer name comes from the `name` attribute when present. Files from Keras 3
-// releases that did not store it keep the group names as layer names;
-// `namingClassGroups(_:layers:)` renames them given the model's layers and classes. Nested
+// `model.layers` order, weightless layers counted (`conv2d`, `conv2d_1`, ..., `add_3`; checked
+// on ResNet50, VGG16 and VGG19 with Keras 3.15.1, Tests/Fixtures/weights/native_groups.json),
+// so the layer name comes from the `name` attribute when present. Files from Keras 3 releases
+// that did not store it keep the group names as layer names; `namingClassGroups(_:layers:)`
+// renames them given the model's layers and classes (`BackboneKind.kerasLayers`). Nested
 // models nest `layers` groups; every group is walked. Arrays have no names: roles follow
 // Keras' creation order (see `kindsByKerasOrder`).
 import HDF5

@@ -1,9 +1,11 @@
 // Weights as users have them: Keras' standard file in $KERAS_HOME/models, its SHA-256 recorded,
-// the ImageNet classifier on top accepted and reported.
+// the ImageNet classifier on top accepted and reported; an early Keras 3 native file whose
+// layers are keyed by class group.
 
 import Backbones
 import FeatureStore
 import Foundation
+import HDF5
 import XCTest
 
 @testable import Extraction
@@ -52,5 +54,45 @@ final class WeightsLocationTests: XCTestCase {
     XCTAssertNil(a.attributes.warning)
     XCTAssertEqual(b.attributes.weightsFile, "random (seed 0)")
     XCTAssertNotNil(b.attributes.warning)
+  }
+
+  /// A Keras 3 native `.weights.h5` as releases before the `name` attribute wrote it: groups
+  /// named as real Keras 3.15.1 named them (Fixtures/weights/native_groups.json), weightless
+  /// layers as empty `vars`, arrays in creation order, no names. `extract` must name the layers
+  /// from the backbone's layer list and give the features of the same weights generated.
+  func testEarlyKeras3NativeFileWithClassGroupsGivesTheSameFeatures() throws {
+    let json = try Data(contentsOf: fixturesDirectory.appendingPathComponent("weights/native_groups.json"))
+    let fixture = try JSONSerialization.jsonObject(with: json) as? [String: Any]
+    let vgg16 = try XCTUnwrap((fixture?["vgg16"] as? [String: Any])?["groups"] as? [String: String])
+
+    let folder = try temporaryFolder(self, "native-groups")
+    let file = folder.appendingPathComponent("vgg16.weights.h5")
+    let weights = SyntheticWeights.make(.vgg16, seed: 0)
+    try HDF5File.withNewFile(file.path) { root in
+      let layers = try root.createGroup("layers")
+      for (group, layer) in vgg16.sorted(by: { $0.key < $1.key }) {
+        let vars = try layers.createGroup(group).createGroup("vars")
+        let arrays = WeightKind.allCases.compactMap { weights.layers[layer]?[$0] }
+        for (index, array) in arrays.enumerated() {
+          _ = try vars.createDataset(String(index), floats: array.values, shape: array.shape)
+        }
+      }
+    }
+    XCTAssertTrue(try readKerasWeightFile(path: file.path).layerNamesAreClassGroups)
+
+    let images = folder.appendingPathComponent("images")
+    let sample = repositoryRoot.appendingPathComponent("Datasets/sample/images")
+    try copy(
+      listing(sample).filter { $0.hasSuffix(".jpg") }.prefix(2).map { sample.appendingPathComponent($0) }, into: images)
+    let fromFile = folder.appendingPathComponent("file.h5")
+    let generated = folder.appendingPathComponent("random.h5")
+    let common = ["--images", images.path, "--backbone", "vgg16", "--size", "32x32", "--quiet"]
+    let result = try runExtract(common + ["--output", fromFile.path, "--weights", file.path])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertEqual(
+      try runExtract(common + ["--output", generated.path, "--weights", "random", "--seed", "0"]).status, 0)
+    XCTAssertEqual(
+      try FeatureFile.read(path: fromFile.path).features, try FeatureFile.read(path: generated.path).features,
+      "the renamed native file must give the features of the same weights generated")
   }
 }
