@@ -41,8 +41,8 @@ let package = Package(
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
-    .testTarget(name: "BackbonesTests", dependencies: ["Backbones"]),
-    .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore"]),
-    .testTarget(name: "ExtractTests", dependencies: ["Extraction", "extract"]),
+    .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "HDF5"]),
+    .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5"]),
+    .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "extract"]),
   ]
 )
