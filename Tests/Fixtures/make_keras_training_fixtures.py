@@ -333,6 +333,8 @@ def main():
   init = initial_weights()
 
   logits_check = check_logits_path(init, x, y, w)
+  # The manifest states the logits path as a fact; fail if a Keras version changes it.
+  assert logits_check["harmony"]["keras_uses_logits"] and logits_check["tags"]["keras_uses_logits"]
 
   runs_out = []
   sgd_final = None
