@@ -56,3 +56,26 @@ extension Array where Element == [Double] {
   /// Row-major float32 copy of a nested JSON matrix.
   var flatFloats: [Float] { flatMap { $0.map(Float.init) } }
 }
+
+/// One Keras train_on_batch step of a tiny two-head model (see the fixture script).
+struct TwoHeadStep: Decodable {
+  var weightsBefore: [[Double]]
+  var weightsAfter: [[Double]]
+  var x: [[Double]]
+  var yClass: [[Double]]
+  var yRegression: [[Double]]
+  var maskClass: [Double]
+  var maskRegression: [Double]
+  var lossWeights: [Double]
+  var learningRate: Double
+  var loss: Double
+}
+
+extension HeadsFixture {
+  static func loadTwoHeadStep() throws -> TwoHeadStep {
+    struct File: Decodable { var twoHeadStep: TwoHeadStep }
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Fixtures/heads_fixtures.json")
+    return try JSONDecoder().decode(File.self, from: Data(contentsOf: url)).twoHeadStep
+  }
+}

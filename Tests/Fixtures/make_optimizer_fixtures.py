@@ -28,6 +28,7 @@ configs = [
     ("adamax_lr", keras.optimizers.Adamax, {"learning_rate": 0.05}),
     ("rmsprop", keras.optimizers.RMSprop, {}),
     ("rmsprop_lr", keras.optimizers.RMSprop, {"learning_rate": 0.05, "rho": 0.8}),
+    ("rmsprop_momentum", keras.optimizers.RMSprop, {"learning_rate": 0.05, "momentum": 0.5}),
     ("sgd_wd", keras.optimizers.SGD, {"learning_rate": 0.1, "weight_decay": 0.2}),
 ]
 for name, cls, kw in configs:
@@ -80,8 +81,36 @@ for name, act, loss, z, y, lw in cases:
 mse = keras.losses.MeanSquaredError()
 a = float(mse(np.ones((4, 1), np.float32), np.zeros((4, 1), np.float32), sample_weight=[1, 1, 0, 0]))
 out["maskedDenominatorCheck"] = {"mseOnesVsZerosWeights1100": a}
+
+# One real training step of a tiny two-head model: Dense(5->4, relu) feeding a softmax
+# classifier (3) and a tanh regressor (2), loss weights, per-head sample weights masking rows;
+# train_on_batch with SGD(0.1), so weights after = weights before - 0.1 * gradient.
+inp = keras.Input((5,))
+hidden = keras.layers.Dense(4, activation="relu", name="hidden")(inp)
+cls = keras.layers.Dense(3, activation="softmax", name="cls")(hidden)
+regr = keras.layers.Dense(2, activation="tanh", name="reg")(hidden)
+model = keras.Model(inp, [cls, regr])
+model.compile(
+    optimizer=keras.optimizers.SGD(0.1), loss=["categorical_crossentropy", "mse"],
+    loss_weights=[0.7, 0.5])
+weights = [(rng.standard_normal(w.shape) * 0.8).astype(np.float32) for w in model.get_weights()]
+model.set_weights(weights)
+x = rng.standard_normal((6, 5)).astype(np.float32)
+y_cls = np.eye(3, dtype=np.float32)[[0, 1, 2, 2, 1, 0]]
+y_reg = (rng.random((6, 2)) * 2 - 1).astype(np.float32)
+w_cls = np.array([1, 1, 0, 1, 1, 1], np.float32)
+w_reg = np.array([1, 0, 1, 1, 0, 1], np.float32)
+loss_value = model.train_on_batch(x, [y_cls, y_reg], sample_weight=[w_cls, w_reg])
+out["twoHeadStep"] = {
+    "weightsBefore": [w.ravel().astype(np.float64).tolist() for w in weights],
+    "weightsAfter": [w.ravel().astype(np.float64).tolist() for w in model.get_weights()],
+    "x": x.astype(np.float64).tolist(), "yClass": y_cls.astype(np.float64).tolist(),
+    "yRegression": y_reg.astype(np.float64).tolist(), "maskClass": w_cls.astype(np.float64).tolist(),
+    "maskRegression": w_reg.astype(np.float64).tolist(), "lossWeights": [0.7, 0.5],
+    "learningRate": 0.1, "loss": float(np.asarray(loss_value).ravel()[0]),
+}
 with open("heads_fixtures.json", "w") as fh:
     json.dump(out, fh, indent=1)
-print(json.dumps({k: out[k] for k in ("keras", "maskedDenominatorCheck")}))
+print(json.dumps({k: out[k] for k in ("keras", "maskedDenominatorCheck")}), out["twoHeadStep"]["loss"])
 for l in out["losses"]:
     print(l["name"], l["value"], l["eagerValue"])
