@@ -73,8 +73,11 @@ final class DenseTests: XCTestCase {
     for (name, f, back) in [
       ("relu", reluForward, reluBackward),
       ("tanh", tanhForward, tanhBackward),
-    ] as [(String, (UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void,
-      (UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void)]
+    ]
+      as [(
+        String, (UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void,
+        (UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void
+      )]
     {
       func apply(_ x: [Float]) -> [Float] {
         var y = [Float](repeating: 0, count: x.count)

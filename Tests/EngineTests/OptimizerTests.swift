@@ -12,6 +12,7 @@ final class OptimizerTests: XCTestCase {
     for case_ in fixture.optimizers {
       var params = fixture.initial.map(Float.init)
       var buffer1 = [Float](repeating: 0, count: params.count)
+      var buffer2 = [Float](repeating: 0, count: params.count)
       var state = MomentState(count: params.count)
       for (step, g) in grads.enumerated() {
         g.withUnsafeBufferPointer { g in
@@ -24,13 +25,19 @@ final class OptimizerTests: XCTestCase {
                 sgdUpdate(params: p, grads: g, velocity: b, learningRate: 0.1, momentum: 0.9, nesterov: true)
               case "sgd_wd": sgdUpdate(params: p, grads: g, velocity: nil, learningRate: 0.1, weightDecay: 0.2)
               case "adam": adamUpdate(params: p, grads: g, state: &state)
-              case "adam_lr": adamUpdate(params: p, grads: g, state: &state, learningRate: 0.05, beta1: 0.8, beta2: 0.99)
+              case "adam_lr":
+                adamUpdate(params: p, grads: g, state: &state, learningRate: 0.05, beta1: 0.8, beta2: 0.99)
               case "adam_wd": adamUpdate(params: p, grads: g, state: &state, learningRate: 0.05, weightDecay: 0.1)
               case "adamax": adamaxUpdate(params: p, grads: g, state: &state)
               case "adamax_lr": adamaxUpdate(params: p, grads: g, state: &state, learningRate: 0.05)
               case "rmsprop": rmspropUpdate(params: p, grads: g, velocity: b, momentumBuffer: nil)
               case "rmsprop_lr":
                 rmspropUpdate(params: p, grads: g, velocity: b, momentumBuffer: nil, learningRate: 0.05, rho: 0.8)
+              case "rmsprop_momentum":
+                buffer2.withUnsafeMutableBufferPointer { mom in
+                  rmspropUpdate(
+                    params: p, grads: g, velocity: b, momentumBuffer: mom, learningRate: 0.05, momentum: 0.5)
+                }
               default: XCTFail("fixture has an optimiser the test does not know: \(case_.name)")
               }
             }
