@@ -103,7 +103,9 @@ public func denseBackwardNaive(
     for r in 0..<batch {
       for i in 0..<inFeatures {
         var s = 0.0
-        for j in 0..<outFeatures { s += Double(dy[r * outFeatures + j]) * Double(weight[i * outFeatures + j]) }
+        for j in 0..<outFeatures {
+          s += Double(dy[r * outFeatures + j]) * Double(weight[i * outFeatures + j])
+        }
         dx[r * inFeatures + i] += Float(s)
       }
     }

@@ -22,7 +22,9 @@
 
 /// w -= w * weightDecay * lr, Keras' decoupled weight decay, applied before the update step.
 @inline(__always)
-private func applyWeightDecay(_ params: UnsafeMutableBufferPointer<Float>, _ weightDecay: Double?, _ lr: Float) {
+private func applyWeightDecay(
+  _ params: UnsafeMutableBufferPointer<Float>, _ weightDecay: Double?, _ lr: Float
+) {
   guard let weightDecay, weightDecay != 0 else { return }
   let decay = Float(weightDecay)
   for i in 0..<params.count { params[i] -= params[i] * decay * lr }

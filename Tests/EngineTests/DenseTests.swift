@@ -58,7 +58,8 @@ final class DenseTests: XCTestCase {
     let numB = centralDifferences(bias, h: 1e-2) { loss(forward(x, w, $0)) }
     let rel = max(
       maxRelativeError(fast.dx, numX), maxRelativeError(fast.dw, numW), maxRelativeError(fast.db, numB))
-    print("dense: fast vs naive backward max |diff| \(fastVsNaive), vs finite differences max rel error \(rel)")
+    print(
+      "dense: fast vs naive backward max |diff| \(fastVsNaive), vs finite differences max rel error \(rel)")
     XCTAssertLessThan(fastVsNaive, 1e-5)
     XCTAssertLessThan(rel, 1e-3)
   }
@@ -95,7 +96,8 @@ final class DenseTests: XCTestCase {
       XCTAssertLessThan(rel, 1e-3, name)
     }
     var logits: [Float] = [1000, 0, -1000, 1, 2, 3]
-    logits.withUnsafeMutableBufferPointer { z in softmaxForward(z, UnsafeBufferPointer(z), rows: 2, width: 3) }
+    logits.withUnsafeMutableBufferPointer { z in softmaxForward(z, UnsafeBufferPointer(z), rows: 2, width: 3)
+    }
     XCTAssertEqual(logits[0], 1)
     XCTAssertEqual(logits[3] + logits[4] + logits[5], 1, accuracy: 1e-6)
     XCTAssertEqual(logits[5], Float(exp(3.0) / (exp(1.0) + exp(2.0) + exp(3.0))), accuracy: 1e-6)

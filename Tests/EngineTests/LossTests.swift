@@ -30,7 +30,8 @@ final class LossTests: XCTestCase {
                 value = binaryCrossEntropyForward(
                   logits: z, labels: t, rowWeights: w, lossWeight: weight, batch: batch, labelCount: width)
                 binaryCrossEntropyBackward(
-                  dz, logits: z, labels: t, rowWeights: w, lossWeight: weight, batch: batch, labelCount: width)
+                  dz, logits: z, labels: t, rowWeights: w, lossWeight: weight, batch: batch, labelCount: width
+                )
               default:
                 tanhForward(y, z)
                 let yc = UnsafeBufferPointer(y)
@@ -39,7 +40,8 @@ final class LossTests: XCTestCase {
                 var dy = [Float](repeating: 0, count: z.count)
                 dy.withUnsafeMutableBufferPointer { dy in
                   meanSquaredErrorBackward(
-                    dy, predictions: yc, labels: t, rowWeights: w, lossWeight: weight, batch: batch, width: width)
+                    dy, predictions: yc, labels: t, rowWeights: w, lossWeight: weight, batch: batch,
+                    width: width)
                   tanhBackward(dz, UnsafeBufferPointer(dy), y: yc)
                 }
               }
@@ -61,10 +63,14 @@ final class LossTests: XCTestCase {
       let mask = c.mask.map(Float.init)
       let weight = Float(c.lossWeight)
       let (value, grad) = evaluate(
-        c.name, logits: c.logits.flatFloats, labels: labels, mask: mask, weight: weight, batch: batch, width: width)
+        c.name, logits: c.logits.flatFloats, labels: labels, mask: mask, weight: weight, batch: batch,
+        width: width)
       let valueDiff = abs(Double(value) - c.value) / max(1, abs(c.value))
       let gradDiff = maxAbsDiff(grad, c.gradient.flatFloats)
-      print("\(c.name) vs Keras \(fixture.keras): value \(value) (rel diff \(valueDiff)), max |dz diff| \(gradDiff)")
+      print(
+        "\(c.name) vs Keras \(fixture.keras): value \(value) (rel diff \(valueDiff)),"
+          + " max |dz diff| \(gradDiff)"
+      )
       XCTAssertLessThan(valueDiff, 1e-6, c.name)
       XCTAssertLessThan(gradDiff, 1e-6, c.name)
       // Masked rows get no gradient at all.
@@ -74,9 +80,12 @@ final class LossTests: XCTestCase {
       // Finite differences on moderate logits (the fixture's saturated ones would need tiny steps).
       var rng = TestRandom(seed: 11)
       let z = rng.array(batch * width).map { 2 * $0 }
-      let analytic = evaluate(c.name, logits: z, labels: labels, mask: mask, weight: weight, batch: batch, width: width)
+      let analytic = evaluate(
+        c.name, logits: z, labels: labels, mask: mask, weight: weight, batch: batch, width: width)
       let numeric = centralDifferences(z, h: 1e-2) {
-        self.evaluate(c.name, logits: $0, labels: labels, mask: mask, weight: weight, batch: batch, width: width).value
+        self.evaluate(
+          c.name, logits: $0, labels: labels, mask: mask, weight: weight, batch: batch, width: width
+        ).value
       }
       let rel = maxRelativeError(analytic.gradient, numeric)
       print("\(c.name): finite differences, max relative error \(rel)")

@@ -20,19 +20,23 @@ final class OptimizerTests: XCTestCase {
             buffer1.withUnsafeMutableBufferPointer { b in
               switch case_.name {
               case "sgd": sgdUpdate(params: p, grads: g, velocity: nil)
-              case "sgd_momentum": sgdUpdate(params: p, grads: g, velocity: b, learningRate: 0.1, momentum: 0.9)
+              case "sgd_momentum":
+                sgdUpdate(params: p, grads: g, velocity: b, learningRate: 0.1, momentum: 0.9)
               case "sgd_nesterov":
                 sgdUpdate(params: p, grads: g, velocity: b, learningRate: 0.1, momentum: 0.9, nesterov: true)
-              case "sgd_wd": sgdUpdate(params: p, grads: g, velocity: nil, learningRate: 0.1, weightDecay: 0.2)
+              case "sgd_wd":
+                sgdUpdate(params: p, grads: g, velocity: nil, learningRate: 0.1, weightDecay: 0.2)
               case "adam": adamUpdate(params: p, grads: g, state: &state)
               case "adam_lr":
                 adamUpdate(params: p, grads: g, state: &state, learningRate: 0.05, beta1: 0.8, beta2: 0.99)
-              case "adam_wd": adamUpdate(params: p, grads: g, state: &state, learningRate: 0.05, weightDecay: 0.1)
+              case "adam_wd":
+                adamUpdate(params: p, grads: g, state: &state, learningRate: 0.05, weightDecay: 0.1)
               case "adamax": adamaxUpdate(params: p, grads: g, state: &state)
               case "adamax_lr": adamaxUpdate(params: p, grads: g, state: &state, learningRate: 0.05)
               case "rmsprop": rmspropUpdate(params: p, grads: g, velocity: b, momentumBuffer: nil)
               case "rmsprop_lr":
-                rmspropUpdate(params: p, grads: g, velocity: b, momentumBuffer: nil, learningRate: 0.05, rho: 0.8)
+                rmspropUpdate(
+                  params: p, grads: g, velocity: b, momentumBuffer: nil, learningRate: 0.05, rho: 0.8)
               case "rmsprop_momentum":
                 buffer2.withUnsafeMutableBufferPointer { mom in
                   rmspropUpdate(
@@ -48,6 +52,9 @@ final class OptimizerTests: XCTestCase {
         XCTAssertLessThan(diff, 1e-6, "\(case_.name) step \(step + 1)")
       }
     }
-    print("optimisers vs Keras \(fixture.keras): \(fixture.optimizers.count) configs x 3 steps, max |diff| \(worst)")
+    print(
+      "optimisers vs Keras \(fixture.keras): \(fixture.optimizers.count) configs x 3 steps,"
+        + " max |diff| \(worst)"
+    )
   }
 }

@@ -49,7 +49,8 @@ final class TwoHeadTests: XCTestCase {
                 yc.withUnsafeBufferPointer { t in
                   mc.withUnsafeBufferPointer { m in
                     loss += categoricalCrossEntropyForward(
-                      logits: UnsafeBufferPointer(z), labels: t, rowWeights: m, lossWeight: lwc, batch: b, classes: c)
+                      logits: UnsafeBufferPointer(z), labels: t, rowWeights: m, lossWeight: lwc, batch: b,
+                      classes: c)
                     dLogits.withUnsafeMutableBufferPointer { dz in
                       categoricalCrossEntropyBackward(
                         dz, probabilities: UnsafeBufferPointer(pr), labels: t, rowWeights: m, lossWeight: lwc,
