@@ -20,3 +20,17 @@ func gemm(
     CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
     1, a, Int32(k), b, Int32(n), beta, c, Int32(n))
 }
+
+/// c (m, n) = op(a) (m, k) x op(b) (k, n) + beta * c, row-major and densely packed, where
+/// op(a) is a (m, k) or, with `transA`, the transpose of a stored (k, m); likewise b. Training
+/// needs the transposes (x^T dy, dy W^T) without copying the operands.
+@inline(__always)
+func gemm(
+  _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+  m: Int, n: Int, k: Int, transA: Bool, transB: Bool, beta: Float
+) {
+  cblas_sgemm(
+    CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+    Int32(m), Int32(n), Int32(k), 1, a, Int32(transA ? m : k), b, Int32(transB ? k : n), beta, c,
+    Int32(n))
+}
