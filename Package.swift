@@ -5,7 +5,7 @@
 //   C system libraries (HDF5, OpenBLAS, libjpeg-turbo, libpng) and CShims
 //   Engine (NHWC tensors and kernels)      HDF5 (Swift wrapper)      ImageIO (decode, resize)
 //   Backbones (ResNet50, VGG16/19, Keras weight files)      FeatureStore (the feature file)
-//   Extraction (datasets, labels, resumable extraction job)
+//   Extraction (datasets, labels, resumable extraction job)      Heads (multi-head training)
 //   extract (command-line tool)
 import PackageDescription
 
@@ -34,6 +34,7 @@ let package = Package(
     .target(name: "Backbones", dependencies: ["Engine", "HDF5"]),
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
     .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore"]),
+    .target(name: "Heads", dependencies: ["Engine"]),
     .executableTarget(
       name: "extract",
       dependencies: ["Extraction", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -43,6 +44,7 @@ let package = Package(
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
     .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "HDF5"]),
     .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5"]),
+    .testTarget(name: "HeadsTests", dependencies: ["Heads"]),
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "extract"]),
   ]
 )

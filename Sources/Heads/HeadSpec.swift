@@ -1,0 +1,79 @@
+// What one head is: its kind, its layers and its weight in the total loss.
+
+/// The kinds of head `fit-heads` trains on cached features.
+public enum HeadKind: String, CaseIterable, Sendable {
+  /// Regression: targets mapped onto [-1, 1], one tanh unit per output, mean squared error.
+  case tanh
+  /// Single-label classification: softmax over the classes, categorical cross-entropy.
+  case softmax
+  /// Binary or multi-label classification: one sigmoid per label, binary cross-entropy.
+  case sigmoid
+}
+
+/// One head: optional hidden Dense+ReLU layers, then the output layer, as Keras would build
+/// `Dense(h, activation='relu')` ... `Dense(outputs, activation=kind)` on the shared features.
+public struct HeadSpec: Sendable, Equatable {
+  public var name: String
+  public var kind: HeadKind
+  /// Output units: 1 (or more) for tanh, the class count for softmax, the label count for sigmoid.
+  public var outputs: Int
+  /// Widths of the hidden ReLU layers, input side first.
+  public var hidden: [Int]
+  /// The head's factor in the total loss, as Keras `loss_weights`.
+  public var lossWeight: Float
+
+  public init(name: String, kind: HeadKind, outputs: Int, hidden: [Int] = [], lossWeight: Float = 1) {
+    self.name = name
+    self.kind = kind
+    self.outputs = outputs
+    self.hidden = hidden
+    self.lossWeight = lossWeight
+  }
+
+  /// Names of the head's Dense layers in order, Keras-style: `<name>_hidden`, `<name>_hidden_2`,
+  /// ..., then `<name>` for the output layer.
+  public var layerNames: [String] {
+    hidden.indices.map { $0 == 0 ? "\(name)_hidden" : "\(name)_hidden_\($0 + 1)" } + [name]
+  }
+}
+
+/// Targets of one head for every row, already in the head's training form.
+public struct HeadTargets: Sendable {
+  /// (N, outputs): tanh targets in [-1, 1]; softmax one-hot; sigmoid 0/1. Zero where missing.
+  public var values: [Float]
+  /// (N): 1 where the row has a label for this head, 0 where it is missing. As in Keras with
+  /// sample weights, a missing row still counts in the batch mean's denominator.
+  public var rowWeights: [Float]
+
+  public init(values: [Float], rowWeights: [Float]) {
+    self.values = values
+    self.rowWeights = rowWeights
+  }
+
+  /// Regression targets mapped from [low, high] onto [-1, 1]; NaN is missing. The mapping is
+  /// computed in float64 and rounded once, as the fixture script does.
+  public static func regression(_ labels: [Float], low: Double, high: Double) -> HeadTargets {
+    HeadTargets(
+      values: labels.map { $0.isNaN ? 0 : Float((Double($0) - low) / (high - low) * 2 - 1) },
+      rowWeights: labels.map { $0.isNaN ? 0 : 1 })
+  }
+
+  /// One-hot targets from class indices; -1 is missing.
+  public static func classes(_ labels: [Int32], count: Int) -> HeadTargets {
+    var values = [Float](repeating: 0, count: labels.count * count)
+    for (row, label) in labels.enumerated() where label >= 0 { values[row * count + Int(label)] = 1 }
+    return HeadTargets(values: values, rowWeights: labels.map { $0 >= 0 ? 1 : 0 })
+  }
+
+  /// Multi-label 0/1 targets, (N, labelCount); a row of negative values is missing.
+  public static func multiLabel(_ labels: [Float], labelCount: Int) -> HeadTargets {
+    let rows = labels.count / labelCount
+    var values = labels
+    var weights = [Float](repeating: 1, count: rows)
+    for row in 0..<rows where labels[row * labelCount] < 0 {
+      weights[row] = 0
+      for j in 0..<labelCount { values[row * labelCount + j] = 0 }
+    }
+    return HeadTargets(values: values, rowWeights: weights)
+  }
+}
