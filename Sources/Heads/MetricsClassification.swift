@@ -125,13 +125,14 @@ public func perClassMetrics(confusion: [[Int]]) -> [ClassMetrics] {
 }
 
 /// All softmax-head metrics from class scores (probabilities or logits), (N, classes), and
-/// labels (N) with -1 for missing. `classNames` defaults to "0", "1", ...
+/// labels (N) with -1 for missing. `classNames` (unique) defaults to "0", "1", ...
 public func classificationMetrics(
   scores: [Float], labels: [Int32], classes: Int, classNames: [String]? = nil
 ) -> ClassificationMetrics {
   precondition(scores.count == labels.count * classes, "scores must be (N, classes) for N labels")
   let names = classNames ?? (0..<classes).map(String.init)
   precondition(names.count == classes, "one name per class")
+  precondition(Set(names).count == classes, "class names must be unique: they key per_class")
   let confusion = confusionMatrix(
     labels: labels, predicted: predictedClasses(scores: scores, classes: classes), classes: classes)
   let count = confusion.reduce(0) { $0 + $1.reduce(0, +) }
