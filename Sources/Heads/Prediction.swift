@@ -19,7 +19,8 @@ extension MultiHeadModel {
               output.withUnsafeMutableBufferPointer { y in
                 denseForward(
                   y, inputBuffer, weight: UnsafeBufferPointer(rebasing: params[slot.kernel]),
-                  bias: UnsafeBufferPointer(rebasing: params[slot.bias]), batch: rows, inFeatures: slot.inputs,
+                  bias: UnsafeBufferPointer(rebasing: params[slot.bias]), batch: rows,
+                  inFeatures: slot.inputs,
                   outFeatures: slot.outputs)
                 let logits = UnsafeBufferPointer(y)
                 if l < slots[h].count - 1 {

@@ -24,23 +24,46 @@ struct TeacherProblem {
     HeadSpec(name: "flag", kind: .sigmoid, outputs: 1),
   ]
 
-  init(rows: Int, width: Int, seed: UInt64) {
+  /// Isotropic features when `latent` is nil. Otherwise, closer to real pooled CNN features:
+  /// x = normalise(offset sqrt(latent) m + B z) with z ~ N(0, I_latent), B (D, latent) random
+  /// unit columns and m a common unit direction (real features of unrelated images have cosines
+  /// ~0.5), and the teachers' directions lie in the span of B.
+  init(rows: Int, width: Int, seed: UInt64, latent: Int? = nil, offset: Double = 0) {
     self.width = width
     var g = SplitMix64(seed: seed)
-    func unitVector() -> [Double] {
-      let v = (0..<width).map { _ in g.nextGaussian() }
+    func normalised(_ v: [Double]) -> [Double] {
       let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
       return v.map { $0 / norm }
     }
-    let classWeights = (0..<Self.classes).map { _ in unitVector() }
-    let scoreWeights = unitVector()
-    let flagWeights = unitVector()
+    let basis = (0..<(latent ?? 0)).map { _ in normalised((0..<width).map { _ in g.nextGaussian() }) }
+    let common = normalised((0..<width).map { _ in g.nextGaussian() })
+    func unitVector() -> [Double] {
+      guard let latent else { return normalised((0..<width).map { _ in g.nextGaussian() }) }
+      var v = common.map { $0 * offset * Double(latent).squareRoot() }
+      for b in basis {
+        let z = g.nextGaussian()
+        for j in 0..<width { v[j] += z * b[j] }
+      }
+      return normalised(v)
+    }
+    func teacherVector() -> [Double] {
+      guard latent != nil else { return unitVector() }
+      var v = [Double](repeating: 0, count: width)
+      for b in basis {
+        let a = g.nextGaussian()
+        for j in 0..<width { v[j] += a * b[j] }
+      }
+      return normalised(v)
+    }
+    let classWeights = (0..<Self.classes).map { _ in teacherVector() }
+    let scoreWeights = teacherVector()
+    let flagWeights = teacherVector()
     var features: [Float] = []
     var classLabels: [Int32] = []
     var scores: [Float] = []
     var flags: [Float] = []
     var teacherFlags: [Float] = []
-    let scale = Double(width).squareRoot()
+    let scale = latent.map { (Double($0) * (1 + offset * offset)).squareRoot() } ?? Double(width).squareRoot()
     for _ in 0..<rows {
       let x = unitVector()
       features += x.map { Float($0) }
@@ -68,7 +91,9 @@ struct TeacherProblem {
     ]
   }
 
-  func features(_ rows: Range<Int>) -> [Float] { Array(features[(rows.lowerBound * width)..<(rows.upperBound * width)]) }
+  func features(_ rows: Range<Int>) -> [Float] {
+    Array(features[(rows.lowerBound * width)..<(rows.upperBound * width)])
+  }
 
   struct Scores: CustomStringConvertible {
     var classAccuracy: Double
@@ -92,7 +117,8 @@ struct TeacherProblem {
       if (outputs[2][i] > 0.5 ? 1 : 0) == flags[row] { flagCorrect += 1 }
     }
     let n = Double(rows.count)
-    return Scores(classAccuracy: Double(correct) / n, scoreMAE: absolute / n, flagAccuracy: Double(flagCorrect) / n)
+    return Scores(
+      classAccuracy: Double(correct) / n, scoreMAE: absolute / n, flagAccuracy: Double(flagCorrect) / n)
   }
 
   /// The logistic teacher's accuracy on the noisy flags of `rows`: the flag head's ceiling.
@@ -103,7 +129,8 @@ struct TeacherProblem {
   /// Trains linear heads (glorot init from `seed`, shuffled batches) on the first 80% of rows and
   /// scores them on the last 20%. `standardize` z-scores every feature with training-set statistics.
   func trainAndEvaluate(
-    optimizer kind: OptimizerKind, epochs: Int, batchSize: Int = 32, seed: UInt64 = 7, standardize: Bool = false
+    optimizer kind: OptimizerKind, epochs: Int, batchSize: Int = 32, seed: UInt64 = 7,
+    standardize: Bool = false
   ) -> Scores {
     let n = features.count / width
     let train = 0..<(n * 4 / 5)
@@ -130,7 +157,8 @@ struct TeacherProblem {
     }
     let trainTargets = targets(train)
     for epoch in 0..<epochs {
-      let batches = epochBatches(rows: train.count, batchSize: batchSize, epoch: epoch, seed: seed, shuffle: true)
+      let batches = epochBatches(
+        rows: train.count, batchSize: batchSize, epoch: epoch, seed: seed, shuffle: true)
       _ = trainEpoch(&model, optimizer: &optimizer, features: trainX, targets: trainTargets, batches: batches)
     }
     return evaluate(model, features: validationX, rows: validation)
