@@ -104,7 +104,7 @@ final class SeededTrainingTests: XCTestCase {
     XCTAssertEqual(lossA, lossB)
   }
 
-  private func threeEpochs(seed: UInt64) -> [Float] {
+  private func threeEpochs(seed: UInt64, shuffleSeed: UInt64? = nil) -> [Float] {
     let problem = TeacherProblem(rows: 200, width: 32, seed: 11)
     let targets = problem.targets(0..<200)
     // The teacher's heads, the softmax one with a hidden ReLU layer.
@@ -116,7 +116,8 @@ final class SeededTrainingTests: XCTestCase {
     var model = MultiHeadModel(specs: specs, inputWidth: 32, seed: seed)
     var optimizer = Optimizer(.adam(learningRate: 0.01), parameterCount: model.parameters.count)
     for epoch in 0..<3 {
-      let batches = epochBatches(rows: 200, batchSize: 32, epoch: epoch, seed: seed, shuffle: true)
+      let batches = epochBatches(
+        rows: 200, batchSize: 32, epoch: epoch, seed: shuffleSeed ?? seed, shuffle: true)
       _ = trainEpoch(
         &model, optimizer: &optimizer, features: problem.features, targets: targets, batches: batches)
     }
@@ -131,5 +132,10 @@ final class SeededTrainingTests: XCTestCase {
     let difference = zip(first, other).map { abs($0 - $1) }.max()!
     print("max parameter difference between seeds 2024 and 2025 after 3 epochs:", difference)
     XCTAssertGreaterThan(difference, 1e-3)
+    // The same initial weights with another batch order must also end elsewhere.
+    let reshuffled = threeEpochs(seed: 2024, shuffleSeed: 2025)
+    let shuffleDifference = zip(first, reshuffled).map { abs($0 - $1) }.max()!
+    print("max parameter difference between shuffle seeds 2024 and 2025 after 3 epochs:", shuffleDifference)
+    XCTAssertGreaterThan(shuffleDifference, 1e-3)
   }
 }
