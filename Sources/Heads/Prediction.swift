@@ -1,0 +1,44 @@
+// Forward only: what each head predicts for a set of rows, for validation and for `predict`.
+// Features (N, D) row-major; each head's output (N, outputs) row-major.
+
+import Engine
+
+extension MultiHeadModel {
+  /// Every head's activated output for every row of `features` (N, inputWidth): tanh values in
+  /// [-1, 1], softmax probabilities, sigmoid probabilities; in head order.
+  public func predict(features: [Float]) -> [[Float]] {
+    precondition(features.count % inputWidth == 0)
+    let rows = features.count / inputWidth
+    return features.withUnsafeBufferPointer { x in
+      parameters.withUnsafeBufferPointer { params in
+        specs.indices.map { h in
+          var input = [Float](x)
+          for (l, slot) in slots[h].enumerated() {
+            var output = [Float](repeating: 0, count: rows * slot.outputs)
+            input.withUnsafeBufferPointer { inputBuffer in
+              output.withUnsafeMutableBufferPointer { y in
+                denseForward(
+                  y, inputBuffer, weight: UnsafeBufferPointer(rebasing: params[slot.kernel]),
+                  bias: UnsafeBufferPointer(rebasing: params[slot.bias]), batch: rows,
+                  inFeatures: slot.inputs,
+                  outFeatures: slot.outputs)
+                let logits = UnsafeBufferPointer(y)
+                if l < slots[h].count - 1 {
+                  reluForward(y, logits)
+                } else {
+                  switch specs[h].kind {
+                  case .tanh: tanhForward(y, logits)
+                  case .softmax: softmaxForward(y, logits, rows: rows, width: slot.outputs)
+                  case .sigmoid: sigmoidForward(y, logits)
+                  }
+                }
+              }
+            }
+            input = output
+          }
+          return input
+        }
+      }
+    }
+  }
+}
