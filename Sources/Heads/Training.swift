@@ -7,19 +7,7 @@ public func trainEpoch(
   _ model: inout MultiHeadModel, optimizer: inout Optimizer, features: [Float], targets: [HeadTargets],
   batches: [Range<Int>]
 ) -> HeadLosses {
-  var sums = HeadLosses(heads: [Double](repeating: 0, count: model.specs.count), total: 0)
-  var gradients = [Float](repeating: 0, count: model.parameters.count)
-  for rows in batches {
-    for i in gradients.indices { gradients[i] = 0 }
-    let losses = features.withUnsafeBufferPointer { x in
-      gradients.withUnsafeMutableBufferPointer { g in
-        model.lossAndGradient(features: x, targets: targets, rows: rows, gradients: g)
-      }
-    }
-    optimizer.step(&model.parameters, gradients: gradients)
-    for h in sums.heads.indices { sums.heads[h] += losses.heads[h] }
-    sums.total += losses.total
-  }
-  let n = Double(max(1, batches.count))
-  return HeadLosses(heads: sums.heads.map { $0 / n }, total: sums.total / n)
+  // Contiguous batches are index batches in order (Batches.swift holds the one training loop;
+  // gathering contiguous rows copies them unchanged, so the results are bit-identical).
+  trainEpoch(&model, optimizer: &optimizer, features: features, targets: targets, batches: batches.map { Array($0) })
 }
