@@ -14,6 +14,7 @@ let package = Package(
   platforms: [.macOS(.v13)],
   products: [
     .executable(name: "extract", targets: ["extract"]),
+    .executable(name: "fit-heads", targets: ["fit-heads"]),
     .library(name: "Extraction", targets: ["Extraction"]),
   ],
   dependencies: [
@@ -35,6 +36,10 @@ let package = Package(
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
     .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore"]),
     .target(name: "Heads", dependencies: ["Engine"]),
+    .target(name: "Fitting", dependencies: ["Heads", "FeatureStore"]),
+    .executableTarget(
+      name: "fit-heads",
+      dependencies: ["Fitting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(
       name: "extract",
       dependencies: ["Extraction", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -45,6 +50,7 @@ let package = Package(
     .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "HDF5"]),
     .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5"]),
     .testTarget(name: "HeadsTests", dependencies: ["Heads"]),
+    .testTarget(name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "fit-heads"]),
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "extract"]),
   ]
 )

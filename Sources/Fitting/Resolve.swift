@@ -1,0 +1,92 @@
+// Checking each requested head against the feature file's label columns, and splitting rows.
+
+import FeatureStore
+import Heads
+
+/// Resolves one head: the kind must fit the column, and every class must have training rows.
+func resolve(_ request: HeadRequest, labels: [LabelColumn], trainRows: [Int]) throws -> ResolvedHead {
+  guard let column = labels.first(where: { $0.name == request.column }) else {
+    let names = labels.map(\.name).joined(separator: ", ")
+    throw FitError.usage(
+      "head '\(request.name)': no label column '\(request.column)' in the feature file (it has: \(names))")
+  }
+  guard let kind = HeadKind(rawValue: request.kind) else {
+    throw FitError.usage(
+      "head '\(request.name)': unknown kind '\(request.kind)' (expected "
+        + HeadKind.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+  }
+  let hidden = request.hidden ?? []
+  let weight = request.lossWeight ?? 1
+  switch (kind, column) {
+  case (.tanh, .numeric(_, let values)):
+    let trainValues = trainRows.map { values[$0] }.filter { !$0.isNaN }
+    guard let low = trainValues.min(), let high = trainValues.max() else {
+      throw FitError.usage("head '\(request.name)': column '\(request.column)' has no training labels")
+    }
+    let range = request.range.map { ($0[0], $0[1]) } ?? (Double(low), Double(high))
+    guard range.1 > range.0 else {
+      throw FitError.usage("head '\(request.name)': the label range of '\(request.column)' is empty (\(low)..\(high))")
+    }
+    return ResolvedHead(
+      spec: HeadSpec(name: request.name, kind: .tanh, outputs: 1, hidden: hidden, lossWeight: weight),
+      column: request.column, classNames: [], range: (range.0, range.1), classLabels: [], valueLabels: values)
+  case (.softmax, .categorical(_, let classes, let indices)), (.sigmoid, .categorical(_, let classes, let indices)):
+    if kind == .sigmoid && classes.count != 2 {
+      throw FitError.usage(
+        "head '\(request.name)': a sigmoid head needs a column with two classes; '\(request.column)' has "
+          + "\(classes.count) (\(classes.prefix(4).joined(separator: ", ")))")
+    }
+    var counts = [Int](repeating: 0, count: classes.count)
+    for row in trainRows where indices[row] >= 0 { counts[Int(indices[row])] += 1 }
+    if let empty = counts.firstIndex(of: 0) {
+      throw FitError.usage(
+        "head '\(request.name)': class '\(classes[empty])' of '\(request.column)' has no training rows")
+    }
+    return ResolvedHead(
+      spec: HeadSpec(
+        name: request.name, kind: kind, outputs: kind == .softmax ? classes.count : 1, hidden: hidden,
+        lossWeight: weight),
+      column: request.column, classNames: classes, range: nil, classLabels: indices, valueLabels: [])
+  case (.tanh, .categorical):
+    throw FitError.usage(
+      "head '\(request.name)': a tanh head needs numbers; column '\(request.column)' holds text classes")
+  case (_, .numeric):
+    throw FitError.usage(
+      "head '\(request.name)': a \(kind.rawValue) head needs classes; column '\(request.column)' holds numbers")
+  }
+}
+
+/// Row indices of each split.
+struct Split {
+  var train: [Int]
+  var val: [Int]
+  var test: [Int]
+}
+
+/// A `split` column (train / val or validation / test), a 0/1 `in_train` column, or a seeded
+/// random `valSplit` share of the rows for validation.
+func splitRows(file: FeatureFile, valSplit: Double, seed: UInt64) throws -> Split {
+  let n = file.rowCount
+  if case .categorical(_, let classes, let indices)? = file.labels.first(where: { $0.name == "split" }) {
+    var split = Split(train: [], val: [], test: [])
+    for row in 0..<n {
+      let name = indices[row] >= 0 ? classes[Int(indices[row])] : ""
+      switch name {
+      case "train": split.train.append(row)
+      case "val", "validation": split.val.append(row)
+      case "test": split.test.append(row)
+      default: continue  // a row in no split is not used
+      }
+    }
+    return split
+  }
+  if case .numeric(_, let values)? = file.labels.first(where: { $0.name == "in_train" }) {
+    return Split(
+      train: (0..<n).filter { values[$0] == 1 }, val: (0..<n).filter { values[$0] == 0 }, test: [])
+  }
+  var order = Array(0..<n)
+  var generator = SplitMix64(seed: seed, stream: 0xC0FFEE)
+  fisherYatesShuffle(&order, using: &generator)
+  let valCount = Int((Double(n) * valSplit).rounded())
+  return Split(train: order[valCount...].sorted(), val: order[..<valCount].sorted(), test: [])
+}

@@ -1,0 +1,140 @@
+// `fit-heads` end to end: a feature file whose labels come from a known linear teacher, the
+// built tool run on it, and the metrics it writes checked against what the teacher allows.
+
+import FeatureStore
+import Foundation
+import Heads
+import XCTest
+
+final class FitHeadsToolTests: XCTestCase {
+  private var folder: URL!
+
+  override func setUpWithError() throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent("fit-heads-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+  private var tool: URL {
+    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+      return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("fit-heads")
+    }
+    return Bundle.main.bundleURL.appendingPathComponent("fit-heads")
+  }
+
+  private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = tool
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  }
+
+  /// 900 rows of 32 L2-normalised features; `shape` is the argmax of a random 3-class linear
+  /// teacher (noiseless), `score` a 1..10 value from a tanh teacher, `split` 600/150/150.
+  private func writeTeacherFile() throws -> String {
+    let n = 900
+    let d = 32
+    var generator = SplitMix64(seed: 42)
+    var features = [Float](repeating: 0, count: n * d)
+    for i in 0..<n {
+      var norm = 0.0
+      for j in 0..<d {
+        let v = generator.nextGaussian()
+        features[i * d + j] = Float(v)
+        norm += v * v
+      }
+      for j in 0..<d { features[i * d + j] /= Float(norm.squareRoot()) }
+    }
+    let teacher = (0..<(3 * d)).map { _ in generator.nextGaussian() }
+    let regressor = (0..<d).map { _ in generator.nextGaussian() }
+    var shape: [Int32] = []
+    var score: [Float] = []
+    for i in 0..<n {
+      let x = features[(i * d)..<((i + 1) * d)].map(Double.init)
+      let logits = (0..<3).map { c in zip(teacher[(c * d)..<((c + 1) * d)], x).map(*).reduce(0, +) }
+      shape.append(Int32(logits.indices.max { logits[$0] < logits[$1] }!))
+      let t = tanh(zip(regressor, x).map(*).reduce(0, +))
+      score.append(Float(1 + 9 * (t + 1) / 2))
+    }
+    let split = (0..<n).map { Int32($0 < 600 ? 1 : ($0 < 750 ? 2 : 0)) }  // classes sorted: test, train, val
+    let path = folder.appendingPathComponent("teacher.h5").path
+    let writer = try FeatureFileWriter(
+      path: path,
+      attributes: FeatureFileAttributes(
+        backbone: "resnet50", weightsFile: "teacher", weightsSHA256: "", height: 224, width: 224,
+        interpolation: "nearest", exif: "ignore", taps: ["teacher"], tapWidths: [d], toolVersion: "test"),
+      dimension: d)
+    try features.withUnsafeBufferPointer { try writer.appendRows($0) }
+    try writer.finish(
+      paths: (0..<n).map { String(format: "img_%04d.jpg", $0) },
+      labels: [
+        .categorical(name: "shape", classes: ["circle", "square", "triangle"], indices: shape),
+        .numeric(name: "score", values: score),
+        .categorical(name: "split", classes: ["test", "train", "val"], indices: split),
+      ], failedPaths: [], failedReasons: [])
+    return path
+  }
+
+  func testRecoversALinearTeacherAndWritesMetrics() throws {
+    let features = try writeTeacherFile()
+    let metricsPath = folder.appendingPathComponent("metrics.json").path
+    let result = try run([
+      "--features", features, "--head", "shape=softmax:shape", "--head", "score=tanh:score", "--epochs", "60",
+      "--patience", "60", "--metrics", metricsPath, "--quiet",
+    ])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    print(result.stdout)
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metricsPath)))
+    let heads = try XCTUnwrap((json as? [String: Any])?["heads"] as? [String: Any])
+    let shape = try XCTUnwrap(heads["shape"] as? [String: Any])
+    let score = try XCTUnwrap(heads["score"] as? [String: Any])
+    XCTAssertEqual(shape["kind"] as? String, "softmax")
+    let shapeVal = try XCTUnwrap(shape["val"] as? [String: Any])
+    let shapeTest = try XCTUnwrap(shape["test"] as? [String: Any])
+    let scoreVal = try XCTUnwrap(score["val"] as? [String: Any])
+    // The teacher is linear and noiseless: a linear head can reach it; 600 rows in 32 dimensions
+    // leave a margin of error near the boundaries.
+    XCTAssertGreaterThan(try XCTUnwrap(shapeVal["accuracy"] as? Double), 0.85)
+    XCTAssertGreaterThan(try XCTUnwrap(shapeTest["accuracy"] as? Double), 0.85)
+    XCTAssertEqual((shapeVal["confusion"] as? [[Int]])?.count, 3)
+    XCTAssertLessThan(try XCTUnwrap(scoreVal["mae"] as? Double), 0.5)
+    XCTAssertGreaterThan(try XCTUnwrap(scoreVal["pearson_r"] as? Double), 0.95)
+  }
+
+  func testSameSeedSameNumbers() throws {
+    let features = try writeTeacherFile()
+    let a = try run(["--features", features, "--head", "shape=softmax:shape", "--epochs", "5", "--quiet"])
+    let b = try run(["--features", features, "--head", "shape=softmax:shape", "--epochs", "5", "--quiet"])
+    let strip = { (s: String) in s.split(separator: "\n").dropFirst().joined(separator: "\n") }  // drop timing
+    XCTAssertEqual(strip(a.stdout), strip(b.stdout))
+    XCTAssertFalse(strip(a.stdout).isEmpty)
+  }
+
+  func testBadInputExitsTwoWithOneLine() throws {
+    let features = try writeTeacherFile()
+    let cases: [([String], String)] = [
+      (["--features", features, "--head", "s=tanh:shape"], "holds text classes"),
+      (["--features", features, "--head", "s=softmax:score"], "holds numbers"),
+      (["--features", features, "--head", "s=softmax:nope"], "no label column 'nope'"),
+      (["--features", features, "--head", "s=cubic:shape"], "unknown kind 'cubic'"),
+      (["--features", features, "--head", "nonsense"], "NAME=KIND:COLUMN"),
+      (["--features", features], "no heads"),
+      (["--features", folder.appendingPathComponent("none.h5").path, "--head", "s=softmax:shape"], "none.h5"),
+    ]
+    for (arguments, mention) in cases {
+      let result = try run(arguments)
+      XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+      XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+      XCTAssertTrue(result.stderr.contains(mention), "\(arguments): \(result.stderr)")
+    }
+  }
+}
