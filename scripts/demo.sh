@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Quick start, first command: set up a fresh machine, build in release mode and extract features
-# of the bundled sample dataset (Datasets/sample) into demo-out/sample-features.h5.
+# of the bundled sample dataset (Datasets/sample) into demo-out/sample-features.h5, then train
+# heads on them with fit-heads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build -c release --product extract 2>&1 | tail -n 1
+swift build -c release --product fit-heads 2>&1 | tail -n 1
 weights_file="${KERAS_HOME:-$HOME/.keras}/models/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
 if [ -f "$weights_file" ]; then
   weights=()
@@ -17,3 +19,11 @@ mkdir -p demo-out
 set -x
 .build/release/extract --images Datasets/sample/images --labels Datasets/sample/labels.csv \
   --backbone resnet50 "${weights[@]}" --output demo-out/sample-features.h5 --overwrite
+.build/release/fit-heads --features demo-out/sample-features.h5 \
+  --head harmony=softmax:harmony --head primary=softmax:primary_color \
+  --head balance=tanh:balance --head contrast=tanh:contrast --head complexity=tanh:complexity \
+  --metrics demo-out/sample-metrics.json --quiet
+{ set +x; } 2>/dev/null
+if [ ${#weights[@]} -gt 0 ]; then
+  echo "note: random backbone weights — these metrics show the pipeline working, not what ImageNet features reach."
+fi
