@@ -117,8 +117,14 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
   guard file.complete else {
     throw FitError.usage("--features \(options.features): the file is incomplete (its extraction did not finish)")
   }
-  let n = file.rowCount
-  let split = try splitRows(file: file, valSplit: options.valSplit, seed: options.seed)
+  // Stratify a random split by the first classification head's column.
+  let strata = options.heads.lazy.compactMap { request -> [Int32]? in
+    guard request.kind == "softmax" || request.kind == "sigmoid",
+      case .categorical(_, _, let indices)? = file.labels.first(where: { $0.name == request.column })
+    else { return nil }
+    return indices
+  }.first
+  let split = try splitRows(file: file, valSplit: options.valSplit, seed: options.seed, strata: strata)
   guard !split.train.isEmpty else { throw FitError.usage("no training rows") }
   var seen = Set<String>()
   var heads: [ResolvedHead] = []
@@ -186,7 +192,6 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
     }
     reports.append((head.spec.name, report))
   }
-  _ = n
   return FitResult(
     model: model, heads: reports, epochsRun: history.count, bestEpoch: best.epoch + 1, history: history,
     rows: (split.train.count, split.val.count, split.test.count))

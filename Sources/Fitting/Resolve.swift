@@ -64,8 +64,9 @@ struct Split {
 }
 
 /// A `split` column (train / val or validation / test), a 0/1 `in_train` column, or a seeded
-/// random `valSplit` share of the rows for validation.
-func splitRows(file: FeatureFile, valSplit: Double, seed: UInt64) throws -> Split {
+/// random `valSplit` share of the rows for validation — stratified by `strata` (the class labels
+/// of the first classification head, -1 for missing) so every class keeps its share.
+func splitRows(file: FeatureFile, valSplit: Double, seed: UInt64, strata: [Int32]?) throws -> Split {
   let n = file.rowCount
   if case .categorical(_, let classes, let indices)? = file.labels.first(where: { $0.name == "split" }) {
     var split = Split(train: [], val: [], test: [])
@@ -84,9 +85,20 @@ func splitRows(file: FeatureFile, valSplit: Double, seed: UInt64) throws -> Spli
     return Split(
       train: (0..<n).filter { values[$0] == 1 }, val: (0..<n).filter { values[$0] == 0 }, test: [])
   }
-  var order = Array(0..<n)
+  // Group rows by stratum (one group when there is none), shuffle each group with the seed, and
+  // send the first round(share x size) of each to validation.
+  var groups: [Int32: [Int]] = [:]
+  for row in 0..<n { groups[strata?[row] ?? 0, default: []].append(row) }
   var generator = SplitMix64(seed: seed, stream: 0xC0FFEE)
-  fisherYatesShuffle(&order, using: &generator)
-  let valCount = Int((Double(n) * valSplit).rounded())
-  return Split(train: order[valCount...].sorted(), val: order[..<valCount].sorted(), test: [])
+  var split = Split(train: [], val: [], test: [])
+  for key in groups.keys.sorted() {
+    var rows = groups[key]!
+    fisherYatesShuffle(&rows, using: &generator)
+    let valCount = Int((Double(rows.count) * valSplit).rounded())
+    split.val += rows[..<valCount]
+    split.train += rows[valCount...]
+  }
+  split.train.sort()
+  split.val.sort()
+  return split
 }

@@ -6,6 +6,8 @@ import Foundation
 import Heads
 import XCTest
 
+@testable import Fitting
+
 final class FitHeadsToolTests: XCTestCase {
   private var folder: URL!
 
@@ -136,5 +138,31 @@ final class FitHeadsToolTests: XCTestCase {
       XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
       XCTAssertTrue(result.stderr.contains(mention), "\(arguments): \(result.stderr)")
     }
+  }
+}
+
+final class SplitTests: XCTestCase {
+  func testRandomSplitIsStratifiedAndSeeded() throws {
+    // 100 rows of class 0 and 20 of class 1: a 10 % split takes 10 and 2.
+    let strata = [Int32](repeating: 0, count: 100) + [Int32](repeating: 1, count: 20)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("split-\(UUID().uuidString).h5").path
+    defer { unlink(path) }
+    let writer = try FeatureFileWriter(
+      path: path,
+      attributes: FeatureFileAttributes(
+        backbone: "resnet50", weightsFile: "t", weightsSHA256: "", height: 32, width: 32, interpolation: "nearest",
+        exif: "ignore", taps: ["t"], tapWidths: [1], toolVersion: "test"),
+      dimension: 1)
+    try [Float](repeating: 1, count: 120).withUnsafeBufferPointer { try writer.appendRows($0) }
+    try writer.finish(
+      paths: (0..<120).map { "\($0)" }, labels: [.categorical(name: "c", classes: ["a", "b"], indices: strata)],
+      failedPaths: [], failedReasons: [])
+    let file = try FeatureFile.read(path: path)
+    let a = try splitRows(file: file, valSplit: 0.1, seed: 7, strata: strata)
+    XCTAssertEqual(a.val.filter { strata[$0] == 0 }.count, 10)
+    XCTAssertEqual(a.val.filter { strata[$0] == 1 }.count, 2)
+    XCTAssertEqual(Set(a.train + a.val).count, 120)
+    XCTAssertEqual(try splitRows(file: file, valSplit: 0.1, seed: 7, strata: strata).val, a.val)
+    XCTAssertNotEqual(try splitRows(file: file, valSplit: 0.1, seed: 8, strata: strata).val, a.val)
   }
 }
