@@ -139,9 +139,22 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
     case .sigmoid: return .multiLabel(head.classLabels.map { $0 < 0 ? -1 : Float($0) }, labelCount: 1)
     }
   }
+  // Class weights scale the training rows' losses only, as Keras' class_weight does; validation
+  // and test losses stay unweighted.
+  var trainingTargets = targets
+  for (h, head) in heads.enumerated() {
+    guard let weights = options.heads[h].classWeights else { continue }
+    guard head.spec.kind != .tanh else {
+      throw FitError.usage("head '\(head.spec.name)': class_weights apply to softmax and sigmoid heads only")
+    }
+    let factors = try weights.factors(classes: head.classNames, trainLabels: split.train.map { head.classLabels[$0] })
+    for row in 0..<trainingTargets[h].rowWeights.count where head.classLabels[row] >= 0 {
+      trainingTargets[h].rowWeights[row] *= factors[Int(head.classLabels[row])]
+    }
+  }
   let specs = heads.map(\.spec)
   let d = file.dimension
-  let train = gatherRows(split.train, features: file.features, width: d, targets: targets)
+  let train = gatherRows(split.train, features: file.features, width: d, targets: trainingTargets)
   let val = gatherRows(split.val, features: file.features, width: d, targets: targets)
 
   var model = MultiHeadModel(specs: specs, inputWidth: d, seed: options.seed)

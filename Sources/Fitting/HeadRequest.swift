@@ -12,10 +12,15 @@ public struct HeadRequest: Codable, Equatable, Sendable {
   public var lossWeight: Float?
   /// tanh only: the label range mapped onto [-1, 1]; inferred from the training labels if absent.
   public var range: [Double]?
+  /// softmax and sigmoid: per-class loss factors during training, as Keras `class_weight`:
+  /// "balanced" (n_rows / (n_classes x rows of the class), as scikit-learn defines it) or
+  /// {"class name": weight}; classes not named weigh 1.
+  public var classWeights: ClassWeights?
 
   enum CodingKeys: String, CodingKey {
     case name, kind, column, hidden, range
     case lossWeight = "loss_weight"
+    case classWeights = "class_weights"
   }
 
   public init(name: String, kind: String, column: String, hidden: [Int]? = nil, lossWeight: Float? = nil) {
@@ -46,6 +51,49 @@ public struct HeadRequest: Codable, Equatable, Sendable {
       return try JSONDecoder().decode(File.self, from: data).heads
     } catch {
       throw FitError.usage("--heads \(path): not a heads file (\(error))")
+    }
+  }
+}
+
+/// Per-class loss factors of a classification head.
+public enum ClassWeights: Codable, Equatable, Sendable {
+  case balanced
+  case explicit([String: Float])
+
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if let text = try? container.decode(String.self) {
+      guard text == "balanced" else {
+        throw DecodingError.dataCorruptedError(
+          in: container, debugDescription: "class_weights: expected \"balanced\" or {\"class\": weight}")
+      }
+      self = .balanced
+    } else {
+      self = .explicit(try container.decode([String: Float].self))
+    }
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var container = encoder.singleValueContainer()
+    switch self {
+    case .balanced: try container.encode("balanced")
+    case .explicit(let weights): try container.encode(weights)
+    }
+  }
+
+  /// The factor of each class, from the training rows' labels (-1 = missing).
+  func factors(classes: [String], trainLabels: [Int32]) throws -> [Float] {
+    switch self {
+    case .balanced:
+      var counts = [Int](repeating: 0, count: classes.count)
+      for label in trainLabels where label >= 0 { counts[Int(label)] += 1 }
+      let total = counts.reduce(0, +)
+      return counts.map { $0 == 0 ? 0 : Float(Double(total) / (Double(classes.count) * Double($0))) }
+    case .explicit(let weights):
+      if let unknown = weights.keys.sorted().first(where: { !classes.contains($0) }) {
+        throw FitError.usage("class_weights: '\(unknown)' is not a class (classes: \(classes.joined(separator: ", ")))")
+      }
+      return classes.map { weights[$0] ?? 1 }
     }
   }
 }

@@ -166,3 +166,29 @@ final class SplitTests: XCTestCase {
     XCTAssertNotEqual(try splitRows(file: file, valSplit: 0.1, seed: 8, strata: strata).val, a.val)
   }
 }
+
+final class ClassWeightTests: XCTestCase {
+  func testBalancedFactorsAsScikitLearnDefinesThem() throws {
+    // 4 labelled rows, 2 classes: a has 3 -> 4 / (2 * 3); b has 1 -> 4 / (2 * 1).
+    let factors = try ClassWeights.balanced.factors(classes: ["a", "b"], trainLabels: [0, 0, 0, 1, -1])
+    XCTAssertEqual(factors[0], 4.0 / 6.0, accuracy: 1e-7)
+    XCTAssertEqual(factors[1], 2, accuracy: 1e-7)
+    XCTAssertEqual(try ClassWeights.explicit(["b": 3]).factors(classes: ["a", "b"], trainLabels: []), [1, 3])
+    XCTAssertThrowsError(try ClassWeights.explicit(["c": 3]).factors(classes: ["a", "b"], trainLabels: []))
+  }
+
+  func testHeadsFileWithHiddenLayerLossWeightAndClassWeights() throws {
+    let json = #"""
+      {"heads": [
+        {"name": "shape", "kind": "softmax", "column": "shape", "hidden": [8], "loss_weight": 0.5,
+         "class_weights": "balanced"},
+        {"name": "score", "kind": "tanh", "column": "score", "range": [1, 10]}
+      ]}
+      """#
+    let requests = try JSONDecoder().decode([String: [HeadRequest]].self, from: Data(json.utf8))["heads"]!
+    XCTAssertEqual(requests[0].hidden, [8])
+    XCTAssertEqual(requests[0].lossWeight, 0.5)
+    XCTAssertEqual(requests[0].classWeights, .balanced)
+    XCTAssertEqual(requests[1].range, [1, 10])
+  }
+}
