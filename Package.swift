@@ -34,7 +34,7 @@ let package = Package(
     .target(name: "Backbones", dependencies: ["Engine", "HDF5"]),
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
     .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore"]),
-    .target(name: "Heads", dependencies: ["Engine"]),
+    .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5"]),
     .executableTarget(
       name: "extract",
       dependencies: ["Extraction", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -44,7 +44,7 @@ let package = Package(
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
     .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "HDF5"]),
     .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5"]),
-    .testTarget(name: "HeadsTests", dependencies: ["Heads"]),
+    .testTarget(name: "HeadsTests", dependencies: ["Heads", "HDF5", "FeatureStore"]),
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "extract"]),
   ]
 )
