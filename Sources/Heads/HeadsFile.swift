@@ -106,6 +106,10 @@ public struct HeadsFile: Sendable, Equatable {
       let head = "head \"\(spec.name)\""
       if spec.name.isEmpty || spec.name.contains("/") { return "\(head) needs a name without \"/\"" }
       if !names.insert(spec.name).inserted { return "\(head) appears twice" }
+      // The output layer's group is named after the head and sits beside these datasets.
+      if ["label_range", "thresholds"].contains(spec.name) {
+        return "\(head) has a reserved name; rename the head"
+      }
       if spec.outputs < 1 || spec.hidden.contains(where: { $0 < 1 }) {
         return "\(head) has a layer without units"
       }
