@@ -74,11 +74,14 @@ public struct HeadsFile: Sendable, Equatable {
   /// How the features were made, copied from the feature file.
   public var provenance: FeatureFileAttributes
   public var training: TrainingRecord
+  /// The version of the tool that wrote the heads file (`provenance.toolVersion` is the version
+  /// that made the features).
+  public var toolVersion: String
 
   public init(
     specs: [HeadSpec], columns: [String: String], classNames: [String: [String]],
     labelRanges: [String: ClosedRange<Float>], thresholds: [String: [Float]], parameters: [Float],
-    inputWidth: Int, provenance: FeatureFileAttributes, training: TrainingRecord
+    inputWidth: Int, provenance: FeatureFileAttributes, training: TrainingRecord, toolVersion: String
   ) {
     self.specs = specs
     self.columns = columns
@@ -89,6 +92,7 @@ public struct HeadsFile: Sendable, Equatable {
     self.inputWidth = inputWidth
     self.provenance = provenance
     self.training = training
+    self.toolVersion = toolVersion
   }
 
   /// The model these heads make.

@@ -1,7 +1,8 @@
 // Writing and reading the heads file. Schema (Docs/file-format.md, "The heads file"):
 //
 //   root attributes       format_version, kind, tool_version, heads (names in parameter order),
-//                         input_width, and the feature provenance of the feature file
+//                         input_width, and the feature provenance of the feature file (its
+//                         tool_version as features_tool_version)
 //   /heads/<name>         attributes kind, column, outputs, hidden, loss_weight, class_names
 //                         (softmax, sigmoid); float32 datasets label_range (2) for tanh and
 //                         thresholds (outputs) for sigmoid
@@ -19,7 +20,7 @@ extension HeadsFile {
   /// never sees half a file. The same value always gives the same bytes.
   public func write(to path: String) throws {
     if let problem = problem() { throw HeadsFileError(path: path, problem: problem) }
-    let temporary = path + ".partial"
+    let temporary = path + ".writing"
     do {
       try HDF5File.withNewFile(temporary) { try writeContents(to: $0) }
     } catch {
@@ -36,7 +37,7 @@ extension HeadsFile {
   private func writeContents(to file: HDF5File) throws {
     try file.setAttribute(Key.formatVersion, int: headsFileFormatVersion)
     try file.setAttribute(Key.kind, string: headsFileKind)
-    try file.setAttribute(Key.toolVersion, string: provenance.toolVersion)
+    try file.setAttribute(Key.toolVersion, string: toolVersion)
     try file.setAttribute(Key.heads, strings: specs.map(\.name))
     try file.setAttribute(Key.inputWidth, int: inputWidth)
     try writeProvenance(provenance, to: file)
@@ -164,7 +165,7 @@ extension HeadsFile {
       let result = HeadsFile(
         specs: specs, columns: columns, classNames: classNames, labelRanges: labelRanges,
         thresholds: thresholds, parameters: parameters, inputWidth: inputWidth, provenance: provenance,
-        training: training)
+        training: training, toolVersion: try file.stringAttribute(Key.toolVersion))
       if let problem = result.problem() { throw fail(problem) }
       return result
     }

@@ -1,5 +1,5 @@
-// Pieces of the heads file: the feature provenance (same attribute names as the feature file)
-// and the optimizer's JSON string.
+// Pieces of the heads file: the feature provenance (the feature file's attribute names, but
+// its tool_version is features_tool_version: the heads file has its own) and the optimizer's JSON string.
 
 import FeatureStore
 import Foundation
@@ -18,6 +18,7 @@ func writeProvenance(_ a: FeatureFileAttributes, to file: HDF5File) throws {
   try file.setAttribute("taps", strings: a.taps)
   try file.setAttribute("tap_widths", ints: a.tapWidths)
   try file.setAttribute("normalization", string: a.normalization)
+  try file.setAttribute("features_tool_version", string: a.toolVersion)
   if let warning = a.warning { try file.setAttribute("warning", string: warning) }
 }
 
@@ -34,7 +35,7 @@ func readProvenance(_ file: HDF5File) throws -> FeatureFileAttributes {
     taps: try file.stringsAttribute("taps"),
     tapWidths: try file.intsAttribute("tap_widths"),
     normalization: try file.stringAttribute("normalization"),
-    toolVersion: try file.stringAttribute("tool_version"),
+    toolVersion: try file.stringAttribute("features_tool_version"),
     warning: try file.hasAttribute("warning") ? try file.stringAttribute("warning") : nil)
 }
 

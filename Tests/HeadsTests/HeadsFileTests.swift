@@ -32,7 +32,7 @@ final class HeadsFileTests: XCTestCase {
       backbone: "resnet50", weightsFile: "resnet50_weights.h5",
       weightsSHA256: String(repeating: "ab", count: 32),
       height: 224, width: 224, interpolation: "nearest", exif: "ignored",
-      taps: ["conv4_block6_out", "conv5_block3_out"], tapWidths: [4, 2], toolVersion: "0.1.0")
+      taps: ["conv4_block6_out", "conv5_block3_out"], tapWidths: [4, 2], toolVersion: "0.1.0-features")
     let training = TrainingRecord(
       optimizer: "adam", optimizerSettings: ["learning_rate": 0.01, "beta_1": 0.9, "epsilon": 1e-7],
       epochsRun: 3, bestEpoch: 2, batchSize: 32, seed: 0xDEAD_BEEF_0000_0001,
@@ -45,7 +45,7 @@ final class HeadsFileTests: XCTestCase {
       classNames: ["style": ["baroque", "cubist", "modern"], "tags": ["cat", "dog"]],
       labelRanges: ["score": 1...10], thresholds: ["tags": [0.5, 0.25]],
       parameters: (0..<count).map { Float($0) * 0.001 - 0.25 }, inputWidth: 6, provenance: provenance,
-      training: training)
+      training: training, toolVersion: "0.2.0")
   }
 
   func testRoundTripKeepsEveryField() throws {
@@ -60,9 +60,10 @@ final class HeadsFileTests: XCTestCase {
     XCTAssertEqual(read.thresholds, original.thresholds)
     XCTAssertEqual(read.provenance, original.provenance)
     XCTAssertEqual(read.training, original.training)
+    XCTAssertEqual(read.toolVersion, "0.2.0")
     XCTAssertEqual(read.parameters.map(\.bitPattern), original.parameters.map(\.bitPattern))
     XCTAssertEqual(read, original)
-    XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".partial"))
+    XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".writing"))
     // A copy for Tests/Fixtures/heads/check_heads_file.py (run by hand, not by `swift test`).
     try? FileManager.default.removeItem(atPath: "/tmp/headstart-heads-check.h5")
     try? FileManager.default.copyItem(atPath: path, toPath: "/tmp/headstart-heads-check.h5")
@@ -75,6 +76,8 @@ final class HeadsFileTests: XCTestCase {
     try HDF5File.withFile(path) { file in
       XCTAssertEqual(try file.stringAttribute("kind"), "headstart-heads")
       XCTAssertEqual(try file.intAttribute("input_width"), 6)
+      XCTAssertEqual(try file.stringAttribute("tool_version"), "0.2.0")
+      XCTAssertEqual(try file.stringAttribute("features_tool_version"), "0.1.0-features")
       let style = try file.openGroup("heads").openGroup("style")
       XCTAssertEqual(try style.intsAttribute("hidden"), [5])
       XCTAssertEqual(try style.memberNames().sorted(), ["style", "style_hidden"])
