@@ -35,7 +35,7 @@ let package = Package(
     .target(name: "Backbones", dependencies: ["Engine", "HDF5"]),
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
     .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore"]),
-    .target(name: "Heads", dependencies: ["Engine"]),
+    .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5"]),
     .target(name: "Fitting", dependencies: ["Heads", "FeatureStore"]),
     .executableTarget(
       name: "fit-heads",
@@ -49,7 +49,7 @@ let package = Package(
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
     .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "HDF5"]),
     .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5"]),
-    .testTarget(name: "HeadsTests", dependencies: ["Heads"]),
+    .testTarget(name: "HeadsTests", dependencies: ["Heads", "HDF5", "FeatureStore"]),
     .testTarget(name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "fit-heads"]),
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "extract"]),
   ]

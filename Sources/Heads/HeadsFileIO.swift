@@ -1,0 +1,199 @@
+// Writing and reading the heads file. Schema (Docs/file-format.md, "The heads file"):
+//
+//   root attributes       format_version, kind, tool_version, heads (names in parameter order),
+//                         input_width, and the feature provenance of the feature file (its
+//                         tool_version as features_tool_version)
+//   /heads/<name>         attributes kind, column, outputs, hidden, loss_weight, class_names
+//                         (softmax, sigmoid); float32 datasets label_range (2) for tanh and
+//                         thresholds (outputs) for sigmoid
+//   /heads/<name>/<layer> datasets kernel float32 (in, out) and bias float32 (out), one group per
+//                         Dense layer named as `HeadSpec.layerNames` (Keras layer names)
+//   /training             attributes optimizer (JSON), epochs_run, best_epoch, batch_size, seed
+//   /training/history/<c> float32 (epochs_run) per curve: loss, val_loss, <head>_loss, ...
+
+import FeatureStore
+import Foundation
+import HDF5
+
+extension HeadsFile {
+  /// Writes the file to a temporary name beside `path`, then renames it over `path`, so a reader
+  /// never sees half a file. The same value always gives the same bytes.
+  public func write(to path: String) throws {
+    if let problem = problem() { throw HeadsFileError(path: path, problem: problem) }
+    let temporary = path + ".writing"
+    do {
+      try HDF5File.withNewFile(temporary) { try writeContents(to: $0) }
+    } catch {
+      try? FileManager.default.removeItem(atPath: temporary)
+      throw error
+    }
+    if rename(temporary, path) != 0 {
+      let reason = String(cString: strerror(errno))
+      try? FileManager.default.removeItem(atPath: temporary)
+      throw HeadsFileError(path: path, problem: "cannot be put in place: \(reason)")
+    }
+  }
+
+  private func writeContents(to file: HDF5File) throws {
+    try file.setAttribute(Key.formatVersion, int: headsFileFormatVersion)
+    try file.setAttribute(Key.kind, string: headsFileKind)
+    try file.setAttribute(Key.toolVersion, string: toolVersion)
+    try file.setAttribute(Key.heads, strings: specs.map(\.name))
+    try file.setAttribute(Key.inputWidth, int: inputWidth)
+    try writeProvenance(provenance, to: file)
+
+    let heads = try file.createGroup(Key.headsGroup)
+    let (slots, _) = MultiHeadModel.layout(specs: specs, inputWidth: inputWidth)
+    for (spec, headSlots) in zip(specs, slots) {
+      let group = try heads.createGroup(spec.name)
+      try group.setAttribute(Key.kind, string: spec.kind.rawValue)
+      try group.setAttribute(Key.column, string: columns[spec.name] ?? "")
+      try group.setAttribute(Key.outputs, int: spec.outputs)
+      try group.setAttribute(Key.hidden, ints: spec.hidden)
+      try group.setAttribute(Key.lossWeight, double: Double(spec.lossWeight))
+      if let names = classNames[spec.name] { try group.setAttribute(Key.classNames, strings: names) }
+      // Float arrays are small datasets, not attributes: the HDF5 wrapper reads float arrays
+      // only from datasets.
+      if spec.kind == .tanh, let range = labelRanges[spec.name] {
+        try group.createDataset(Key.labelRange, floats: [range.lowerBound, range.upperBound], shape: [2])
+      }
+      if spec.kind == .sigmoid, let values = thresholds[spec.name] {
+        try group.createDataset(Key.thresholds, floats: values, shape: [values.count])
+      }
+      for (layer, slot) in zip(spec.layerNames, headSlots) {
+        let dense = try group.createGroup(layer)
+        try dense.createDataset(
+          Key.kernel, floats: Array(parameters[slot.kernel]), shape: [slot.inputs, slot.outputs])
+        try dense.createDataset(Key.bias, floats: Array(parameters[slot.bias]), shape: [slot.outputs])
+      }
+    }
+
+    let group = try file.createGroup(Key.training)
+    try group.setAttribute(
+      Key.optimizer, string: optimizerJSON(name: training.optimizer, settings: training.optimizerSettings))
+    try group.setAttribute(Key.epochsRun, int: training.epochsRun)
+    try group.setAttribute(Key.bestEpoch, int: training.bestEpoch)
+    try group.setAttribute(Key.batchSize, int: training.batchSize)
+    // int64 attribute; seeds of 2^63 and above are stored as their two's-complement bit pattern.
+    try group.setAttribute(Key.seed, int: Int(truncatingIfNeeded: training.seed))
+    let history = try group.createGroup(Key.history)
+    for name in training.history.keys.sorted() {
+      let values = training.history[name]!
+      try history.createDataset(name, floats: values, shape: [values.count])
+    }
+  }
+
+  /// Reads and checks a heads file: its kind and version, every head's layers and their shapes.
+  public static func read(path: String) throws -> HeadsFile {
+    try HDF5File.withFile(path) { file in
+      func fail(_ problem: String) -> HeadsFileError { HeadsFileError(path: path, problem: problem) }
+      guard try file.hasAttribute(Key.kind), try file.stringAttribute(Key.kind) == headsFileKind else {
+        throw fail("is not a heads file (its root attribute kind is not \"\(headsFileKind)\")")
+      }
+      let version = try file.intAttribute(Key.formatVersion)
+      guard version == headsFileFormatVersion else {
+        throw fail(
+          "has format version \(version); this tool reads version \(headsFileFormatVersion)")
+      }
+      let provenance = try readProvenance(file)
+      let inputWidth = try file.intAttribute(Key.inputWidth)
+      guard try file.exists(Key.headsGroup) else { throw fail("has no /heads group") }
+      let heads = try file.openGroup(Key.headsGroup)
+
+      var specs: [HeadSpec] = []
+      var columns: [String: String] = [:]
+      var classNames: [String: [String]] = [:]
+      var labelRanges: [String: ClosedRange<Float>] = [:]
+      var thresholds: [String: [Float]] = [:]
+      var parameters: [Float] = []
+      for name in try file.stringsAttribute(Key.heads) {
+        guard try heads.exists(name) else { throw fail("lists head \"\(name)\" but has no /heads/\(name)") }
+        let group = try heads.openGroup(name)
+        let kindName = try group.stringAttribute(Key.kind)
+        guard let kind = HeadKind(rawValue: kindName) else {
+          throw fail("head \"\(name)\" has unknown kind \"\(kindName)\"")
+        }
+        let spec = HeadSpec(
+          name: name, kind: kind, outputs: try group.intAttribute(Key.outputs),
+          hidden: try group.intsAttribute(Key.hidden),
+          lossWeight: Float(try group.doubleAttribute(Key.lossWeight)))
+        specs.append(spec)
+        columns[name] = try group.stringAttribute(Key.column)
+        if try group.hasAttribute(Key.classNames) {
+          classNames[name] = try group.stringsAttribute(Key.classNames)
+        }
+        if try group.exists(Key.labelRange) {
+          let range = try group.openDataset(Key.labelRange).readFloats()
+          guard range.count == 2, range[0] < range[1] else {
+            throw fail("head \"\(name)\" has label_range \(range), not [low, high]")
+          }
+          labelRanges[name] = range[0]...range[1]
+        }
+        if try group.exists(Key.thresholds) {
+          thresholds[name] = try group.openDataset(Key.thresholds).readFloats()
+        }
+        var width = inputWidth
+        for (layer, units) in zip(spec.layerNames, spec.hidden + [spec.outputs]) {
+          let at = "/heads/\(name)/\(layer)"
+          guard try group.exists(layer) else { throw fail("misses layer \(at)") }
+          let dense = try group.openGroup(layer)
+          for (dataset, shape) in [(Key.kernel, [width, units]), (Key.bias, [units])] {
+            guard try dense.exists(dataset) else { throw fail("misses \(at)/\(dataset)") }
+            let stored = try dense.openDataset(dataset)
+            let found = try stored.shape()
+            guard found == shape else {
+              throw fail("has \(at)/\(dataset) of shape \(found); the head needs \(shape)")
+            }
+            parameters += try stored.readFloats()
+          }
+          width = units
+        }
+      }
+
+      let group = try file.openGroup(Key.training)
+      let (optimizer, settings) = try parseOptimizerJSON(try group.stringAttribute(Key.optimizer), fail: fail)
+      var history: [String: [Float]] = [:]
+      let historyGroup = try group.openGroup(Key.history)
+      for name in try historyGroup.memberNames() {
+        history[name] = try historyGroup.openDataset(name).readFloats()
+      }
+      let training = TrainingRecord(
+        optimizer: optimizer, optimizerSettings: settings,
+        epochsRun: try group.intAttribute(Key.epochsRun), bestEpoch: try group.intAttribute(Key.bestEpoch),
+        batchSize: try group.intAttribute(Key.batchSize),
+        seed: UInt64(truncatingIfNeeded: try group.intAttribute(Key.seed)), history: history)
+      let result = HeadsFile(
+        specs: specs, columns: columns, classNames: classNames, labelRanges: labelRanges,
+        thresholds: thresholds, parameters: parameters, inputWidth: inputWidth, provenance: provenance,
+        training: training, toolVersion: try file.stringAttribute(Key.toolVersion))
+      if let problem = result.problem() { throw fail(problem) }
+      return result
+    }
+  }
+}
+
+/// Names as stored.
+private enum Key {
+  static let formatVersion = "format_version"
+  static let kind = "kind"
+  static let toolVersion = "tool_version"
+  static let heads = "heads"
+  static let inputWidth = "input_width"
+  static let headsGroup = "heads"
+  static let column = "column"
+  static let outputs = "outputs"
+  static let hidden = "hidden"
+  static let lossWeight = "loss_weight"
+  static let classNames = "class_names"
+  static let labelRange = "label_range"
+  static let thresholds = "thresholds"
+  static let kernel = "kernel"
+  static let bias = "bias"
+  static let training = "training"
+  static let optimizer = "optimizer"
+  static let epochsRun = "epochs_run"
+  static let bestEpoch = "best_epoch"
+  static let batchSize = "batch_size"
+  static let seed = "seed"
+  static let history = "history"
+}
