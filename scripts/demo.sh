@@ -22,7 +22,7 @@ set -x
 .build/release/fit-heads --features demo-out/sample-features.h5 \
   --head harmony=softmax:harmony --head primary=softmax:primary_color \
   --head balance=tanh:balance --head contrast=tanh:contrast --head complexity=tanh:complexity \
-  --metrics demo-out/sample-metrics.json --quiet
+  --metrics demo-out/sample-metrics.json --output demo-out/sample-heads.h5 --quiet
 { set +x; } 2>/dev/null
 if [ ${#weights[@]} -gt 0 ]; then
   echo "note: random backbone weights — these metrics show the pipeline working, not what ImageNet features reach."

@@ -91,6 +91,8 @@ public struct FitResult: Sendable {
   public var bestEpoch: Int
   public var history: [(train: HeadLosses, val: HeadLosses?)]
   public var rows: (train: Int, val: Int, test: Int)
+  /// Everything `finetune` and `predict` need, ready to write with `headsFile.write(to:)`.
+  public var headsFile: HeadsFile
 
   /// `{"heads": {NAME: {"kind": ..., "val": {...}, "test": {...}}}}`, keys sorted.
   public func metricsJSON() throws -> Data {
@@ -205,9 +207,28 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
     }
     reports.append((head.spec.name, report))
   }
+  var thresholds: [String: [Float]] = [:]
+  for (name, report) in reports {
+    if case .sigmoid(let m)? = report.val { thresholds[name] = m.labels.map { Float($0.threshold) } }
+  }
+  let kind = try optimizerKind(options.optimizer, learningRate: options.learningRate)
+  let headsFile = HeadsFile(
+    specs: specs, columns: Dictionary(uniqueKeysWithValues: heads.map { ($0.spec.name, $0.column) }),
+    classNames: Dictionary(
+      uniqueKeysWithValues: heads.filter { $0.spec.kind != .tanh }.map { ($0.spec.name, $0.classNames) }),
+    labelRanges: Dictionary(
+      uniqueKeysWithValues: heads.compactMap { head in
+        head.range.map { (head.spec.name, Float($0.low)...Float($0.high)) }
+      }),
+    thresholds: thresholds, parameters: model.parameters, inputWidth: d, provenance: file.attributes,
+    training: TrainingRecord(
+      optimizer: options.optimizer, optimizerSettings: kind.settings, epochsRun: history.count,
+      bestEpoch: best.epoch + 1, batchSize: options.batchSize, seed: options.seed,
+      history: historyColumns(history, heads: specs.map(\.name))),
+    toolVersion: "0.1.0")
   return FitResult(
     model: model, heads: reports, epochsRun: history.count, bestEpoch: best.epoch + 1, history: history,
-    rows: (split.train.count, split.val.count, split.test.count))
+    rows: (split.train.count, split.val.count, split.test.count), headsFile: headsFile)
 }
 
 /// The losses of `model` over all of `features` (no update), as one batch.
@@ -248,5 +269,30 @@ func optimizerKind(_ name: String, learningRate: Double?) throws -> OptimizerKin
   case "rmsprop": return .rmsprop(learningRate: lr)
   case "sgd": return .sgd(learningRate: lr, momentum: 0.9)
   default: throw FitError.usage("--optimizer \(name): expected adam, adamax, rmsprop or sgd")
+  }
+}
+
+/// Keras-style history columns: `loss`, `<head>_loss`, and `val_` versions when there is validation.
+func historyColumns(_ history: [(train: HeadLosses, val: HeadLosses?)], heads: [String]) -> [String: [Float]] {
+  var columns: [String: [Float]] = ["loss": history.map { Float($0.train.total) }]
+  for (h, name) in heads.enumerated() { columns["\(name)_loss"] = history.map { Float($0.train.heads[h]) } }
+  if history.allSatisfy({ $0.val != nil }) {
+    columns["val_loss"] = history.map { Float($0.val!.total) }
+    for (h, name) in heads.enumerated() { columns["val_\(name)_loss"] = history.map { Float($0.val!.heads[h]) } }
+  }
+  return columns
+}
+
+extension OptimizerKind {
+  /// The optimiser's settings by Keras' argument names, for the heads file.
+  var settings: [String: Double] {
+    switch self {
+    case .sgd(let lr, let momentum, let nesterov):
+      return ["learning_rate": lr, "momentum": momentum, "nesterov": nesterov ? 1 : 0]
+    case .adam(let lr, let b1, let b2, let eps), .adamax(let lr, let b1, let b2, let eps):
+      return ["learning_rate": lr, "beta_1": b1, "beta_2": b2, "epsilon": eps]
+    case .rmsprop(let lr, let rho, let momentum, let eps):
+      return ["learning_rate": lr, "rho": rho, "momentum": momentum, "epsilon": eps]
+    }
   }
 }

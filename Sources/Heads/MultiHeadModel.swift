@@ -2,8 +2,9 @@
 // the total loss is the sum of each head's loss times its loss weight.
 //
 // Features (B, D) row-major; every Dense kernel is (in, out) in Keras' layout. All parameters
-// live in one flat buffer, head by head in the order given, each layer's kernel then bias: the
-// same order Keras' `model.weights` lists them for a model built head by head.
+// live in one flat buffer, head by head in the order given, each layer's kernel then bias. (Keras'
+// `model.weights` orders a functional model by depth, not head by head, once heads have hidden
+// layers: match Keras weights by layer name, as the heads file does, never by position.)
 
 import Engine
 

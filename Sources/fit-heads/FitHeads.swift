@@ -57,6 +57,9 @@ struct FitHeads: ParsableCommand {
   @Option(help: ArgumentHelp("Write the metrics as JSON.", valueName: "file.json"))
   var metrics: String?
 
+  @Option(help: ArgumentHelp("Write the trained heads, their settings and provenance.", valueName: "heads.h5"))
+  var output: String?
+
   @Flag(help: "No per-epoch lines.")
   var quiet = false
 
@@ -91,6 +94,10 @@ struct FitHeads: ParsableCommand {
     if let metrics {
       try result.metricsJSON().write(to: URL(fileURLWithPath: metrics))
       print("metrics -> \(metrics)")
+    }
+    if let output {
+      try result.headsFile.write(to: output)
+      print("heads -> \(output)")
     }
   }
 

@@ -91,9 +91,18 @@ final class FitHeadsToolTests: XCTestCase {
     let metricsPath = folder.appendingPathComponent("metrics.json").path
     let result = try run([
       "--features", features, "--head", "shape=softmax:shape", "--head", "score=tanh:score", "--epochs", "60",
-      "--patience", "60", "--metrics", metricsPath, "--quiet",
+      "--patience", "60", "--metrics", metricsPath, "--output", folder.appendingPathComponent("heads.h5").path,
+      "--quiet",
     ])
     XCTAssertEqual(result.status, 0, result.stderr)
+    let saved = try HeadsFile.read(path: folder.appendingPathComponent("heads.h5").path)
+    XCTAssertEqual(saved.specs.map(\.name), ["shape", "score"])
+    XCTAssertEqual(saved.columns, ["shape": "shape", "score": "score"])
+    XCTAssertEqual(saved.classNames["shape"], ["circle", "square", "triangle"])
+    XCTAssertEqual(saved.provenance.weightsFile, "teacher")
+    XCTAssertEqual(saved.training.epochsRun, 60)
+    XCTAssertEqual(saved.training.history["val_loss"]?.count, 60)
+    XCTAssertNotNil(saved.labelRanges["score"])
     print(result.stdout)
     let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metricsPath)))
     let heads = try XCTUnwrap((json as? [String: Any])?["heads"] as? [String: Any])
