@@ -28,8 +28,11 @@ public struct HeadSpec: Sendable, Equatable {
   /// Embedding heads only: the class names in wheel order (neighbours adjacent, last next to
   /// first); one learned class vector each. Empty for the other kinds.
   public var wheelClasses: [String] = []
-  /// Embedding heads only: the width, in wheel steps, of the Gaussian soft targets.
-  public var wheelSigma: Double = 1
+  /// Embedding heads only: the width, in wheel steps, of the Gaussian soft targets. 0.5 puts
+  /// weight e^-2 (0.135 of the true class') on each neighbour and ~0 beyond: enough to order the
+  /// class vectors around the wheel, while 1 (0.61 per neighbour) cost 25 points of accuracy on
+  /// the synthetic test in Tests/HeadsTests/EmbeddingHeadTests.swift; see Docs/heads.md.
+  public var wheelSigma: Double = 0.5
 
   public init(name: String, kind: HeadKind, outputs: Int, hidden: [Int] = [], lossWeight: Float = 1) {
     self.name = name
@@ -48,7 +51,7 @@ public struct HeadSpec: Sendable, Equatable {
   /// A colour-wheel embedding head predicting `dimensions`-wide vectors, one learned class
   /// vector per entry of `wheelClasses`.
   public static func embedding(
-    name: String, dimensions: Int = 10, wheelClasses: [String] = defaultWheel, wheelSigma: Double = 1,
+    name: String, dimensions: Int = 10, wheelClasses: [String] = defaultWheel, wheelSigma: Double = 0.5,
     hidden: [Int] = [], lossWeight: Float = 1
   ) -> HeadSpec {
     var spec = HeadSpec(name: name, kind: .embedding, outputs: dimensions, hidden: hidden, lossWeight: lossWeight)
