@@ -8,6 +8,7 @@
 // t_c ∝ exp(-w(y, c)^2 / (2 sigma^2)) with w the circular distance in steps (0 ... C/2), and
 // loss = sum_c t_c (logsumexp(z) - z_c), the cross-entropy of q against t. Batch reduction as
 // Keras' 'sum_over_batch_size': sum(weight_r * loss_r) / B, missing rows still counted in B.
+// sigma is the head's `wheelSigma` (default 0.5; Docs/heads.md has the measurements behind it).
 //
 // Why this loss: the softmax over negative squared distances makes "predict the nearest class
 // vector" the decision rule the loss trains for, and moves the class vectors together with

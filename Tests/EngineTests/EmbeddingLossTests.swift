@@ -94,7 +94,9 @@ final class EmbeddingLossTests: XCTestCase {
     let v: [Float] = [1, 0, 0, 1, -1, 0, 0, -1]
     let p: [Float] = [0.9, 0.2, -0.1, -2, -0.1, 0.3]
     let nearest = p.withUnsafeBufferPointer { p in
-      v.withUnsafeBufferPointer { v in nearestClass(predictions: p, classVectors: v, batch: 3, classes: 4, dimensions: 2) }
+      v.withUnsafeBufferPointer { v in
+        nearestClass(predictions: p, classVectors: v, batch: 3, classes: 4, dimensions: 2)
+      }
     }
     XCTAssertEqual(nearest, [0, 3, 1])
   }
