@@ -106,11 +106,12 @@ public func embeddingLossBackward(
 }
 
 /// The index of the class vector (C, E) nearest (squared Euclidean) to each prediction (B, E);
-/// ties go to the lower index.
+/// ties go to the lower index. Needs at least one class (callers validate the wheel first).
 public func nearestClass(
   predictions: UnsafeBufferPointer<Float>, classVectors: UnsafeBufferPointer<Float>, batch: Int,
   classes: Int, dimensions: Int
 ) -> [Int] {
+  precondition(classes > 0, "an embedding head needs at least one wheel class")
   (0..<batch).map { r in
     let z = distanceLogits(predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
     var best = 0
