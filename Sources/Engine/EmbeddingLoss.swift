@@ -112,7 +112,7 @@ public func nearestClass(
   classes: Int, dimensions: Int
 ) -> [Int] {
   precondition(classes > 0, "an embedding head needs at least one wheel class")
-  (0..<batch).map { r in
+  return (0..<batch).map { r in
     let z = distanceLogits(predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
     var best = 0
     for c in 1..<classes where z[c] > z[best] { best = c }
