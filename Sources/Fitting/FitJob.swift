@@ -47,9 +47,11 @@ public enum HeadMetrics: Encodable, Sendable {
   case classification(ClassificationMetrics)
   case sigmoid(SigmoidMetrics)
   case regression(RegressionMetrics)
+  case embedding(EmbeddingMetrics)
 
   public func encode(to encoder: Encoder) throws {
     switch self {
+    case .embedding(let metrics): try metrics.encode(to: encoder)
     case .classification(let metrics): try metrics.encode(to: encoder)
     case .sigmoid(let metrics): try metrics.encode(to: encoder)
     case .regression(let metrics): try metrics.encode(to: encoder)
@@ -69,6 +71,8 @@ public enum HeadMetrics: Encodable, Sendable {
           format: "accuracy %.3f at 0.5, %.3f at %.3f; AUC %@", label.accuracyAtHalf, label.accuracyAtThreshold,
           label.threshold, label.rocAUC.map { String(format: "%.3f", $0) } ?? "n/a")
       }.joined(separator: "; ")
+    case .embedding(let m):
+      return String(format: "accuracy %.3f, mean wheel distance %.3f", m.accuracy, m.meanWheelDistance)
     case .regression(let m):
       return String(
         format: "MAE %.3f, RMSE %.3f, r %@", m.mae, m.rmse, m.pearsonR.map { String(format: "%.3f", $0) } ?? "n/a")
@@ -139,6 +143,7 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
     case .tanh: return .regression(head.valueLabels, low: head.range!.low, high: head.range!.high)
     case .softmax: return .classes(head.classLabels, count: head.spec.outputs)
     case .sigmoid: return .multiLabel(head.classLabels.map { $0 < 0 ? -1 : Float($0) }, labelCount: 1)
+    case .embedding: return .wheel(head.classLabels)
     }
   }
   // Class weights scale the training rows' losses only, as Keras' class_weight does; validation
@@ -253,6 +258,11 @@ func metricsOf(_ head: ResolvedHead, outputs: [Float], rows: [Int], thresholds: 
       sigmoidMetrics(
         scores: outputs, labels: rows.map { head.classLabels[$0] < 0 ? -1 : Float(head.classLabels[$0]) },
         labelCount: 1, labelNames: [head.classNames.last ?? head.spec.name], thresholds: thresholds))
+  case .embedding:
+    return .embedding(
+      embeddingMetrics(
+        predictions: outputs.map { Int($0) }, labels: rows.map { head.classLabels[$0] },
+        classes: head.classNames.count))
   case .tanh:
     return .regression(
       regressionMetrics(

@@ -16,9 +16,13 @@ public struct HeadRequest: Codable, Equatable, Sendable {
   /// "balanced" (n_rows / (n_classes x rows of the class), as scikit-learn defines it) or
   /// {"class name": weight}; classes not named weigh 1.
   public var classWeights: ClassWeights?
+  /// embedding only: the classes in wheel order (default: the 12 hues from Magenta round to
+  /// Blue-Magenta) and the learned vectors' dimensions (default 10).
+  public var wheel: [String]?
+  public var dimensions: Int?
 
   enum CodingKeys: String, CodingKey {
-    case name, kind, column, hidden, range
+    case name, kind, column, hidden, range, wheel, dimensions
     case lossWeight = "loss_weight"
     case classWeights = "class_weights"
   }

@@ -47,6 +47,28 @@ func resolve(_ request: HeadRequest, labels: [LabelColumn], trainRows: [Int]) th
         name: request.name, kind: kind, outputs: kind == .softmax ? classes.count : 1, hidden: hidden,
         lossWeight: weight),
       column: request.column, classNames: classes, range: nil, classLabels: indices, valueLabels: [])
+  case (.embedding, .categorical(_, let classes, let indices)):
+    // Column classes are placed on the wheel by name (exact, else ignoring case and spaces).
+    let wheel = request.wheel ?? HeadSpec.defaultWheel
+    func key(_ name: String) -> String { name.lowercased().filter { $0 != " " && $0 != "_" } }
+    var position: [Int32] = []
+    for name in classes {
+      guard let index = wheel.firstIndex(of: name) ?? wheel.firstIndex(where: { key($0) == key(name) }) else {
+        throw FitError.usage(
+          "head '\(request.name)': class '\(name)' of '\(request.column)' is not on the wheel ("
+            + wheel.joined(separator: ", ") + "); give the wheel order with \"wheel\" in the heads file")
+      }
+      position.append(Int32(index))
+    }
+    let dimensions = request.dimensions ?? 10
+    guard dimensions >= 2, wheel.count >= 2 else {
+      throw FitError.usage("head '\(request.name)': an embedding needs at least 2 dimensions and 2 wheel classes")
+    }
+    return ResolvedHead(
+      spec: .embedding(
+        name: request.name, dimensions: dimensions, wheelClasses: wheel, hidden: hidden, lossWeight: weight),
+      column: request.column, classNames: wheel, range: nil,
+      classLabels: indices.map { $0 >= 0 ? position[Int($0)] : -1 }, valueLabels: [])
   case (.tanh, .categorical):
     throw FitError.usage(
       "head '\(request.name)': a tanh head needs numbers; column '\(request.column)' holds text classes")

@@ -8,6 +8,9 @@ public enum HeadKind: String, CaseIterable, Sendable {
   case softmax
   /// Binary or multi-label classification: one sigmoid per label, binary cross-entropy.
   case sigmoid
+  /// Colour wheel: Dense to `dimensions` outputs, a learned vector per wheel class, the nearest
+  /// class vector is the prediction; wheel-smoothed prototype cross-entropy (EmbeddingLoss.swift).
+  case embedding
 }
 
 /// One head: optional hidden Dense+ReLU layers, then the output layer, as Keras would build
@@ -15,12 +18,21 @@ public enum HeadKind: String, CaseIterable, Sendable {
 public struct HeadSpec: Sendable, Equatable {
   public var name: String
   public var kind: HeadKind
-  /// Output units: 1 (or more) for tanh, the class count for softmax, the label count for sigmoid.
+  /// Output units: 1 (or more) for tanh, the class count for softmax, the label count for sigmoid,
+  /// the embedding width for embedding.
   public var outputs: Int
   /// Widths of the hidden ReLU layers, input side first.
   public var hidden: [Int]
   /// The head's factor in the total loss, as Keras `loss_weights`.
   public var lossWeight: Float
+  /// Embedding heads only: the class names in wheel order (neighbours adjacent, last next to
+  /// first); one learned class vector each. Empty for the other kinds.
+  public var wheelClasses: [String] = []
+  /// Embedding heads only: the width, in wheel steps, of the Gaussian soft targets. 0.5 puts
+  /// weight e^-2 (0.135 of the true class') on each neighbour and ~0 beyond: enough to order the
+  /// class vectors around the wheel, while 1 (0.61 per neighbour) cost 25 points of accuracy on
+  /// the synthetic test in Tests/HeadsTests/EmbeddingHeadTests.swift; see Docs/heads.md.
+  public var wheelSigma: Double = 0.5
 
   public init(name: String, kind: HeadKind, outputs: Int, hidden: [Int] = [], lossWeight: Float = 1) {
     self.name = name
@@ -29,6 +41,31 @@ public struct HeadSpec: Sendable, Equatable {
     self.hidden = hidden
     self.lossWeight = lossWeight
   }
+
+  /// The default colour wheel, in order.
+  public static let defaultWheel = [
+    "Magenta", "Red-Magenta", "Red", "Orange", "Yellow", "Yellow-Green", "Green", "Green-Cyan", "Cyan",
+    "Blue-Cyan", "Blue", "Blue-Magenta",
+  ]
+
+  /// A colour-wheel embedding head predicting `dimensions`-wide vectors, one learned class
+  /// vector per entry of `wheelClasses`.
+  public static func embedding(
+    name: String, dimensions: Int = 10, wheelClasses: [String] = defaultWheel, wheelSigma: Double = 0.5,
+    hidden: [Int] = [], lossWeight: Float = 1
+  ) -> HeadSpec {
+    var spec = HeadSpec(name: name, kind: .embedding, outputs: dimensions, hidden: hidden, lossWeight: lossWeight)
+    spec.wheelClasses = wheelClasses
+    spec.wheelSigma = wheelSigma
+    return spec
+  }
+
+  /// The embedding width of an embedding head (its output layer's units).
+  public var dimensions: Int { outputs }
+
+  /// Columns of this head's `HeadTargets.values`: 1 (the wheel index) for embedding heads,
+  /// `outputs` otherwise.
+  public var targetWidth: Int { kind == .embedding ? 1 : outputs }
 
   /// Names of the head's Dense layers in order, Keras-style: `<name>_hidden`, `<name>_hidden_2`,
   /// ..., then `<name>` for the output layer.
@@ -39,7 +76,8 @@ public struct HeadSpec: Sendable, Equatable {
 
 /// Targets of one head for every row, already in the head's training form.
 public struct HeadTargets: Sendable {
-  /// (N, outputs): tanh targets in [-1, 1]; softmax one-hot; sigmoid 0/1. Zero where missing.
+  /// (N, targetWidth): tanh targets in [-1, 1]; softmax one-hot; sigmoid 0/1; zero where
+  /// missing. Embedding: (N, 1) wheel indices, -1 where missing.
   public var values: [Float]
   /// (N): 1 where the row has a label for this head, 0 where it is missing. As in Keras with
   /// sample weights, a missing row still counts in the batch mean's denominator.
@@ -63,6 +101,11 @@ public struct HeadTargets: Sendable {
     var values = [Float](repeating: 0, count: labels.count * count)
     for (row, label) in labels.enumerated() where label >= 0 { values[row * count + Int(label)] = 1 }
     return HeadTargets(values: values, rowWeights: labels.map { $0 >= 0 ? 1 : 0 })
+  }
+
+  /// Embedding-head targets (N, 1): the wheel index as a Float, -1 where missing (`labels` -1).
+  public static func wheel(_ labels: [Int32]) -> HeadTargets {
+    HeadTargets(values: labels.map { Float(max($0, -1)) }, rowWeights: labels.map { $0 >= 0 ? 1 : 0 })
   }
 
   /// Multi-label 0/1 targets, (N, labelCount); a row of negative values is missing.

@@ -111,7 +111,7 @@ public struct HeadsFile: Sendable, Equatable {
       if spec.name.isEmpty || spec.name.contains("/") { return "\(head) needs a name without \"/\"" }
       if !names.insert(spec.name).inserted { return "\(head) appears twice" }
       // The output layer's group is named after the head and sits beside these datasets.
-      if ["label_range", "thresholds"].contains(spec.name) {
+      if ["label_range", "thresholds", "class_vectors"].contains(spec.name) {
         return "\(head) has a reserved name; rename the head"
       }
       if spec.outputs < 1 || spec.hidden.contains(where: { $0 < 1 }) {
@@ -126,6 +126,11 @@ public struct HeadsFile: Sendable, Equatable {
         let count = classNames[spec.name]?.count ?? 0
         if count != spec.outputs {
           return "\(head) has \(spec.outputs) outputs but \(count) class names"
+        }
+      case .embedding:
+        if spec.wheelClasses.count < 2 { return "\(head) (embedding) needs at least two wheel classes" }
+        if let names = classNames[spec.name], names != spec.wheelClasses {
+          return "\(head) has class names that differ from its wheel"
         }
       }
       if spec.kind == .sigmoid, thresholds[spec.name]?.count != spec.outputs {

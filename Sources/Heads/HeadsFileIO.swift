@@ -43,15 +43,17 @@ extension HeadsFile {
     try writeProvenance(provenance, to: file)
 
     let heads = try file.createGroup(Key.headsGroup)
-    let (slots, _) = MultiHeadModel.layout(specs: specs, inputWidth: inputWidth)
-    for (spec, headSlots) in zip(specs, slots) {
+    let (slots, classVectorSlots, _) = MultiHeadModel.layout(specs: specs, inputWidth: inputWidth)
+    for (h, (spec, headSlots)) in zip(specs, slots).enumerated() {
       let group = try heads.createGroup(spec.name)
       try group.setAttribute(Key.kind, string: spec.kind.rawValue)
       try group.setAttribute(Key.column, string: columns[spec.name] ?? "")
       try group.setAttribute(Key.outputs, int: spec.outputs)
       try group.setAttribute(Key.hidden, ints: spec.hidden)
       try group.setAttribute(Key.lossWeight, double: Double(spec.lossWeight))
-      if let names = classNames[spec.name] { try group.setAttribute(Key.classNames, strings: names) }
+      if let names = spec.kind == .embedding ? spec.wheelClasses : classNames[spec.name] {
+        try group.setAttribute(Key.classNames, strings: names)
+      }
       // Float arrays are small datasets, not attributes: the HDF5 wrapper reads float arrays
       // only from datasets.
       if spec.kind == .tanh, let range = labelRanges[spec.name] {
@@ -65,6 +67,14 @@ extension HeadsFile {
         try dense.createDataset(
           Key.kernel, floats: Array(parameters[slot.kernel]), shape: [slot.inputs, slot.outputs])
         try dense.createDataset(Key.bias, floats: Array(parameters[slot.bias]), shape: [slot.outputs])
+      }
+      if spec.kind == .embedding {
+        // The wheel's classes are the head's class names; its learned vectors (C, E) sit beside
+        // the layers.
+        try group.setAttribute(Key.wheelSigma, double: spec.wheelSigma)
+        try group.createDataset(
+          Key.classVectors, floats: Array(parameters[classVectorSlots[h]]),
+          shape: [spec.wheelClasses.count, spec.outputs])
       }
     }
 
@@ -113,10 +123,17 @@ extension HeadsFile {
         guard let kind = HeadKind(rawValue: kindName) else {
           throw fail("head \"\(name)\" has unknown kind \"\(kindName)\"")
         }
-        let spec = HeadSpec(
+        var spec = HeadSpec(
           name: name, kind: kind, outputs: try group.intAttribute(Key.outputs),
           hidden: try group.intsAttribute(Key.hidden),
           lossWeight: Float(try group.doubleAttribute(Key.lossWeight)))
+        if kind == .embedding {
+          guard try group.hasAttribute(Key.classNames), try group.hasAttribute(Key.wheelSigma) else {
+            throw fail("embedding head \"\(name)\" has no class_names or wheel_sigma")
+          }
+          spec.wheelClasses = try group.stringsAttribute(Key.classNames)
+          spec.wheelSigma = try group.doubleAttribute(Key.wheelSigma)
+        }
         specs.append(spec)
         columns[name] = try group.stringAttribute(Key.column)
         if try group.hasAttribute(Key.classNames) {
@@ -147,6 +164,16 @@ extension HeadsFile {
             parameters += try stored.readFloats()
           }
           width = units
+        }
+        if kind == .embedding {
+          let expected = [spec.wheelClasses.count, spec.outputs]
+          guard try group.exists(Key.classVectors) else { throw fail("misses /heads/\(name)/class_vectors") }
+          let stored = try group.openDataset(Key.classVectors)
+          let found = try stored.shape()
+          guard found == expected else {
+            throw fail("has /heads/\(name)/class_vectors of shape \(found); the head needs \(expected)")
+          }
+          parameters += try stored.readFloats()
         }
       }
 
@@ -187,6 +214,8 @@ private enum Key {
   static let classNames = "class_names"
   static let labelRange = "label_range"
   static let thresholds = "thresholds"
+  static let classVectors = "class_vectors"
+  static let wheelSigma = "wheel_sigma"
   static let kernel = "kernel"
   static let bias = "bias"
   static let training = "training"

@@ -2,9 +2,10 @@
 // the total loss is the sum of each head's loss times its loss weight.
 //
 // Features (B, D) row-major; every Dense kernel is (in, out) in Keras' layout. All parameters
-// live in one flat buffer, head by head in the order given, each layer's kernel then bias. (Keras'
-// `model.weights` orders a functional model by depth, not head by head, once heads have hidden
-// layers: match Keras weights by layer name, as the heads file does, never by position.)
+// live in one flat buffer, head by head in the order given, each layer's kernel then bias; an
+// embedding head's class vectors (C, E) follow its last Dense layer. (Keras' `model.weights`
+// orders a functional model by depth, not head by head, once heads have hidden layers: match
+// Keras weights by layer name, as the heads file does, never by position.)
 
 import Engine
 
@@ -31,15 +32,20 @@ public struct MultiHeadModel: Sendable {
   /// Every parameter, one allocation; see the file comment for the order.
   public var parameters: [Float]
   let slots: [[DenseSlot]]
+  /// Per head, where its class vectors (C, E) sit; empty for heads without any.
+  let classVectorSlots: [Range<Int>]
 
   /// The number of parameters `specs` on features of width `inputWidth` need.
   public static func parameterCount(specs: [HeadSpec], inputWidth: Int) -> Int {
     layout(specs: specs, inputWidth: inputWidth).count
   }
 
-  static func layout(specs: [HeadSpec], inputWidth: Int) -> (slots: [[DenseSlot]], count: Int) {
+  static func layout(specs: [HeadSpec], inputWidth: Int) -> (
+    slots: [[DenseSlot]], classVectors: [Range<Int>], count: Int
+  ) {
     var offset = 0
     var slots: [[DenseSlot]] = []
+    var classVectors: [Range<Int>] = []
     for spec in specs {
       var width = inputWidth
       var head: [DenseSlot] = []
@@ -51,18 +57,22 @@ public struct MultiHeadModel: Sendable {
         width = units
       }
       slots.append(head)
+      let vectors = spec.kind == .embedding ? spec.wheelClasses.count * spec.dimensions : 0
+      classVectors.append(offset..<(offset + vectors))
+      offset += vectors
     }
-    return (slots, offset)
+    return (slots, classVectors, offset)
   }
 
   /// A model with the given parameters (e.g. initial weights shared with Keras).
   public init(specs: [HeadSpec], inputWidth: Int, parameters: [Float]) {
-    let (slots, count) = Self.layout(specs: specs, inputWidth: inputWidth)
+    let (slots, classVectors, count) = Self.layout(specs: specs, inputWidth: inputWidth)
     precondition(parameters.count == count, "expected \(count) parameters, got \(parameters.count)")
     self.specs = specs
     self.inputWidth = inputWidth
     self.parameters = parameters
     self.slots = slots
+    self.classVectorSlots = classVectors
   }
 
   /// Forward and backward over one batch: returns the batch's losses (before any update) and
@@ -98,13 +108,16 @@ public struct MultiHeadModel: Sendable {
         }
         let last = layers.count - 1
         let target = targets[h]
+        let width = spec.targetWidth
+        let vectors = classVectorSlots[h]
         let loss = target.values.withUnsafeBufferPointer { values in
           target.rowWeights.withUnsafeBufferPointer { weights in
             headLossAndGradient(
               spec: spec, logits: UnsafeBufferPointer(outputs[last]), dLogits: grads[last],
-              labels: UnsafeBufferPointer(
-                rebasing: values[(rows.lowerBound * spec.outputs)..<(rows.upperBound * spec.outputs)]),
-              rowWeights: UnsafeBufferPointer(rebasing: weights[rows]), batch: batch)
+              labels: UnsafeBufferPointer(rebasing: values[(rows.lowerBound * width)..<(rows.upperBound * width)]),
+              rowWeights: UnsafeBufferPointer(rebasing: weights[rows]), batch: batch,
+              classVectors: UnsafeBufferPointer(rebasing: params[vectors]),
+              dClassVectors: UnsafeMutableBufferPointer(rebasing: gradients[vectors]))
           }
         }
         headLosses.append(loss)
@@ -133,10 +146,13 @@ public struct MultiHeadModel: Sendable {
 }
 
 /// The head's unweighted batch loss from its output layer's logits (B, outputs); writes the
-/// gradient of `lossWeight` times that loss with respect to the logits into `dLogits`.
+/// gradient of `lossWeight` times that loss with respect to the logits into `dLogits`. An
+/// embedding head's "logits" are its predicted vectors (B, E); its class vectors (C, E) are read
+/// from `classVectors` and their gradient ACCUMULATED into `dClassVectors`.
 func headLossAndGradient(
   spec: HeadSpec, logits: UnsafeBufferPointer<Float>, dLogits: UnsafeMutableBufferPointer<Float>,
-  labels: UnsafeBufferPointer<Float>, rowWeights: UnsafeBufferPointer<Float>, batch: Int
+  labels: UnsafeBufferPointer<Float>, rowWeights: UnsafeBufferPointer<Float>, batch: Int,
+  classVectors: UnsafeBufferPointer<Float>? = nil, dClassVectors: UnsafeMutableBufferPointer<Float>? = nil
 ) -> Double {
   let width = spec.outputs
   let count = batch * width
@@ -177,5 +193,19 @@ func headLossAndGradient(
       dLogits, logits: logits, labels: labels, rowWeights: rowWeights, lossWeight: spec.lossWeight, batch: batch,
       labelCount: width)
     return Double(loss)
+  case .embedding:
+    guard let classVectors, let dClassVectors else { preconditionFailure("embedding head without class vectors") }
+    let wheel = labels.map { Int32($0) }
+    return wheel.withUnsafeBufferPointer { wheel in
+      let classes = spec.wheelClasses.count
+      let loss = embeddingLossForward(
+        predictions: logits, classVectors: classVectors, labels: wheel, rowWeights: rowWeights, lossWeight: 1,
+        sigma: spec.wheelSigma, batch: batch, classes: classes, dimensions: width)
+      embeddingLossBackward(
+        dPredictions: dLogits, dClassVectors: dClassVectors, predictions: logits, classVectors: classVectors,
+        labels: wheel, rowWeights: rowWeights, lossWeight: spec.lossWeight, sigma: spec.wheelSigma, batch: batch,
+        classes: classes, dimensions: width)
+      return Double(loss)
+    }
   }
 }

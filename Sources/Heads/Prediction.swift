@@ -5,7 +5,8 @@ import Engine
 
 extension MultiHeadModel {
   /// Every head's activated output for every row of `features` (N, inputWidth): tanh values in
-  /// [-1, 1], softmax probabilities, sigmoid probabilities; in head order.
+  /// [-1, 1], softmax probabilities, sigmoid probabilities, and for an embedding head (N, 1) the
+  /// index of the nearest class vector (as a Float); in head order.
   public func predict(features: [Float]) -> [[Float]] {
     precondition(features.count % inputWidth == 0)
     let rows = features.count / inputWidth
@@ -30,13 +31,20 @@ extension MultiHeadModel {
                   case .tanh: tanhForward(y, logits)
                   case .softmax: softmaxForward(y, logits, rows: rows, width: slot.outputs)
                   case .sigmoid: sigmoidForward(y, logits)
+                  case .embedding: break  // the vectors; mapped to class indices below
                   }
                 }
               }
             }
             input = output
           }
-          return input
+          guard specs[h].kind == .embedding else { return input }
+          return input.withUnsafeBufferPointer { vectors in
+            nearestClass(
+              predictions: vectors, classVectors: UnsafeBufferPointer(rebasing: params[classVectorSlots[h]]),
+              batch: rows, classes: specs[h].wheelClasses.count, dimensions: specs[h].dimensions
+            ).map { Float($0) }
+          }
         }
       }
     }

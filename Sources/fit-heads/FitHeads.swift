@@ -87,7 +87,7 @@ struct FitHeads: ParsableCommand {
     let width = max(8, result.heads.map(\.name.count).max() ?? 0)
     for (name, report) in result.heads {
       let padded = name.padding(toLength: width, withPad: " ", startingAt: 0)
-      let kind = report.kind.padding(toLength: 8, withPad: " ", startingAt: 0)
+      let kind = report.kind.padding(toLength: 9, withPad: " ", startingAt: 0)
       if let val = report.val { print("  \(padded)  \(kind)  val   \(val.headline)") }
       if let test = report.test { print("  \(padded)  \(kind)  test  \(test.headline)") }
     }

@@ -58,6 +58,8 @@ final class FitHeadsToolTests: XCTestCase {
     }
     let teacher = (0..<(3 * d)).map { _ in generator.nextGaussian() }
     let regressor = (0..<d).map { _ in generator.nextGaussian() }
+    // Hue: the angle of the features' first two coordinates, binned into the 12 wheel sectors.
+    var hue: [Int32] = []
     var shape: [Int32] = []
     var score: [Float] = []
     for i in 0..<n {
@@ -66,6 +68,8 @@ final class FitHeadsToolTests: XCTestCase {
       shape.append(Int32(logits.indices.max { logits[$0] < logits[$1] }!))
       let t = tanh(zip(regressor, x).map(*).reduce(0, +))
       score.append(Float(1 + 9 * (t + 1) / 2))
+      let angle = atan2(x[1], x[0]) + Double.pi  // 0 ..< 2 pi
+      hue.append(Int32(min(11, Int(angle / (2 * Double.pi) * 12))))
     }
     let split = (0..<n).map { Int32($0 < 600 ? 1 : ($0 < 750 ? 2 : 0)) }  // classes sorted: test, train, val
     let path = folder.appendingPathComponent("teacher.h5").path
@@ -81,6 +85,7 @@ final class FitHeadsToolTests: XCTestCase {
       labels: [
         .categorical(name: "shape", classes: ["circle", "square", "triangle"], indices: shape),
         .numeric(name: "score", values: score),
+        .categorical(name: "hue", classes: HeadSpec.defaultWheel, indices: hue),
         .categorical(name: "split", classes: ["test", "train", "val"], indices: split),
       ], failedPaths: [], failedReasons: [])
     return path
@@ -119,6 +124,28 @@ final class FitHeadsToolTests: XCTestCase {
     XCTAssertEqual((shapeVal["confusion"] as? [[Int]])?.count, 3)
     XCTAssertLessThan(try XCTUnwrap(scoreVal["mae"] as? Double), 0.5)
     XCTAssertGreaterThan(try XCTUnwrap(scoreVal["pearson_r"] as? Double), 0.95)
+  }
+
+  func testColourWheelHeadTrainsReportsAndSaves() throws {
+    let features = try writeTeacherFile()
+    let heads = features + ".heads.h5"
+    let metrics = features + ".metrics.json"
+    let result = try run([
+      "--features", features, "--head", "hue=embedding:hue", "--epochs", "40", "--patience", "40",
+      "--metrics", metrics, "--output", heads, "--quiet",
+    ])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    print(result.stdout)
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metrics)))
+    let hue = try XCTUnwrap(((json as? [String: Any])?["heads"] as? [String: Any])?["hue"] as? [String: Any])
+    let val = try XCTUnwrap(hue["val"] as? [String: Any])
+    // The hue is the angle of two of the 32 coordinates, so it is learnable but not linear in
+    // one step: well above chance (1/12), and misses land near the true hue.
+    XCTAssertGreaterThan(try XCTUnwrap(val["accuracy"] as? Double), 0.5)
+    XCTAssertLessThan(try XCTUnwrap(val["mean_wheel_distance"] as? Double), 0.75)
+    let saved = try HeadsFile.read(path: heads)
+    XCTAssertEqual(saved.specs.first?.kind, .embedding)
+    XCTAssertEqual(saved.specs.first?.wheelClasses, HeadSpec.defaultWheel)
   }
 
   func testSameSeedSameNumbers() throws {

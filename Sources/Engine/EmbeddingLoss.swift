@@ -1,0 +1,121 @@
+// The colour-wheel embedding loss: a prototype (nearest-class-vector) classifier whose targets
+// are smoothed along the wheel, so classes that are neighbours on the wheel share probability.
+//
+// Shapes: predictions p (B, E) row-major, class vectors v (C, E) row-major (class c's vector is
+// row c, classes in wheel order), labels (B) wheel indices with -1 missing, rowWeights (B).
+//
+// Per row with label y: logits z_c = -|p - v_c|^2, q = softmax(z), targets
+// t_c ∝ exp(-w(y, c)^2 / (2 sigma^2)) with w the circular distance in steps (0 ... C/2), and
+// loss = sum_c t_c (logsumexp(z) - z_c), the cross-entropy of q against t. Batch reduction as
+// Keras' 'sum_over_batch_size': sum(weight_r * loss_r) / B, missing rows still counted in B.
+// sigma is the head's `wheelSigma` (default 0.5; Docs/heads.md has the measurements behind it).
+//
+// Why this loss: the softmax over negative squared distances makes "predict the nearest class
+// vector" the decision rule the loss trains for, and moves the class vectors together with
+// the predictor. The wheel-smoothed targets are what make the geometry follow the wheel: a
+// prediction for Red is pulled towards Red-Magenta and Orange as well as Red, and every class
+// vector is pulled towards predictions of its neighbours, so neighbours end up close and
+// opposite hues far apart, while the argmax of t is still the true class. A plain triplet loss
+// only separates the true class from one sampled negative and knows nothing of the wheel
+// (neighbours and opposites are equally "wrong"); a fixed circle embedding fixes the geometry
+// by hand and wastes the E - 2 other dimensions. Forward returns loss * lossWeight; backward
+// ACCUMULATES (+=) the scaled gradients. Sums in float64.
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Circular distance in steps between wheel positions a and b on a wheel of `classes` steps.
+@inlinable
+public func wheelDistance(_ a: Int, _ b: Int, classes: Int) -> Int {
+  let d = abs(a - b) % classes
+  return min(d, classes - d)
+}
+
+/// Soft targets (C) for `label`: exp(-wheelDistance^2 / (2 sigma^2)), normalised to sum 1.
+public func wheelSoftTargets(label: Int, classes: Int, sigma: Double) -> [Double] {
+  let raw = (0..<classes).map { c -> Double in
+    let d = Double(wheelDistance(label, c, classes: classes))
+    return exp(-d * d / (2 * sigma * sigma))
+  }
+  let sum = raw.reduce(0, +)
+  return raw.map { $0 / sum }
+}
+
+/// Row r's logits z_c = -|p_r - v_c|^2 (C), in float64.
+private func distanceLogits(
+  _ predictions: UnsafeBufferPointer<Float>, _ classVectors: UnsafeBufferPointer<Float>, row r: Int,
+  classes: Int, dimensions: Int
+) -> [Double] {
+  (0..<classes).map { c in
+    var s = 0.0
+    for k in 0..<dimensions {
+      let d = Double(predictions[r * dimensions + k]) - Double(classVectors[c * dimensions + k])
+      s += d * d
+    }
+    return -s
+  }
+}
+
+/// Wheel-smoothed prototype cross-entropy of predictions (B, E) against class vectors (C, E),
+/// batch-reduced Keras-style, times lossWeight. Rows with label -1 contribute nothing.
+public func embeddingLossForward(
+  predictions: UnsafeBufferPointer<Float>, classVectors: UnsafeBufferPointer<Float>,
+  labels: UnsafeBufferPointer<Int32>, rowWeights: UnsafeBufferPointer<Float>?, lossWeight: Float,
+  sigma: Double, batch: Int, classes: Int, dimensions: Int
+) -> Float {
+  var total = 0.0
+  for r in 0..<batch where labels[r] >= 0 {
+    let z = distanceLogits(predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
+    let t = wheelSoftTargets(label: Int(labels[r]), classes: classes, sigma: sigma)
+    let m = z.max()!
+    let lse = m + log(z.reduce(0) { $0 + exp($1 - m) })
+    var row = 0.0
+    for c in 0..<classes { row += t[c] * (lse - z[c]) }
+    total += row * Double(rowWeights?[r] ?? 1)
+  }
+  return Float(total / Double(batch)) * lossWeight
+}
+
+/// Accumulates the gradients of `embeddingLossForward`: with g_c = (q_c - t_c) weight_r
+/// lossWeight / B (the cross-entropy's gradient w.r.t. z_c) and dz_c/dp = -2 (p - v_c),
+/// dPredictions_r += sum_c -2 g_c (p_r - v_c) and dClassVectors_c += 2 g_c (p_r - v_c).
+public func embeddingLossBackward(
+  dPredictions: UnsafeMutableBufferPointer<Float>, dClassVectors: UnsafeMutableBufferPointer<Float>,
+  predictions: UnsafeBufferPointer<Float>, classVectors: UnsafeBufferPointer<Float>,
+  labels: UnsafeBufferPointer<Int32>, rowWeights: UnsafeBufferPointer<Float>?, lossWeight: Float,
+  sigma: Double, batch: Int, classes: Int, dimensions: Int
+) {
+  for r in 0..<batch where labels[r] >= 0 {
+    let scale = Double(rowWeights?[r] ?? 1) * Double(lossWeight) / Double(batch)
+    let z = distanceLogits(predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
+    let t = wheelSoftTargets(label: Int(labels[r]), classes: classes, sigma: sigma)
+    let m = z.max()!
+    let e = z.map { exp($0 - m) }
+    let sum = e.reduce(0, +)
+    for c in 0..<classes {
+      let g = (e[c] / sum - t[c]) * scale
+      for k in 0..<dimensions {
+        let diff = Double(predictions[r * dimensions + k]) - Double(classVectors[c * dimensions + k])
+        dPredictions[r * dimensions + k] += Float(-2 * g * diff)
+        dClassVectors[c * dimensions + k] += Float(2 * g * diff)
+      }
+    }
+  }
+}
+
+/// The index of the class vector (C, E) nearest (squared Euclidean) to each prediction (B, E);
+/// ties go to the lower index. Needs at least one class (callers validate the wheel first).
+public func nearestClass(
+  predictions: UnsafeBufferPointer<Float>, classVectors: UnsafeBufferPointer<Float>, batch: Int,
+  classes: Int, dimensions: Int
+) -> [Int] {
+  precondition(classes > 0, "an embedding head needs at least one wheel class")
+  return (0..<batch).map { r in
+    let z = distanceLogits(predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
+    var best = 0
+    for c in 1..<classes where z[c] > z[best] { best = c }
+    return best
+  }
+}
