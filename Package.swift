@@ -18,7 +18,8 @@ let package = Package(
     .library(name: "Extraction", targets: ["Extraction"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
   ],
   targets: [
     // System libraries, found through pkg-config.
@@ -36,7 +37,7 @@ let package = Package(
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
     .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore"]),
     .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5"]),
-    .target(name: "Fitting", dependencies: ["Heads", "FeatureStore"]),
+    .target(name: "Fitting", dependencies: ["Heads", "FeatureStore", .product(name: "Yams", package: "Yams")]),
     .executableTarget(
       name: "fit-heads",
       dependencies: ["Fitting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -2,6 +2,7 @@
 
 import Foundation
 import Heads
+import Yams
 
 /// One head the user asked for, before it is checked against the feature file's columns.
 public struct HeadRequest: Codable, Equatable, Sendable {
@@ -45,16 +46,21 @@ public struct HeadRequest: Codable, Equatable, Sendable {
     return HeadRequest(name: parts[0], kind: rest[0], column: rest[1])
   }
 
-  /// Reads `{"heads": [{"name": ..., "kind": ..., "column": ..., "hidden": [256], "loss_weight": 0.5}]}`.
-  public static func load(jsonFile path: String) throws -> [HeadRequest] {
+  /// Reads a heads file, YAML (`.yaml`, `.yml`) or JSON, holding a list `heads` of entries with
+  /// `name`, `kind`, `column` and optionally `hidden`, `loss_weight`, `class_weights`, `range`,
+  /// `wheel`, `dimensions`.
+  public static func load(file path: String) throws -> [HeadRequest] {
     struct File: Decodable { var heads: [HeadRequest] }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw FitError.usage("--heads \(path): cannot read the file")
     }
     do {
+      if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
+        return try YAMLDecoder().decode(File.self, from: data).heads
+      }
       return try JSONDecoder().decode(File.self, from: data).heads
     } catch {
-      throw FitError.usage("--heads \(path): not a heads file (\(error))")
+      throw FitError.usage("--heads \(path): not a heads file (\(error))".replacingOccurrences(of: "\n", with: " "))
     }
   }
 }

@@ -29,8 +29,8 @@ struct FitHeads: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "JSON file: {\"heads\": [{\"name\", \"kind\", \"column\", \"hidden\": [256], \"loss_weight\"}]}.",
-      valueName: "file.json"))
+      "YAML or JSON file with a list `heads` of {name, kind, column, hidden, loss_weight, class_weights, ...}.",
+      valueName: "heads.yaml"))
   var heads: String?
 
   @Option(help: "Epochs at most (early stopping may end sooner).")
@@ -65,7 +65,7 @@ struct FitHeads: ParsableCommand {
 
   func run() throws {
     var requests = try head.map(HeadRequest.parse)
-    if let heads { requests += try HeadRequest.load(jsonFile: heads) }
+    if let heads { requests += try HeadRequest.load(file: heads) }
     var options = FitOptions(features: features, heads: requests)
     options.epochs = epochs
     options.batchSize = batchSize

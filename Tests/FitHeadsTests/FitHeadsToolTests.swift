@@ -148,6 +148,34 @@ final class FitHeadsToolTests: XCTestCase {
     XCTAssertEqual(saved.specs.first?.wheelClasses, HeadSpec.defaultWheel)
   }
 
+  func testYAMLHeadsFile() throws {
+    let features = try writeTeacherFile()
+    let yaml = folder.appendingPathComponent("heads.yaml")
+    try """
+    heads:
+      - name: shape
+        kind: softmax
+        column: shape
+        hidden: [16]
+        loss_weight: 0.5
+        class_weights: balanced
+      - name: score
+        kind: tanh
+        column: score
+        range: [1, 10]
+    """.write(to: yaml, atomically: true, encoding: .utf8)
+    let heads = folder.appendingPathComponent("heads.h5").path
+    let result = try run([
+      "--features", features, "--heads", yaml.path, "--epochs", "30", "--output", heads, "--quiet",
+    ])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    let saved = try HeadsFile.read(path: heads)
+    XCTAssertEqual(saved.specs.map(\.hidden), [[16], []])
+    XCTAssertEqual(saved.specs.map(\.lossWeight), [0.5, 1])
+    XCTAssertEqual(saved.labelRanges["score"], 1...10)
+    XCTAssertTrue(result.stdout.contains("shape"), result.stdout)
+  }
+
   func testSameSeedSameNumbers() throws {
     let features = try writeTeacherFile()
     let a = try run(["--features", features, "--head", "shape=softmax:shape", "--epochs", "5", "--quiet"])
