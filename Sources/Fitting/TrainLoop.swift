@@ -35,10 +35,12 @@ func weightedForTraining(
 
 /// Trains `model` on `train` (rows gathered, features (N, D)) for up to `options.epochs`, checking
 /// `val` every epoch; leaves the best epoch's parameters in `model`. Returns the history and the
-/// best epoch, counted from 1.
+/// best epoch, counted from 1. `epochEnded` sees the model after every epoch (epoch counted from 0),
+/// e.g. to record validation metrics per epoch.
 func trainWithEarlyStopping(
   _ model: inout MultiHeadModel, train: (features: [Float], targets: [HeadTargets]),
-  val: (features: [Float], targets: [HeadTargets])?, trainRows: Int, options: FitOptions, log: (String) -> Void
+  val: (features: [Float], targets: [HeadTargets])?, trainRows: Int, options: FitOptions, log: (String) -> Void,
+  epochEnded: (_ epoch: Int, _ model: MultiHeadModel) -> Void = { _, _ in }
 ) throws -> (history: [(train: HeadLosses, val: HeadLosses?)], bestEpoch: Int) {
   var optimizer = Optimizer(
     try optimizerKind(options.optimizer, learningRate: options.learningRate),
@@ -53,6 +55,7 @@ func trainWithEarlyStopping(
       &model, optimizer: &optimizer, features: train.features, targets: train.targets, batches: batches)
     let valLosses = val.map { loss(of: model, features: $0.features, targets: $0.targets) }
     history.append((trainLosses, valLosses))
+    epochEnded(epoch, model)
     let monitored = valLosses?.total ?? trainLosses.total
     log(
       String(format: "epoch %d/%d  loss %.4f", epoch + 1, options.epochs, trainLosses.total)
