@@ -3,6 +3,9 @@
 import ArgumentParser
 import Fitting
 import Foundation
+import ToolSupport
+
+extension FitError: ToolError {}
 
 @main
 struct FitHeads: ParsableCommand {
@@ -102,25 +105,5 @@ struct FitHeads: ParsableCommand {
   }
 
   /// Exit codes: 0 done, 2 bad arguments or input (one line, nothing written), 1 anything else.
-  static func main() {
-    do {
-      var command = try parseAsRoot()
-      try command.run()
-    } catch let error as FitError {
-      FileHandle.standardError.write(Data("fit-heads: \(error.description)\n".utf8))
-      Foundation.exit(2)
-    } catch {
-      let code = exitCode(for: error)
-      if code == .success {
-        print(fullMessage(for: error))
-        Foundation.exit(0)
-      }
-      if error is ValidationError || code == .validationFailure {
-        FileHandle.standardError.write(Data("fit-heads: \(message(for: error))\n".utf8))
-        Foundation.exit(2)
-      }
-      FileHandle.standardError.write(Data("fit-heads: \(message(for: error))\n".utf8))
-      Foundation.exit(1)
-    }
-  }
+  static func main() { mainWithExitCodes(toolName: "fit-heads") }
 }
