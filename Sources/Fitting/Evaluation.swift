@@ -58,8 +58,8 @@ func metricsOf(_ head: ResolvedHead, outputs: [Float], rows: [Int], thresholds: 
   case .sigmoid:
     return .sigmoid(
       sigmoidMetrics(
-        scores: outputs, labels: rows.map { head.classLabels[$0] < 0 ? -1 : Float(head.classLabels[$0]) },
-        labelCount: 1, labelNames: [head.classNames.last ?? head.spec.name], thresholds: thresholds))
+        scores: outputs, labels: head.sigmoidLabels(rows: rows), labelCount: head.spec.outputs,
+        labelNames: head.outputNames, thresholds: thresholds))
   case .embedding:
     return .embedding(
       embeddingMetrics(
