@@ -15,6 +15,9 @@ func resolve(_ request: HeadRequest, labels: [LabelColumn], trainRows: [Int]) th
       "head '\(request.name)': unknown kind '\(request.kind)' (expected "
         + HeadKind.allCases.map(\.rawValue).joined(separator: ", ") + ")")
   }
+  if request.separator != nil && kind != .sigmoid {
+    throw FitError.usage("head '\(request.name)': separator applies to sigmoid heads only")
+  }
   let hidden = request.hidden ?? []
   let weight = request.lossWeight ?? 1
   switch (kind, column) {

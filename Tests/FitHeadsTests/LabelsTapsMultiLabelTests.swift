@@ -242,6 +242,10 @@ final class FitHeadsBadInputTests: XCTestCase {
       (["--labels", lonelyCSV, "--head", "s=sigmoid:multi"], "label 'q' of 'multi' has no training rows"),
       (["--heads", weighted], "class_weights are not supported on a multi-label sigmoid head"),
       (
+        ["--heads", try file("sep.yaml", "heads:\n  - {name: s, kind: softmax, column: fold, separator: \"_\"}\n")],
+        "separator applies to sigmoid heads only"
+      ),
+      (
         ["--labels", try file("dup.csv", "path,x\nimg_0001.jpg,1\n./img_0001.jpg,2\n"), "--head", "s=tanh:x"],
         "path 'img_0001.jpg' is listed twice"
       ),
