@@ -1,6 +1,7 @@
 // One `fit-heads` run: feature file in, trained heads and their metrics out.
 //
-//   1. read the feature file and resolve each requested head against its label columns
+//   1. read the feature file (narrowed to `--taps`, with a `--labels` CSV joined on the path)
+//      and resolve each requested head against its label columns
 //      (a head kind that does not fit its column is a usage error, exit 2);
 //   2. split the rows: a `split` column (train/val/test) or a 0/1 `in_train` column if present,
 //      otherwise `--val-split` of the rows drawn with the seed;
