@@ -38,12 +38,16 @@ let package = Package(
     .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore"]),
     .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5"]),
     .target(name: "Fitting", dependencies: ["Heads", "FeatureStore", .product(name: "Yams", package: "Yams")]),
+    // The exit-code contract the tools share (0 done, 2 usage, 1 runtime).
+    .target(name: "ToolSupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(
       name: "fit-heads",
-      dependencies: ["Fitting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["Fitting", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(
       name: "extract",
-      dependencies: ["Extraction", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: [
+        "Extraction", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
 
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
@@ -51,7 +55,7 @@ let package = Package(
     .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "HDF5"]),
     .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5"]),
     .testTarget(name: "HeadsTests", dependencies: ["Heads", "HDF5", "FeatureStore"]),
-    .testTarget(name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "fit-heads"]),
+    .testTarget(name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "HDF5", "fit-heads"]),
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "extract"]),
   ]
 )

@@ -30,6 +30,10 @@ Lanczos. The labels come from the generator, not from looking at the pixels afte
                   across the vertical axis, so mirrored compositions score ~10. Left empty
                   (missing) for every 20th image on purpose, to exercise missing labels.
 * split           train / val / test, 70 / 15 / 15 %, drawn at random.
+* tags            a multi-label set, `;`-separated, derived from the labels above (so it is
+                  true whenever they are): `warm` when primary_color is Red, Orange or Yellow,
+                  `high_contrast` when contrast >= 7, `busy` when complexity >= 7; `-` when the
+                  image has none of them (the empty set, as fit-heads reads it).
 """
 
 from __future__ import annotations
@@ -144,6 +148,21 @@ def composition(rng: np.random.Generator, color_index: int, harmony: str, comple
                        bg_fraction=bg_fraction, base_hue=base_hue % 360)
 
 
+WARM_COLORS = {"Red", "Orange", "Yellow"}
+
+
+def tags_of(primary_color: str, contrast: float, complexity: int) -> str:
+    """The multi-label `tags` cell: labels in a fixed order, `-` for the empty set."""
+    tags = []
+    if primary_color in WARM_COLORS:
+        tags.append("warm")
+    if contrast >= 7:
+        tags.append("high_contrast")
+    if complexity >= 7:
+        tags.append("busy")
+    return ";".join(tags) if tags else "-"
+
+
 def main() -> None:
     rng = np.random.default_rng(SEED)
     if ROOT.exists():
@@ -182,6 +201,7 @@ def main() -> None:
             "harmony": harmony,
             "primary_color": COLOR_NAMES[int(colors[i])],
             "split": splits[i],
+            "tags": tags_of(COLOR_NAMES[int(colors[i])], m["contrast"], complexity),
         })
     with open(ROOT / "labels.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")

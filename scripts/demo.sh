@@ -20,7 +20,7 @@ set -x
 .build/release/extract --images Datasets/sample/images --labels Datasets/sample/labels.csv \
   --backbone resnet50 "${weights[@]}" --output demo-out/sample-features.h5 --overwrite
 .build/release/fit-heads --features demo-out/sample-features.h5 \
-  --head harmony=softmax:harmony --head primary=embedding:primary_color \
+  --head harmony=softmax:harmony --head primary=embedding:primary_color --head tags=sigmoid:tags \
   --head balance=tanh:balance --head contrast=tanh:contrast --head complexity=tanh:complexity \
   --metrics demo-out/sample-metrics.json --output demo-out/sample-heads.h5 --quiet
 { set +x; } 2>/dev/null

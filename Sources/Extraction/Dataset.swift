@@ -99,19 +99,16 @@ public struct Dataset: Sendable {
 
   /// A categorical column; classes sorted like flow_from_directory sorts class folders.
   static func categorical(name: String, values: [String?]) -> LabelColumn {
-    let classes = Set(values.compactMap { $0 }).sorted()
-    let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Int32($0)) })
-    return .categorical(name: name, classes: classes, indices: values.map { $0.flatMap { index[$0] } ?? -1 })
+    LabelColumn.categorical(name: name, values: values)
   }
 
   static func fromManifest(root: String, csvPath: String) throws -> Dataset {
-    guard let data = FileManager.default.contents(atPath: csvPath) else {
-      throw ExtractError.usage("--labels \(csvPath): cannot read the file")
+    let table: CSVTable
+    do {
+      table = try CSVTable(contentsOf: csvPath)
+    } catch let error as CSVError {
+      throw ExtractError.usage("--labels \(csvPath): \(error.problem)")
     }
-    guard let text = String(data: data, encoding: .utf8) else {
-      throw ExtractError.usage("--labels \(csvPath): not UTF-8 text")
-    }
-    let table = try CSVTable(text: text, source: csvPath)
     guard table.header.count >= 1 else { throw ExtractError.usage("--labels \(csvPath): no header row") }
     var seen = Set<String>()
     var rows: [(path: String, cells: [String])] = []
@@ -137,20 +134,10 @@ public struct Dataset: Sendable {
     present = order.map { present[$0] }
     var labels: [LabelColumn] = []
     for (column, name) in table.header.dropFirst().enumerated() {
-      let cells = present.map { $0.cells[column].trimmingCharacters(in: .whitespaces) }
-      let filled = cells.filter { !$0.isEmpty }
-      if !filled.isEmpty, filled.allSatisfy({ Float($0) != nil }) {
-        labels.append(.numeric(name: name, values: cells.map { $0.isEmpty ? .nan : Float($0)! }))
-      } else {
-        labels.append(categorical(name: name, values: cells.map { $0.isEmpty ? nil : $0 }))
-      }
+      labels.append(.inferred(name: name, cells: present.map { $0.cells[column] }))
     }
     return Dataset(paths: present.map(\.path), labels: labels, missing: sortedBytewise(missing))
   }
 
-  static func normalise(_ path: String) -> String {
-    var path = path.trimmingCharacters(in: .whitespaces)
-    while path.hasPrefix("./") { path.removeFirst(2) }
-    return path
-  }
+  static func normalise(_ path: String) -> String { normalisedRelativePath(path) }
 }

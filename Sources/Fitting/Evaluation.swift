@@ -27,10 +27,12 @@ public enum HeadMetrics: Encodable, Sendable {
         format: "accuracy %.3f (95%% CI %.3f-%.3f), macro F1 %.3f", m.accuracy, m.accuracyCI95[0],
         m.accuracyCI95[1], m.macroF1)
     case .sigmoid(let m):
+      // A multi-label head names each label: "warm: accuracy ...; busy: accuracy ...".
       return m.labels.map { label in
-        String(
-          format: "accuracy %.3f at 0.5, %.3f at %.3f; AUC %@", label.accuracyAtHalf, label.accuracyAtThreshold,
-          label.threshold, label.rocAUC.map { String(format: "%.3f", $0) } ?? "n/a")
+        (m.labels.count > 1 ? "\(label.name): " : "")
+          + String(
+            format: "accuracy %.3f at 0.5, %.3f at %.3f, AUC %@", label.accuracyAtHalf, label.accuracyAtThreshold,
+            label.threshold, label.rocAUC.map { String(format: "%.3f", $0) } ?? "n/a")
       }.joined(separator: "; ")
     case .embedding(let m):
       return String(format: "accuracy %.3f, mean wheel distance %.3f", m.accuracy, m.meanWheelDistance)
@@ -58,8 +60,8 @@ func metricsOf(_ head: ResolvedHead, outputs: [Float], rows: [Int], thresholds: 
   case .sigmoid:
     return .sigmoid(
       sigmoidMetrics(
-        scores: outputs, labels: rows.map { head.classLabels[$0] < 0 ? -1 : Float(head.classLabels[$0]) },
-        labelCount: 1, labelNames: [head.classNames.last ?? head.spec.name], thresholds: thresholds))
+        scores: outputs, labels: head.sigmoidLabels(rows: rows), labelCount: head.spec.outputs,
+        labelNames: head.outputNames, thresholds: thresholds))
   case .embedding:
     return .embedding(
       embeddingMetrics(

@@ -1,6 +1,7 @@
 // One `fit-heads` run: feature file in, trained heads and their metrics out.
 //
-//   1. read the feature file and resolve each requested head against its label columns
+//   1. read the feature file (narrowed to `--taps`, with a `--labels` CSV joined on the path)
+//      and resolve each requested head against its label columns
 //      (a head kind that does not fit its column is a usage error, exit 2);
 //   2. split the rows: a `split` column (train/val/test) or a 0/1 `in_train` column if present,
 //      otherwise `--val-split` of the rows drawn with the seed;
@@ -23,6 +24,10 @@ public struct FitOptions: Sendable {
   public var seed: UInt64 = 0
   public var valSplit = 0.1
   public var patience = 5
+  /// A CSV of labels joined on the path (LabelsJoin.swift): adds columns or replaces same-named ones.
+  public var labels: String?
+  /// The stored taps to train on, by name (TapSelection.swift); nil: all of them.
+  public var taps: [String]?
 
   public init(features: String, heads: [HeadRequest]) {
     self.features = features
@@ -40,6 +45,9 @@ struct ResolvedHead {
   /// Labels of every row in the head's raw form: class index (softmax, sigmoid) or value (tanh).
   var classLabels: [Int32]
   var valueLabels: [Float]
+  /// Multi-label sigmoid heads: 0/1 targets (N, outputs), -1 where the row has no label set;
+  /// empty for every other head (ResolveSigmoid.swift).
+  var multiLabels: [Float] = []
 }
 
 /// The outcome of a run.
@@ -69,7 +77,7 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
     throw FitError.usage("--epochs and --batch-size must be at least 1, --patience at least 0")
   }
   guard options.valSplit >= 0, options.valSplit < 1 else { throw FitError.usage("--val-split must be in [0, 1)") }
-  let file: FeatureFile
+  var file: FeatureFile
   do {
     file = try FeatureFile.read(path: options.features)
   } catch {
@@ -77,6 +85,12 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
   }
   guard file.complete else {
     throw FitError.usage("--features \(options.features): the file is incomplete (its extraction did not finish)")
+  }
+  if let taps = options.taps { file = try selectTaps(taps, of: file) }
+  if let csv = options.labels {
+    let (labels, summary) = try joinLabels(file.labels, paths: file.paths, csvPath: csv)
+    file.labels = labels
+    summary.logLines(csvPath: csv).forEach(log)
   }
   // Stratify a random split by the first classification head's column.
   let strata = options.heads.lazy.compactMap { request -> [Int32]? in
@@ -129,7 +143,7 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
   let headsFile = HeadsFile(
     specs: specs, columns: Dictionary(uniqueKeysWithValues: heads.map { ($0.spec.name, $0.column) }),
     classNames: Dictionary(
-      uniqueKeysWithValues: heads.filter { $0.spec.kind != .tanh }.map { ($0.spec.name, $0.classNames) }),
+      uniqueKeysWithValues: heads.filter { $0.spec.kind != .tanh }.map { ($0.spec.name, $0.outputNames) }),
     labelRanges: Dictionary(
       uniqueKeysWithValues: heads.compactMap { head in
         head.range.map { (head.spec.name, Float($0.low)...Float($0.high)) }

@@ -21,11 +21,15 @@ public struct HeadRequest: Codable, Equatable, Sendable {
   /// Blue-Magenta) and the learned vectors' dimensions (default 10).
   public var wheel: [String]?
   public var dimensions: Int?
+  /// sigmoid only: the text between labels in a cell of a multi-label column (default `;`);
+  /// `_` reads folder names such as `black_jeans` as the labels black and jeans.
+  public var separator: String?
 
   enum CodingKeys: String, CodingKey {
     case name, kind, column, hidden, range, wheel, dimensions
     case lossWeight = "loss_weight"
     case classWeights = "class_weights"
+    case separator
   }
 
   public init(name: String, kind: String, column: String, hidden: [Int]? = nil, lossWeight: Float? = nil) {
@@ -48,7 +52,7 @@ public struct HeadRequest: Codable, Equatable, Sendable {
 
   /// Reads a heads file, YAML (`.yaml`, `.yml`) or JSON, holding a list `heads` of entries with
   /// `name`, `kind`, `column` and optionally `hidden`, `loss_weight`, `class_weights`, `range`,
-  /// `wheel`, `dimensions`.
+  /// `wheel`, `dimensions`, `separator`.
   public static func load(file path: String) throws -> [HeadRequest] {
     struct File: Decodable { var heads: [HeadRequest] }
     guard let data = FileManager.default.contents(atPath: path) else {

@@ -15,6 +15,9 @@ func resolve(_ request: HeadRequest, labels: [LabelColumn], trainRows: [Int]) th
       "head '\(request.name)': unknown kind '\(request.kind)' (expected "
         + HeadKind.allCases.map(\.rawValue).joined(separator: ", ") + ")")
   }
+  if request.separator != nil && kind != .sigmoid {
+    throw FitError.usage("head '\(request.name)': separator applies to sigmoid heads only")
+  }
   let hidden = request.hidden ?? []
   let weight = request.lossWeight ?? 1
   switch (kind, column) {
@@ -30,12 +33,10 @@ func resolve(_ request: HeadRequest, labels: [LabelColumn], trainRows: [Int]) th
     return ResolvedHead(
       spec: HeadSpec(name: request.name, kind: .tanh, outputs: 1, hidden: hidden, lossWeight: weight),
       column: request.column, classNames: [], range: (range.0, range.1), classLabels: [], valueLabels: values)
-  case (.softmax, .categorical(_, let classes, let indices)), (.sigmoid, .categorical(_, let classes, let indices)):
-    if kind == .sigmoid && classes.count != 2 {
-      throw FitError.usage(
-        "head '\(request.name)': a sigmoid head needs a column with two classes; '\(request.column)' has "
-          + "\(classes.count) (\(classes.prefix(4).joined(separator: ", ")))")
-    }
+  case (.sigmoid, .categorical(_, let classes, let indices)):
+    return try resolveSigmoid(
+      request, classes: classes, indices: indices, trainRows: trainRows, hidden: hidden, weight: weight)
+  case (.softmax, .categorical(_, let classes, let indices)):
     var counts = [Int](repeating: 0, count: classes.count)
     for row in trainRows where indices[row] >= 0 { counts[Int(indices[row])] += 1 }
     if let empty = counts.firstIndex(of: 0) {
@@ -43,9 +44,7 @@ func resolve(_ request: HeadRequest, labels: [LabelColumn], trainRows: [Int]) th
         "head '\(request.name)': class '\(classes[empty])' of '\(request.column)' has no training rows")
     }
     return ResolvedHead(
-      spec: HeadSpec(
-        name: request.name, kind: kind, outputs: kind == .softmax ? classes.count : 1, hidden: hidden,
-        lossWeight: weight),
+      spec: HeadSpec(name: request.name, kind: .softmax, outputs: classes.count, hidden: hidden, lossWeight: weight),
       column: request.column, classNames: classes, range: nil, classLabels: indices, valueLabels: [])
   case (.embedding, .categorical(_, let classes, let indices)):
     // Column classes are placed on the wheel by name (exact, else ignoring case and spaces).

@@ -8,7 +8,8 @@ func headTargets(_ head: ResolvedHead) -> HeadTargets {
   switch head.spec.kind {
   case .tanh: return .regression(head.valueLabels, low: head.range!.low, high: head.range!.high)
   case .softmax: return .classes(head.classLabels, count: head.spec.outputs)
-  case .sigmoid: return .multiLabel(head.classLabels.map { $0 < 0 ? -1 : Float($0) }, labelCount: 1)
+  case .sigmoid:
+    return .multiLabel(head.sigmoidLabels(rows: Array(head.classLabels.indices)), labelCount: head.spec.outputs)
   case .embedding: return .wheel(head.classLabels)
   }
 }

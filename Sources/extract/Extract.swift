@@ -5,10 +5,12 @@ import Backbones
 import Extraction
 import Foundation
 import ImageIO
+import ToolSupport
 
 extension BackboneKind: ExpressibleByArgument {}
 extension Interpolation: ExpressibleByArgument {}
 extension ExifMode: ExpressibleByArgument {}
+extension ExtractError: ToolError {}
 
 @main
 struct Extract: ParsableCommand {
@@ -146,21 +148,8 @@ struct Extract: ParsableCommand {
       _ = write(STDERR_FILENO, interruptMessage, strlen(interruptMessage))
       _exit(130)
     }
-    do {
-      var command = try parseAsRoot()
-      try command.run()
-    } catch let error as ExtractError {
-      FileHandle.standardError.write(Data("extract: \(error.description)\n".utf8))
-      Foundation.exit(error.exitCode)
-    } catch {
-      let code = exitCode(for: error)
-      if code == .success {
-        print(fullMessage(for: error))
-        Foundation.exit(0)
-      }
-      FileHandle.standardError.write(Data("extract: \(message(for: error))\n".utf8))
-      Foundation.exit(2)
-    }
+    // Errors outside ExtractError (argument parsing, anything unforeseen) have always exited 2.
+    mainWithExitCodes(toolName: "extract", otherErrors: 2)
   }
 }
 

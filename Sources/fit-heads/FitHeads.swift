@@ -3,6 +3,9 @@
 import ArgumentParser
 import Fitting
 import Foundation
+import ToolSupport
+
+extension FitError: ToolError {}
 
 @main
 struct FitHeads: ParsableCommand {
@@ -12,13 +15,15 @@ struct FitHeads: ParsableCommand {
     discussion: """
       Heads share the cached features; each learns one label column. Kinds: tanh (regression; \
       targets mapped from their training range onto [-1, 1], reported in original units), softmax \
-      (single-label classes), sigmoid (two-class columns). Defaults are tuned for L2-normalised \
+      (single-label classes), sigmoid (two-class columns, or label sets such as `warm;high_contrast`, one output per label; see \
+      Docs/fit-heads.md). Defaults are tuned for L2-normalised \
       features: Adam with learning rate 0.01 (Keras' 0.001 underfits them), batch 32, 20 epochs, \
       early stopping on validation loss.
 
       Examples:
         fit-heads --features art.h5 --head harmony=softmax:harmony --head balance=tanh:balance
         fit-heads --features art.h5 --heads heads.json --metrics metrics.json
+        fit-heads --features art.h5 --labels fixed.csv --taps conv5_block3_out --head tags=sigmoid:tags
       """)
 
   @Option(help: ArgumentHelp("Feature file written by extract.", valueName: "file.h5"))
@@ -32,6 +37,15 @@ struct FitHeads: ParsableCommand {
       "YAML or JSON file with a list `heads` of {name, kind, column, hidden, loss_weight, class_weights, ...}.",
       valueName: "heads.yaml"))
   var heads: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "CSV of labels joined on the path (first column, relative to the image root, as extract's manifest); "
+        + "adds columns or replaces same-named ones.", valueName: "file.csv"))
+  var labels: String?
+
+  @Option(help: ArgumentHelp("Train on these stored taps only (Keras layer names).", valueName: "tap,tap"))
+  var taps: String?
 
   @Option(help: "Epochs at most (early stopping may end sooner).")
   var epochs: Int = 20
@@ -74,10 +88,13 @@ struct FitHeads: ParsableCommand {
     options.seed = seed
     options.valSplit = valSplit
     options.patience = patience
+    options.labels = labels
+    options.taps = taps.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
     let started = Date()
     let quiet = self.quiet
     let result = try runFit(options) { line in
-      if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+      // Warnings are shown even with --quiet.
+      if !quiet || line.hasPrefix("warning:") { FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
     let seconds = Date().timeIntervalSince(started)
     print(
@@ -102,25 +119,5 @@ struct FitHeads: ParsableCommand {
   }
 
   /// Exit codes: 0 done, 2 bad arguments or input (one line, nothing written), 1 anything else.
-  static func main() {
-    do {
-      var command = try parseAsRoot()
-      try command.run()
-    } catch let error as FitError {
-      FileHandle.standardError.write(Data("fit-heads: \(error.description)\n".utf8))
-      Foundation.exit(2)
-    } catch {
-      let code = exitCode(for: error)
-      if code == .success {
-        print(fullMessage(for: error))
-        Foundation.exit(0)
-      }
-      if error is ValidationError || code == .validationFailure {
-        FileHandle.standardError.write(Data("fit-heads: \(message(for: error))\n".utf8))
-        Foundation.exit(2)
-      }
-      FileHandle.standardError.write(Data("fit-heads: \(message(for: error))\n".utf8))
-      Foundation.exit(1)
-    }
-  }
+  static func main() { mainWithExitCodes(toolName: "fit-heads") }
 }

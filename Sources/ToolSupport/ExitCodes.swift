@@ -1,0 +1,44 @@
+// The exit-code contract every Headstart tool keeps, in one place:
+//   0  done (also `--help`, `--version`)
+//   2  bad arguments or input the user must fix: one line on stderr, nothing written
+//   1  the run itself failed
+// Each line on stderr starts with the tool's name, e.g. `fit-heads: no heads: ...`.
+
+import ArgumentParser
+import Foundation
+
+/// An error a tool knows how to exit for: its message is the one stderr line, `exitCode` the
+/// process status (2 for usage errors, 1 for runtime failures).
+public protocol ToolError: Error, CustomStringConvertible {
+  var exitCode: Int32 { get }
+}
+
+extension ParsableCommand {
+  /// Parses the arguments, runs the command and exits with the project's codes: a `ToolError`
+  /// with its own code; help and version with 0; argument-parser usage errors and
+  /// `ValidationError` with 2; any other error with `otherErrors` (1 where anything unexpected
+  /// is a runtime failure; `extract` has always used 2).
+  public static func mainWithExitCodes(toolName: String, otherErrors: Int32 = 1) -> Never {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+      Foundation.exit(0)
+    } catch let error as ToolError {
+      fail(toolName, error.description, code: error.exitCode)
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success {
+        print(fullMessage(for: error))
+        Foundation.exit(0)
+      }
+      let usage = error is ValidationError || code == .validationFailure
+      fail(toolName, message(for: error), code: usage ? 2 : otherErrors)
+    }
+  }
+}
+
+/// Writes `toolName: message` as one line on stderr and exits with `code`.
+private func fail(_ toolName: String, _ message: String, code: Int32) -> Never {
+  FileHandle.standardError.write(Data("\(toolName): \(message)\n".utf8))
+  Foundation.exit(code)
+}
