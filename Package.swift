@@ -37,7 +37,10 @@ let package = Package(
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
     .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore"]),
     .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5"]),
-    .target(name: "Fitting", dependencies: ["Heads", "FeatureStore", .product(name: "Yams", package: "Yams")]),
+    // Report: one self-contained HTML page per run (inline SVG, data: URI thumbnails).
+    .target(name: "Report", dependencies: ["ImageIO", "CShims"]),
+    .target(
+      name: "Fitting", dependencies: ["Heads", "FeatureStore", "Report", .product(name: "Yams", package: "Yams")]),
     .executableTarget(
       name: "fit-heads",
       dependencies: ["Fitting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -53,5 +56,6 @@ let package = Package(
     .testTarget(name: "HeadsTests", dependencies: ["Heads", "HDF5", "FeatureStore"]),
     .testTarget(name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "fit-heads"]),
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "extract"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO"]),
   ]
 )

@@ -1,0 +1,5 @@
+import XCTest
+
+@testable import Report
+
+final class PlaceholderTests: XCTestCase {}
