@@ -15,6 +15,10 @@ func heatMapSVG(_ plot: ConfusionPlot) -> String {
   let height = top + cell * Double(classes) + 12
   var svg = "<svg viewBox=\"0 0 \(coordinate(width)) \(coordinate(height))\" role=\"img\" "
   svg += "aria-label=\"\(escape(plot.title))\" class=\"heatmap\"><g font-size=\"11\">"
+  // A grey backing shows through the 1-unit gaps between cells as grid lines.
+  svg +=
+    "<rect x=\"\(coordinate(left - 1))\" y=\"\(coordinate(top - 1))\" width=\"\(coordinate(cell * Double(classes) + 1))\" "
+  svg += "height=\"\(coordinate(cell * Double(classes) + 1))\" fill=\"\(Palette.grid)\"/>"
   for (row, counts) in plot.counts.enumerated() {
     let total = counts.reduce(0, +)
     for (column, count) in counts.enumerated() {
@@ -24,13 +28,14 @@ func heatMapSVG(_ plot: ConfusionPlot) -> String {
       svg += "<rect class=\"cell\" data-true=\"\(row)\" data-predicted=\"\(column)\" data-count=\"\(count)\" "
       svg += "x=\"\(coordinate(x))\" y=\"\(coordinate(y))\" width=\"\(coordinate(cell - 1))\" "
       svg +=
-        "height=\"\(coordinate(cell - 1))\" fill=\"\(color.hex)\"\(row == column ? " stroke=\"#111827\" stroke-opacity=\"0.35\"" : "")>"
+        "height=\"\(coordinate(cell - 1))\" fill=\"\(color.hex)\">"
       svg += "<title>true \(escape(plot.classNames[row])), predicted \(escape(plot.classNames[column])): \(count)"
       svg += total > 0 ? " (\(fixed(100 * Double(count) / Double(total), 0))% of the row)" : ""
       svg += "</title></rect>"
       if cell >= 16 && count > 0 {
         svg += "<text x=\"\(coordinate(x + (cell - 1) / 2))\" y=\"\(coordinate(y + (cell - 1) / 2))\" "
-        svg += "dy=\"0.35em\" text-anchor=\"middle\" font-size=\"\(cell >= 26 ? 11 : 9)\" "
+        svg +=
+          "dy=\"0.35em\" text-anchor=\"middle\" font-size=\"\(cell >= 26 ? 11 : 9)\"\(row == column ? " font-weight=\"700\"" : "") "
         svg += "fill=\"\(color.lightness < 0.55 ? "#ffffff" : Palette.ink)\">\(count)</text>"
       }
     }

@@ -33,7 +33,10 @@ func lineChartSVG(_ chart: LineChart) -> String {
     let x = coordinate(frame.x(Double(best)))
     svg += "<line class=\"best\" x1=\"\(x)\" x2=\"\(x)\" y1=\"\(coordinate(frame.plotTop))\" "
     svg += "y2=\"\(coordinate(frame.plotBottom))\" stroke=\"\(Palette.best)\" stroke-dasharray=\"4 3\"/>"
-    svg += "<text x=\"\(x)\" y=\"\(coordinate(frame.plotTop - 4))\" text-anchor=\"middle\" font-size=\"11\" "
+    // The label sits inside the plot, beside the line, on the side with more room.
+    let onRight = frame.x(Double(best)) < (frame.plotLeft + frame.plotRight) / 2
+    svg += "<text x=\"\(coordinate(frame.x(Double(best)) + (onRight ? 4 : -4)))\" "
+    svg += "y=\"\(coordinate(frame.plotTop + 10))\" text-anchor=\"\(onRight ? "start" : "end")\" font-size=\"10\" "
     svg += "fill=\"\(Palette.best)\">best epoch \(best)</text>"
   }
   for series in chart.series {

@@ -48,13 +48,16 @@ func niceTicks(low: Double, high: Double, count: Int = 5) -> (ticks: [Double], s
   let magnitude = pow(10, floor(log10(rough)))
   let fraction = rough / magnitude
   let step = (fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10) * magnitude
+  let decimals = max(0, Int(-floor(log10(step) + 1e-9)))
+  // k x step, rounded to the label's decimals, so 3 x 0.2 is the tick 0.6 and not 0.6000000000000001.
+  let scale = pow(10, Double(min(decimals, 12)))
   var ticks: [Double] = []
-  var tick = ceil(low / step - 1e-9) * step
-  while tick <= high + step * 1e-9 {
-    ticks.append(abs(tick) < step * 1e-9 ? 0 : tick)
-    tick += step
+  var k = ceil(low / step - 1e-9)
+  while k * step <= high + step * 1e-9 {
+    ticks.append(((k * step * scale).rounded() / scale) + 0)
+    k += 1
   }
-  return (ticks, step, max(0, Int(-floor(log10(step) + 1e-9))))
+  return (ticks, step, decimals)
 }
 
 /// `low...high` widened out to whole tick steps, so the outermost ticks sit on the frame.

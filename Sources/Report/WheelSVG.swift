@@ -10,7 +10,8 @@ import Foundation
 /// (data-true, data-predicted, data-count).
 func wheelSVG(_ plot: WheelPlot) -> String {
   let classes = plot.classNames.count
-  let size = 380.0
+  // Room for the longest default label ("Blue-Magenta") beside the ring.
+  let size = 430.0
   let centre = size / 2
   let outer = 128.0
   let inner = 104.0
@@ -80,7 +81,9 @@ func wheelSVG(_ plot: WheelPlot) -> String {
   let right = correct.reduce(0, +)
   var distance = 0
   for (t, p, count) in mistakes { distance += count * min(abs(t - p), classes - abs(t - p)) }
-  svg += "<g text-anchor=\"middle\" fill=\"\(Palette.ink)\">"
+  // A white halo keeps the numbers readable over chords.
+  svg += "<g text-anchor=\"middle\" fill=\"\(Palette.ink)\" stroke=\"#ffffff\" stroke-width=\"3\" "
+  svg += "paint-order=\"stroke\" stroke-linejoin=\"round\">"
   svg += "<text x=\"\(coordinate(centre))\" y=\"\(coordinate(centre - 4))\" font-size=\"20\" font-weight=\"600\">"
   svg += "\(rows > 0 ? fixed(Double(right) / Double(rows), 2) : "n/a")</text>"
   svg += "<text x=\"\(coordinate(centre))\" y=\"\(coordinate(centre + 13))\" font-size=\"10\" "

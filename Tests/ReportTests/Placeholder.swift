@@ -1,5 +1,0 @@
-import XCTest
-
-@testable import Report
-
-final class PlaceholderTests: XCTestCase {}
