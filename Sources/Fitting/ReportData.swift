@@ -103,14 +103,15 @@ public func reportDocument(_ result: FitResult, options: FitOptions, seconds: Do
     }
     sections.append(section)
   }
+  let shownSplit = result.valOutputs != nil ? "validation" : "test"
   return ReportDocument(
     title: "fit-heads report: " + (options.features as NSString).lastPathComponent, facts: facts,
     warning: a.warning, headlines: headlines, heads: sections,
     notes: [
       "95% intervals: Wilson for accuracies, normal approximation for mean errors and wheel distances, "
         + "Fisher z for Pearson r, Hanley-McNeil for ROC AUC.",
-      "Plots and worst rows use the kept (best-epoch) weights on the \(result.valOutputs != nil ? "validation" : "test") "
-        + "rows; curves show every epoch run.",
+      "Plots and worst rows use the kept (best-epoch) weights on the \(shownSplit) rows; curves show every "
+        + "epoch run.",
     ])
 }
 

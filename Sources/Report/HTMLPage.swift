@@ -103,7 +103,9 @@ func worstCaseHTML(_ item: WorstCase) -> String {
   html += "<div class=\"caption\"><div class=\"path\" title=\"\(escape(item.path))\">\(escape(item.path))</div>"
   html += "<div>true <b>\(escape(item.truth))</b></div><div>predicted <b class=\"wrong\">"
   html += "\(escape(item.predicted))</b></div>"
-  html += "<div class=\"loss\">\(escape(item.lossName)) \(fixed(item.loss, 3))</div></div></li>"
+  // Whole numbers (wheel steps) without decimals.
+  let loss = fixed(item.loss, item.loss == item.loss.rounded() ? 0 : 3)
+  html += "<div class=\"loss\">\(escape(item.lossName)) \(loss)</div></div></li>"
   return html
 }
 
@@ -135,14 +137,16 @@ let styleSheet = """
   nav a{border:1px solid var(--line);border-radius:999px;padding:2px 10px}
   .kind{font-size:12px;font-weight:500;background:#eef2ff;color:#3730a3;border-radius:999px;padding:1px 8px}
   .column{font-size:13px;font-weight:400;color:var(--muted)}
-  .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:14px}
+  .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:14px;align-items:start}
   figure{margin:0}
   figcaption{font-weight:600;margin-bottom:6px}
   svg{display:block;width:100%;height:auto;font-family:inherit}
-  .wheel svg,.scatter svg{max-width:400px;margin:0 auto}
+  .wheel svg{max-width:520px;margin:0 auto}
+  .scatter svg{max-width:400px;margin:0 auto}
+  .confusion svg{margin:0 auto}
   .hint{color:var(--muted);font-size:12px;font-weight:400;margin:6px 0 0}
   .worst{margin-top:14px}
-  ol.cases{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));
+  ol.cases{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(128px,1fr));
   gap:12px}
   .case{display:flex;flex-direction:column;gap:6px}
   .thumb{width:100%;height:110px;object-fit:contain;background:#f9fafb;border-radius:6px;border:1px solid var(--line)}

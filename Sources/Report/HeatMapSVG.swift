@@ -11,14 +11,18 @@ func heatMapSVG(_ plot: ConfusionPlot) -> String {
   let labelWidth = min(110, 8 + 6.2 * Double(longest))
   let left = labelWidth + 24
   let top = 18 + labelWidth * 0.72
-  let width = left + cell * Double(classes) + 12
+  // The last column's label runs up and to the right at 45 degrees.
+  let width = left + cell * Double(classes) + max(12, labelWidth * 0.72 - cell / 2)
   let height = top + cell * Double(classes) + 12
+  // Never drawn larger than its natural size: a 3-class matrix would otherwise fill the card
+  // with giant digits.
   var svg = "<svg viewBox=\"0 0 \(coordinate(width)) \(coordinate(height))\" role=\"img\" "
+  svg += "style=\"max-width:\(Int((width * 1.15).rounded()))px\" "
   svg += "aria-label=\"\(escape(plot.title))\" class=\"heatmap\"><g font-size=\"11\">"
   // A grey backing shows through the 1-unit gaps between cells as grid lines.
-  svg +=
-    "<rect x=\"\(coordinate(left - 1))\" y=\"\(coordinate(top - 1))\" width=\"\(coordinate(cell * Double(classes) + 1))\" "
-  svg += "height=\"\(coordinate(cell * Double(classes) + 1))\" fill=\"\(Palette.grid)\"/>"
+  let side = coordinate(cell * Double(classes) + 1)
+  svg += "<rect x=\"\(coordinate(left - 1))\" y=\"\(coordinate(top - 1))\" width=\"\(side)\" height=\"\(side)\" "
+  svg += "fill=\"\(Palette.grid)\"/>"
   for (row, counts) in plot.counts.enumerated() {
     let total = counts.reduce(0, +)
     for (column, count) in counts.enumerated() {
@@ -34,8 +38,9 @@ func heatMapSVG(_ plot: ConfusionPlot) -> String {
       svg += "</title></rect>"
       if cell >= 16 && count > 0 {
         svg += "<text x=\"\(coordinate(x + (cell - 1) / 2))\" y=\"\(coordinate(y + (cell - 1) / 2))\" "
-        svg +=
-          "dy=\"0.35em\" text-anchor=\"middle\" font-size=\"\(cell >= 26 ? 11 : 9)\"\(row == column ? " font-weight=\"700\"" : "") "
+        // The diagonal (right answers) in bold.
+        let weight = row == column ? " font-weight=\"700\"" : ""
+        svg += "dy=\"0.35em\" text-anchor=\"middle\" font-size=\"\(cell >= 26 ? 11 : 9)\"\(weight) "
         svg += "fill=\"\(color.lightness < 0.55 ? "#ffffff" : Palette.ink)\">\(count)</text>"
       }
     }

@@ -52,11 +52,14 @@ func histogramSVG(_ plot: ScoreHistogram) -> String {
   svg += "<line class=\"threshold\" data-threshold=\"\(plot.threshold)\" x1=\"\(x)\" x2=\"\(x)\" "
   svg += "y1=\"\(coordinate(frame.plotTop))\" y2=\"\(coordinate(frame.plotBottom))\" stroke=\"\(Palette.ink)\" "
   svg += "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>"
-  svg += "<text x=\"\(x)\" y=\"\(coordinate(frame.plotTop - 4))\" text-anchor=\"middle\" font-size=\"11\" "
-  svg += "fill=\"\(Palette.ink)\">threshold \(fixed(plot.threshold, 3))</text>"
+  let onRight = plot.threshold < 0.5
+  svg += "<text x=\"\(coordinate(frame.x(min(1, max(0, plot.threshold))) + (onRight ? 4 : -4)))\" "
+  svg += "y=\"\(coordinate(frame.plotTop + 10))\" text-anchor=\"\(onRight ? "start" : "end")\" font-size=\"10\" "
+  svg += "fill=\"\(Palette.ink)\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">"
+  svg += "threshold \(fixed(plot.threshold, 3))</text>"
   let names = plot.classNames.enumerated().map { (i, name) in
     ("true \(name) (\(plot.scores[i].count))", Palette.classes[i % Palette.classes.count])
   }
-  svg += legend(names, right: frame.plotRight, top: frame.plotTop + 2)
+  svg += legend(names, right: frame.plotRight, top: 6)
   return svg + "</svg>"
 }

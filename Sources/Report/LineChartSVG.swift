@@ -8,7 +8,7 @@ func lineChartSVG(_ chart: LineChart) -> String {
     series.values + (series.bandLow ?? []) + (series.bandHigh ?? [])
   }.filter(\.isFinite)
   let yRange =
-    chart.yRange ?? niceRange(low: min(0, finite.min() ?? 0), high: finite.max() ?? 1, count: 5)
+    chart.yRange ?? niceRange(low: finite.min() ?? 0, high: finite.max() ?? 1, count: 5)
   var frame = ChartFrame(
     width: 400, height: 240, xRange: 1...Double(max(2, epochs)), yRange: yRange)
   frame.top = 30
@@ -37,7 +37,8 @@ func lineChartSVG(_ chart: LineChart) -> String {
     let onRight = frame.x(Double(best)) < (frame.plotLeft + frame.plotRight) / 2
     svg += "<text x=\"\(coordinate(frame.x(Double(best)) + (onRight ? 4 : -4)))\" "
     svg += "y=\"\(coordinate(frame.plotTop + 10))\" text-anchor=\"\(onRight ? "start" : "end")\" font-size=\"10\" "
-    svg += "fill=\"\(Palette.best)\">best epoch \(best)</text>"
+    svg +=
+      "fill=\"\(Palette.best)\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">best epoch \(best)</text>"
   }
   for series in chart.series {
     let color = Palette.color(series.role)
@@ -68,14 +69,14 @@ func lineChartSVG(_ chart: LineChart) -> String {
 
 /// A one-line legend ending at `right`: a swatch and a name per entry.
 func legend(_ entries: [(name: String, color: String)], right: Double, top: Double) -> String {
-  // About 6.2 units per character at font-size 11.
-  var x = right - entries.reduce(0) { $0 + 24 + 6.2 * Double($1.name.count) }
+  // About 6.6 units per character at font-size 11 in the usual sans-serif fonts.
+  var x = right - entries.reduce(0) { $0 + 24 + 6.6 * Double($1.name.count) }
   var svg = "<g class=\"legend\" font-size=\"11\" fill=\"\(Palette.ink)\">"
   for entry in entries {
     svg += "<rect x=\"\(coordinate(x))\" y=\"\(coordinate(top + 3))\" width=\"12\" height=\"4\" rx=\"1\" "
     svg += "fill=\"\(entry.color)\"/>"
     svg += "<text x=\"\(coordinate(x + 16))\" y=\"\(coordinate(top + 9))\">\(escape(entry.name))</text>"
-    x += 24 + 6.2 * Double(entry.name.count)
+    x += 24 + 6.6 * Double(entry.name.count)
   }
   return svg + "</g>"
 }

@@ -10,17 +10,18 @@ import Foundation
 /// (data-true, data-predicted, data-count).
 func wheelSVG(_ plot: WheelPlot) -> String {
   let classes = plot.classNames.count
-  // Room for the longest default label ("Blue-Magenta") beside the ring.
-  let size = 430.0
-  let centre = size / 2
-  let outer = 128.0
-  let inner = 104.0
+  // Wider than tall: the longest default label ("Blue-Magenta") sits beside the ring, the
+  // labels above and below need only a line.
+  let (width, height) = (470.0, 350.0)
+  let (centreX, centreY) = (width / 2, height / 2)
+  let outer = 148.0
+  let inner = 122.0
   func angle(_ i: Int) -> Double { -Double.pi / 2 + 2 * Double.pi * Double(i) / Double(max(1, classes)) }
   func point(_ i: Int, _ radius: Double, offset: Double = 0) -> (x: Double, y: Double) {
-    (centre + radius * cos(angle(i) + offset), centre + radius * sin(angle(i) + offset))
+    (centreX + radius * cos(angle(i) + offset), centreY + radius * sin(angle(i) + offset))
   }
   func xy(_ p: (x: Double, y: Double)) -> String { "\(coordinate(p.x)) \(coordinate(p.y))" }
-  var svg = "<svg viewBox=\"0 0 \(coordinate(size)) \(coordinate(size))\" role=\"img\" "
+  var svg = "<svg viewBox=\"0 0 \(coordinate(width)) \(coordinate(height))\" role=\"img\" "
   svg += "aria-label=\"\(escape(plot.title))\" class=\"wheel\">"
   let half = Double.pi / Double(max(1, classes)) - 0.012
   let totals = plot.counts.map { $0.reduce(0, +) }
@@ -54,8 +55,8 @@ func wheelSVG(_ plot: WheelPlot) -> String {
     let steps = min(abs(t - p), classes - abs(t - p))
     let pull = min(1, 0.35 + Double(steps) / Double(max(1, classes)))
     let control = (
-      x: centre + ((start.x + end.x) / 2 - centre) * (1 - pull),
-      y: centre + ((start.y + end.y) / 2 - centre) * (1 - pull)
+      x: centreX + ((start.x + end.x) / 2 - centreX) * (1 - pull),
+      y: centreY + ((start.y + end.y) / 2 - centreY) * (1 - pull)
     )
     let width = 1.2 + 4.8 * (Double(count) / Double(maxMistake)).squareRoot()
     svg += "<path class=\"chord\" data-true=\"\(t)\" data-predicted=\"\(p)\" data-count=\"\(count)\" "
@@ -84,11 +85,11 @@ func wheelSVG(_ plot: WheelPlot) -> String {
   // A white halo keeps the numbers readable over chords.
   svg += "<g text-anchor=\"middle\" fill=\"\(Palette.ink)\" stroke=\"#ffffff\" stroke-width=\"3\" "
   svg += "paint-order=\"stroke\" stroke-linejoin=\"round\">"
-  svg += "<text x=\"\(coordinate(centre))\" y=\"\(coordinate(centre - 4))\" font-size=\"20\" font-weight=\"600\">"
+  svg += "<text x=\"\(coordinate(centreX))\" y=\"\(coordinate(centreY - 4))\" font-size=\"20\" font-weight=\"600\">"
   svg += "\(rows > 0 ? fixed(Double(right) / Double(rows), 2) : "n/a")</text>"
-  svg += "<text x=\"\(coordinate(centre))\" y=\"\(coordinate(centre + 13))\" font-size=\"10\" "
+  svg += "<text x=\"\(coordinate(centreX))\" y=\"\(coordinate(centreY + 13))\" font-size=\"10\" "
   svg += "fill=\"\(Palette.muted)\">accuracy</text>"
-  svg += "<text x=\"\(coordinate(centre))\" y=\"\(coordinate(centre + 27))\" font-size=\"10\" "
+  svg += "<text x=\"\(coordinate(centreX))\" y=\"\(coordinate(centreY + 27))\" font-size=\"10\" "
   svg += "fill=\"\(Palette.muted)\">\(rows > 0 ? fixed(Double(distance) / Double(rows), 2) : "n/a") steps off</text>"
   return svg + "</g></svg>"
 }

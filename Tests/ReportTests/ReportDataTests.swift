@@ -189,9 +189,13 @@ final class ReportDataTests: XCTestCase {
     XCTAssertTrue(
       withoutImages.heads.flatMap(\.worst).allSatisfy { $0.thumbnail == .unavailable("no --images DIR given") })
 
-    // And the page renders and parses.
+    // And the page renders and parses. HEADSTART_REPORT_SAMPLE=FILE keeps it, to look at a
+    // page with all four kinds of head (scripts/report-screenshot.sh FILE checks it in Chromium).
     let html = renderReport(document)
     XCTAssertEqual(try parseXML(html).get().filter { $0 == "section" }.count, 4)
+    if let keep = ProcessInfo.processInfo.environment["HEADSTART_REPORT_SAMPLE"] {
+      try Data(html.utf8).write(to: URL(fileURLWithPath: keep))
+    }
   }
 
   func testIntervals() {
