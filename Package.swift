@@ -56,6 +56,7 @@ let package = Package(
     .testTarget(name: "HeadsTests", dependencies: ["Heads", "HDF5", "FeatureStore"]),
     .testTarget(name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "fit-heads"]),
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "extract"]),
-    .testTarget(name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO"]),
+    .testTarget(
+      name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "fit-heads"]),
   ]
 )

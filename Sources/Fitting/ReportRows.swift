@@ -11,6 +11,9 @@ struct RankedCase {
   var worst: WorstCase
 }
 
+/// The most rows a regression scatter draws.
+let maxScatterPoints = 4000
+
 /// The head's detail plots on the shown split: a confusion heat map (softmax, embedding), the
 /// wheel (embedding), score histograms (sigmoid) or the predicted-vs-true scatter (tanh).
 func panels(_ head: ResolvedHead, outputs: [Float], rows: [Int], split: String, threshold: Double?) -> [Panel] {
@@ -45,11 +48,18 @@ func panels(_ head: ResolvedHead, outputs: [Float], rows: [Int], split: String, 
           title: "Scores on \(split) by true class", classNames: names, scores: scores, threshold: threshold ?? 0.5))
     ]
   case .tanh:
-    let pairs = regressionPairs(head, outputs: outputs, rows: rows)
+    var pairs = regressionPairs(head, outputs: outputs, rows: rows)
+    // Past a few thousand dots a scatter is a blot and the page grows by ~150 bytes a dot:
+    // show evenly spaced rows and say so.
+    let all = pairs.count
+    if all > maxScatterPoints {
+      pairs = (0..<maxScatterPoints).map { pairs[$0 * all / maxScatterPoints] }
+    }
+    let shown = all > maxScatterPoints ? " (\(maxScatterPoints) of \(all) rows, evenly spaced)" : ""
     return [
       .scatter(
         ScatterPlot(
-          title: "Predicted vs true \(head.column) on \(split)", truth: pairs.map(\.truth),
+          title: "Predicted vs true \(head.column) on \(split)\(shown)", truth: pairs.map(\.truth),
           predicted: pairs.map(\.predicted), low: head.range?.low ?? 0, high: head.range?.high ?? 1))
     ]
   }

@@ -27,7 +27,7 @@ final class ReportDataTests: XCTestCase {
   /// `flag` (no/yes), `score` (1..10), `hue` (wheel sector of the first two coordinates);
   /// split 200 train / 60 val / 40 test. Validation images: most present, every 7th missing,
   /// every 11th not an image.
-  private func writeRun() throws -> (features: String, images: String) {
+  private func writeRun(split hasSplit: Bool = true) throws -> (features: String, images: String) {
     let (n, d) = (300, 16)
     var generator = SplitMix64(seed: 7)
     var features = [Float](repeating: 0, count: n * d)
@@ -80,8 +80,8 @@ final class ReportDataTests: XCTestCase {
         .categorical(name: "flag", classes: ["no", "yes"], indices: flag),
         .numeric(name: "score", values: score),
         .categorical(name: "hue", classes: HeadSpec.defaultWheel, indices: hue),
-        .categorical(name: "split", classes: ["test", "train", "val"], indices: split),
-      ], failedPaths: [], failedReasons: [])
+      ] + (hasSplit ? [.categorical(name: "split", classes: ["test", "train", "val"], indices: split)] : []),
+      failedPaths: [], failedReasons: [])
     return (path, images.path)
   }
 
@@ -196,6 +196,65 @@ final class ReportDataTests: XCTestCase {
     if let keep = ProcessInfo.processInfo.environment["HEADSTART_REPORT_SAMPLE"] {
       try Data(html.utf8).write(to: URL(fileURLWithPath: keep))
     }
+  }
+
+  /// The built tool, next to the test bundle.
+  private var tool: URL {
+    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+      return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("fit-heads")
+    }
+    return Bundle.main.bundleURL.appendingPathComponent("fit-heads")
+  }
+
+  func testTheToolWritesTheReportAndSurvivesAMissingImageFolder() throws {
+    let (features, images) = try writeRun()
+    for (folder, present) in [(images, true), ("/nonexistent/images", false)] {
+      let report = self.folder.appendingPathComponent("report.html").path
+      let process = Process()
+      process.executableURL = tool
+      process.arguments = [
+        "--features", features, "--head", "shape=softmax:shape", "--head", "flag=sigmoid:flag", "--head",
+        "score=tanh:score", "--head", "hue=embedding:hue", "--epochs", "4", "--quiet", "--report", report,
+        "--images", folder,
+      ]
+      let out = Pipe()
+      process.standardOutput = out
+      process.standardError = Pipe()
+      try process.run()
+      let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      process.waitUntilExit()
+      XCTAssertEqual(process.terminationStatus, 0, printed)
+      XCTAssertTrue(printed.contains("report -> \(report)"), printed)
+      let html = try String(contentsOfFile: report, encoding: .utf8)
+      XCTAssertEqual(try parseXML(html).get().filter { $0 == "section" }.count, 4)
+      // 4 heads x 8 worst validation rows, each a thumbnail or a placeholder with its reason.
+      let embedded = html.components(separatedBy: "src=\"data:image/jpeg;base64,").count - 1
+      let placeholders = html.components(separatedBy: "class=\"thumb placeholder\"").count - 1
+      XCTAssertEqual(embedded + placeholders, 32)
+      if !present {
+        XCTAssertEqual(embedded, 0)
+        XCTAssertTrue(html.contains("no such file: /nonexistent/images/set/img_"))
+      } else {
+        XCTAssertGreaterThan(embedded, 0)
+      }
+    }
+  }
+
+  func testARunWithoutValidationRowsStillGetsAPage() throws {
+    let (features, _) = try writeRun(split: false)
+    var options = FitOptions(features: features, heads: [try HeadRequest.parse("shape=softmax:shape")])
+    options.epochs = 3
+    options.valSplit = 0
+    options.recordEpochMetrics = true
+    let result = try runFit(options)
+    XCTAssertNil(result.valOutputs)
+    XCTAssertTrue(result.epochMetrics.isEmpty)
+    let document = reportDocument(result, options: options, seconds: 0.5, images: nil)
+    XCTAssertEqual(document.headlines.count, 0)
+    XCTAssertEqual(document.heads[0].charts.count, 1, "train loss only")
+    XCTAssertEqual(document.heads[0].charts[0].series.map(\.name), ["train"])
+    XCTAssertTrue(document.heads[0].panels.isEmpty)
+    XCTAssertEqual(try parseXML(renderReport(document)).get().filter { $0 == "section" }.count, 1)
   }
 
   func testIntervals() {
