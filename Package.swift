@@ -37,7 +37,10 @@ let package = Package(
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
     .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore"]),
     .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5"]),
-    .target(name: "Fitting", dependencies: ["Heads", "FeatureStore", .product(name: "Yams", package: "Yams")]),
+    // Report: one self-contained HTML page per run (inline SVG, data: URI thumbnails).
+    .target(name: "Report", dependencies: ["ImageIO", "CShims"]),
+    .target(
+      name: "Fitting", dependencies: ["Heads", "FeatureStore", "Report", .product(name: "Yams", package: "Yams")]),
     // The exit-code contract the tools share (0 done, 2 usage, 1 runtime).
     .target(name: "ToolSupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(
@@ -57,5 +60,7 @@ let package = Package(
     .testTarget(name: "HeadsTests", dependencies: ["Heads", "HDF5", "FeatureStore"]),
     .testTarget(name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "HDF5", "fit-heads"]),
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "extract"]),
+    .testTarget(
+      name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "fit-heads"]),
   ]
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, first command: set up a fresh machine, build in release mode and extract features
 # of the bundled sample dataset (Datasets/sample) into demo-out/sample-features.h5, then train
-# heads on them with fit-heads.
+# heads on them with fit-heads, writing an HTML report of the run to demo-out/report.html.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -22,8 +22,10 @@ set -x
 .build/release/fit-heads --features demo-out/sample-features.h5 \
   --head harmony=softmax:harmony --head primary=embedding:primary_color --head tags=sigmoid:tags \
   --head balance=tanh:balance --head contrast=tanh:contrast --head complexity=tanh:complexity \
-  --metrics demo-out/sample-metrics.json --output demo-out/sample-heads.h5 --quiet
+  --metrics demo-out/sample-metrics.json --output demo-out/sample-heads.h5 --quiet \
+  --report demo-out/report.html --images Datasets/sample/images
 { set +x; } 2>/dev/null
+echo "report: open demo-out/report.html in a browser (one self-contained page: curves, plots, worst rows)"
 if [ ${#weights[@]} -gt 0 ]; then
   echo "note: random backbone weights — these metrics show the pipeline working, not what ImageNet features reach."
 fi

@@ -28,6 +28,9 @@ public struct FitOptions: Sendable {
   public var labels: String?
   /// The stored taps to train on, by name (TapSelection.swift); nil: all of them.
   public var taps: [String]?
+  /// Record every head's validation metrics after each epoch (for `--report`); costs one
+  /// forward pass over the validation rows per epoch.
+  public var recordEpochMetrics = false
 
   public init(features: String, heads: [HeadRequest]) {
     self.features = features
@@ -60,6 +63,13 @@ public struct FitResult: Sendable {
   public var rows: (train: Int, val: Int, test: Int)
   /// Everything `finetune` and `predict` need, ready to write with `headsFile.write(to:)`.
   public var headsFile: HeadsFile
+  /// With `recordEpochMetrics`: per epoch, each head's validation metrics (empty otherwise).
+  public var epochMetrics: [[HeadMetrics]] = []
+  /// The kept model's outputs on the validation and test rows (nil for an empty split).
+  public var valOutputs: SplitOutputs?
+  public var testOutputs: SplitOutputs?
+  /// What the report needs from the run besides the above (see ReportData.swift).
+  var reportContext: ReportContext?
 
   /// `{"heads": {NAME: {"kind": ..., "val": {...}, "test": {...}}}}`, keys sorted.
   public func metricsJSON() throws -> Data {
@@ -115,8 +125,13 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
   let val = gatherRows(split.val, features: file.features, width: d, targets: targets)
 
   var model = MultiHeadModel(specs: specs, inputWidth: d, seed: options.seed)
+  var epochMetrics: [[HeadMetrics]] = []
   let (history, bestEpoch) = try trainWithEarlyStopping(
-    &model, train: train, val: split.val.isEmpty ? nil : val, trainRows: split.train.count, options: options, log: log)
+    &model, train: train, val: split.val.isEmpty ? nil : val, trainRows: split.train.count, options: options, log: log
+  ) { _, model in
+    guard options.recordEpochMetrics, !split.val.isEmpty else { return }
+    epochMetrics.append(validationMetrics(model, heads: heads, features: val.features, rows: split.val))
+  }
 
   var reports: [(name: String, report: HeadReport)] = []
   let valOutputs = split.val.isEmpty ? nil : model.predict(features: val.features)
@@ -154,7 +169,12 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
       bestEpoch: bestEpoch, batchSize: options.batchSize, seed: options.seed,
       history: historyColumns(history, heads: specs.map(\.name))),
     toolVersion: "0.1.0")
-  return FitResult(
+  var result = FitResult(
     model: model, heads: reports, epochsRun: history.count, bestEpoch: bestEpoch, history: history,
     rows: (split.train.count, split.val.count, split.test.count), headsFile: headsFile)
+  result.epochMetrics = epochMetrics
+  result.valOutputs = valOutputs.map { SplitOutputs(rows: split.val, outputs: $0) }
+  result.testOutputs = testOutputs.map { SplitOutputs(rows: split.test, outputs: $0) }
+  result.reportContext = ReportContext(heads: heads, paths: file.paths, attributes: file.attributes)
+  return result
 }

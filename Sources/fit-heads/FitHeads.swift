@@ -74,6 +74,14 @@ struct FitHeads: ParsableCommand {
   @Option(help: ArgumentHelp("Write the trained heads, their settings and provenance.", valueName: "heads.h5"))
   var output: String?
 
+  @Option(help: ArgumentHelp("Write a self-contained HTML report of the run.", valueName: "report.html"))
+  var report: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "The image folder extract read (--report shows thumbnails of the worst rows).", valueName: "dir"))
+  var images: String?
+
   @Flag(help: "No per-epoch lines.")
   var quiet = false
 
@@ -90,6 +98,7 @@ struct FitHeads: ParsableCommand {
     options.patience = patience
     options.labels = labels
     options.taps = taps.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    options.recordEpochMetrics = report != nil
     let started = Date()
     let quiet = self.quiet
     let result = try runFit(options) { line in
@@ -115,6 +124,10 @@ struct FitHeads: ParsableCommand {
     if let output {
       try result.headsFile.write(to: output)
       print("heads -> \(output)")
+    }
+    if let report {
+      try writeReport(result, options: options, seconds: seconds, images: images, to: report)
+      print("report -> \(report)")
     }
   }
 

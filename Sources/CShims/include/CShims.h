@@ -1,3 +1,4 @@
 // The little C that Swift cannot host. Each concern has its own header.
 #include "hdf5_shims.h"
 #include "jpeg_shims.h"
+#include "jpeg_encode.h"
