@@ -21,9 +21,13 @@ public struct HeadRequest: Codable, Equatable, Sendable {
   /// Blue-Magenta) and the learned vectors' dimensions (default 10).
   public var wheel: [String]?
   public var dimensions: Int?
+  /// Dropout rate in [0, 1) during training (`HeadSpec.dropout`: after each hidden ReLU layer,
+  /// or on the input of a head without hidden layers); absent is 0.
+  public var dropout: Float?
 
   enum CodingKeys: String, CodingKey {
     case name, kind, column, hidden, range, wheel, dimensions
+    case dropout
     case lossWeight = "loss_weight"
     case classWeights = "class_weights"
   }

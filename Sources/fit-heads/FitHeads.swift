@@ -54,6 +54,15 @@ struct FitHeads: ParsableCommand {
   @Option(help: "Epochs without a better validation loss before stopping.")
   var patience: Int = 5
 
+  @Option(help: "Keras' decoupled weight decay for every parameter (variable -= variable * wd * lr).")
+  var weightDecay: Double?
+
+  @Option(
+    help: ArgumentHelp(
+      "Memory for the feature matrix, e.g. 512M, 4G (default: half the RAM); a larger one is streamed.",
+      valueName: "bytes"))
+  var maxMemory: String?
+
   @Option(help: ArgumentHelp("Write the metrics as JSON.", valueName: "file.json"))
   var metrics: String?
 
@@ -74,6 +83,13 @@ struct FitHeads: ParsableCommand {
     options.seed = seed
     options.valSplit = valSplit
     options.patience = patience
+    options.weightDecay = weightDecay
+    if let maxMemory {
+      guard let bytes = parseByteCount(maxMemory) else {
+        throw FitError.usage("--max-memory \(maxMemory): expected a byte count such as 512M or 4G")
+      }
+      options.maxMemory = bytes
+    }
     let started = Date()
     let quiet = self.quiet
     let result = try runFit(options) { line in

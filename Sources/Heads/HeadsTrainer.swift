@@ -1,0 +1,167 @@
+// Training a multi-head model on two cores: heads in independent groups, one thread each.
+//
+// The features are frozen, so heads share nothing but their input: the total loss is a sum of
+// per-head terms, each head's gradient involves only its own parameters, and every optimiser
+// is element-wise. A step of the whole model is therefore exactly a step of each group of heads
+// on the same batch. The heads are split into groups of about equal first-layer width (the
+// fused matrix products and the optimiser update scale with it), each group keeps its own
+// packed parameters (FusedLayout.swift), workspace and optimiser state, and after the batch is
+// gathered once, the groups take their steps at the same time. OpenBLAS runs single-threaded
+// meanwhile (parallelism at one level only): the matrices of one batch (32 x 2048 by ~30
+// columns) are too small for its threads to pay off, while whole groups are not.
+//
+// Dropout masks come from one stream per head, so a head's masks do not depend on the grouping.
+
+import Dispatch
+import Engine
+
+/// Trains a model's heads epoch after epoch, in parallel groups; holds the parameters and the
+/// optimiser state between epochs.
+public final class HeadsTrainer {
+  public let specs: [HeadSpec]
+  public let inputWidth: Int
+  private var groups: [Group]
+  private var batch: BatchBuffer
+  private let batchSize: Int
+  private let parameterCount: Int
+
+  private struct Group {
+    var heads: [Int]
+    /// The model's parameter ranges of those heads, in order.
+    var ranges: [Range<Int>]
+    var trainer: FusedTrainer
+    var optimizer: Optimizer
+
+    mutating func step(_ x: UnsafeBufferPointer<Float>, rows: UnsafeBufferPointer<Int>, targets: [HeadTargets])
+      -> HeadLosses
+    {
+      trainer.setTargets(rows: rows, from: targets)
+      return trainer.step(x, batch: rows.count, optimizer: &optimizer)
+    }
+  }
+
+  /// A trainer for `model` with a fresh `optimizer` (Keras' decoupled `weightDecay` if given),
+  /// batches of `batchSize` rows, and up to `threads` groups of heads trained at once.
+  public init(
+    model: MultiHeadModel, optimizer: OptimizerKind, weightDecay: Double? = nil, batchSize: Int, threads: Int = 2
+  ) {
+    precondition(batchSize >= 1 && threads >= 1)
+    specs = model.specs
+    inputWidth = model.inputWidth
+    self.batchSize = batchSize
+    parameterCount = model.parameters.count
+    batch = BatchBuffer(width: model.inputWidth, capacity: batchSize)
+    // Longest-processing-time-first: widest heads first, each to the lightest group so far.
+    let width = { (h: Int) in model.slots[h][0].outputs + 1 }
+    var members = [[Int]](repeating: [], count: min(threads, max(1, model.specs.count)))
+    var load = [Int](repeating: 0, count: members.count)
+    for h in model.specs.indices.sorted(by: { width($0) > width($1) || (width($0) == width($1) && $0 < $1) }) {
+      let lightest = load.indices.min { load[$0] < load[$1] }!
+      members[lightest].append(h)
+      load[lightest] += width(h)
+    }
+    groups = members.filter { !$0.isEmpty }.map { heads in
+      let heads = heads.sorted()
+      let ranges = heads.map { model.headParameters($0) }
+      let part = MultiHeadModel(
+        specs: heads.map { model.specs[$0] }, inputWidth: model.inputWidth,
+        parameters: ranges.flatMap { model.parameters[$0] })
+      let trainer = FusedTrainer(model: part, capacity: batchSize, streams: heads)
+      return Group(
+        heads: heads, ranges: ranges, trainer: trainer,
+        optimizer: Optimizer(optimizer, parameterCount: part.parameters.count, weightDecay: weightDecay))
+    }
+  }
+
+  /// The model with the current parameters.
+  public var model: MultiHeadModel {
+    var parameters = [Float](repeating: 0, count: parameterCount)
+    for group in groups {
+      var part = MultiHeadModel(
+        specs: group.heads.map { specs[$0] }, inputWidth: inputWidth,
+        parameters: [Float](repeating: 0, count: group.trainer.parameters.count))
+      group.trainer.write(into: &part)
+      var offset = 0
+      for range in group.ranges {
+        parameters.replaceSubrange(range, with: part.parameters[offset..<(offset + range.count)])
+        offset += range.count
+      }
+    }
+    return MultiHeadModel(specs: specs, inputWidth: inputWidth, parameters: parameters)
+  }
+
+  /// One epoch on rows fed in training order by `rows`, which calls its argument once per row
+  /// with the row's features (D) and its index into `targets`; consecutive rows form batches of
+  /// `batchSize`, the last one shorter. Dropout masks are drawn from `maskSeed` (give every epoch
+  /// its own). Returns the epoch's losses as Keras' history does: the mean over batches of each
+  /// batch's loss before its update.
+  public func trainEpoch(
+    targets: [HeadTargets], maskSeed: UInt64 = 0,
+    rows: ((_ features: UnsafeBufferPointer<Float>, _ targetRow: Int) -> Void) throws -> Void
+  ) rethrows -> HeadLosses {
+    precondition(targets.count == specs.count)
+    for g in groups.indices {
+      groups[g].trainer.masks = groups[g].heads.map { SplitMix64(seed: maskSeed, stream: UInt64($0)) }
+    }
+    let groupTargets = groups.map { group in group.heads.map { targets[$0] } }
+    var sums = HeadLosses(heads: [Double](repeating: 0, count: specs.count), total: 0)
+    var batches = 0
+    let threads = blasThreads()
+    setBLASThreads(1)
+    defer { setBLASThreads(threads) }
+    func step() {
+      let count = batch.count
+      var losses = [HeadLosses?](repeating: nil, count: groups.count)
+      batch.x.withUnsafeBufferPointer { x in
+        batch.rows.withUnsafeBufferPointer { rows in
+          let shared = Shared(x: x, rows: UnsafeBufferPointer(rebasing: rows[0..<count]))
+          groups.withUnsafeMutableBufferPointer { groups in
+            losses.withUnsafeMutableBufferPointer { losses in
+              let (groups, losses) = (Unchecked(groups), Unchecked(losses))
+              DispatchQueue.concurrentPerform(iterations: groups.value.count) { g in
+                losses.value[g] = groups.value[g].step(shared.x, rows: shared.rows, targets: groupTargets[g])
+              }
+            }
+          }
+        }
+      }
+      // The groups' totals add up in head order, as one model's would.
+      var heads = [Double](repeating: 0, count: specs.count)
+      for (g, group) in groups.enumerated() {
+        for (i, h) in group.heads.enumerated() { heads[h] = losses[g]!.heads[i] }
+      }
+      for h in heads.indices {
+        sums.heads[h] += heads[h]
+        sums.total += heads[h] * Double(specs[h].lossWeight)
+      }
+      batches += 1
+      batch.count = 0
+    }
+    try rows { features, targetRow in
+      batch.append(features, targetRow: targetRow)
+      if batch.count == batchSize { step() }
+    }
+    if batch.count > 0 { step() }
+    let n = Double(max(1, batches))
+    return HeadLosses(heads: sums.heads.map { $0 / n }, total: sums.total / n)
+  }
+}
+
+/// The batch every group reads, lent to the worker threads for one step.
+private struct Shared: @unchecked Sendable {
+  let x: UnsafeBufferPointer<Float>
+  let rows: UnsafeBufferPointer<Int>
+}
+
+/// A buffer lent to the worker threads for one step; each touches only its own element.
+private struct Unchecked<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
+}
+
+extension MultiHeadModel {
+  /// Head `h`'s parameters in the model's buffer: its layers, then its class vectors.
+  func headParameters(_ h: Int) -> Range<Int> {
+    slots[h][0].kernel.lowerBound..<max(slots[h].last!.bias.upperBound, classVectorSlots[h].upperBound)
+  }
+}
