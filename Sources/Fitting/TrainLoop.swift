@@ -59,7 +59,7 @@ func trainWithEarlyStopping(
     model = trainer.model
     let valLosses =
       valRows.isEmpty
-      ? nil : try evaluateLoss(of: model, targets: valTargets) { push in try source.forEachRow(valRows, push) }
+      ? nil : try trainer.evaluateLoss(targets: valTargets) { push in try source.forEachRow(valRows, push) }
     history.append((trainLosses, valLosses))
     epochEnded(epoch, model)
     let monitored = valLosses?.total ?? trainLosses.total

@@ -32,10 +32,11 @@ public final class HeadsTrainer {
     var trainer: FusedTrainer
     var optimizer: Optimizer
 
-    mutating func step(_ x: UnsafeBufferPointer<Float>, rows: UnsafeBufferPointer<Int>, targets: [HeadTargets])
-      -> HeadLosses
-    {
+    mutating func step(
+      _ x: UnsafeBufferPointer<Float>, rows: UnsafeBufferPointer<Int>, targets: [HeadTargets], train: Bool
+    ) -> HeadLosses {
       trainer.setTargets(rows: rows, from: targets)
+      guard train else { return trainer.lossAndGradient(x, batch: rows.count, dropout: false, backward: false) }
       return trainer.step(x, batch: rows.count, optimizer: &optimizer)
     }
   }
@@ -50,7 +51,8 @@ public final class HeadsTrainer {
     inputWidth = model.inputWidth
     self.batchSize = batchSize
     parameterCount = model.parameters.count
-    batch = BatchBuffer(width: model.inputWidth, capacity: batchSize)
+    let capacity = max(batchSize, Self.evaluationBlock)
+    batch = BatchBuffer(width: model.inputWidth, capacity: capacity)
     // Longest-processing-time-first: widest heads first, each to the lightest group so far.
     let width = { (h: Int) in model.slots[h][0].outputs + 1 }
     var members = [[Int]](repeating: [], count: min(threads, max(1, model.specs.count)))
@@ -66,7 +68,7 @@ public final class HeadsTrainer {
       let part = MultiHeadModel(
         specs: heads.map { model.specs[$0] }, inputWidth: model.inputWidth,
         parameters: ranges.flatMap { model.parameters[$0] })
-      let trainer = FusedTrainer(model: part, capacity: batchSize, streams: heads)
+      let trainer = FusedTrainer(model: part, capacity: capacity, streams: heads)
       return Group(
         heads: heads, ranges: ranges, trainer: trainer,
         optimizer: Optimizer(optimizer, parameterCount: part.parameters.count, weightDecay: weightDecay))
@@ -103,9 +105,31 @@ public final class HeadsTrainer {
     for g in groups.indices {
       groups[g].trainer.masks = groups[g].heads.map { SplitMix64(seed: maskSeed, stream: UInt64($0)) }
     }
+    return try run(targets: targets, blockRows: batchSize, train: true, rows: rows).mean
+  }
+
+  /// Rows evaluated at once by `evaluateLoss`.
+  static let evaluationBlock = 256
+
+  /// The losses of the current model (no dropout, no update) over the rows fed by `rows` as in
+  /// `trainEpoch`, as if they were one batch: each head's sum of row losses over the row count.
+  public func evaluateLoss(
+    targets: [HeadTargets], rows: ((_ features: UnsafeBufferPointer<Float>, _ targetRow: Int) -> Void) throws -> Void
+  ) rethrows -> HeadLosses {
+    precondition(targets.count == specs.count)
+    return try run(targets: targets, blockRows: Self.evaluationBlock, train: false, rows: rows).rowWeighted
+  }
+
+  /// Feeds `rows` through the groups in blocks of `blockRows`, training or only evaluating.
+  /// Returns the mean of the blocks' losses and their mean weighted by block size.
+  private func run(
+    targets: [HeadTargets], blockRows: Int, train: Bool,
+    rows: ((_ features: UnsafeBufferPointer<Float>, _ targetRow: Int) -> Void) throws -> Void
+  ) rethrows -> (mean: HeadLosses, rowWeighted: HeadLosses) {
     let groupTargets = groups.map { group in group.heads.map { targets[$0] } }
     var sums = HeadLosses(heads: [Double](repeating: 0, count: specs.count), total: 0)
-    var batches = 0
+    var weighted = sums
+    var (blocks, rowCount) = (0, 0)
     let threads = blasThreads()
     setBLASThreads(1)
     defer { setBLASThreads(threads) }
@@ -119,7 +143,8 @@ public final class HeadsTrainer {
             losses.withUnsafeMutableBufferPointer { losses in
               let (groups, losses) = (Unchecked(groups), Unchecked(losses))
               DispatchQueue.concurrentPerform(iterations: groups.value.count) { g in
-                losses.value[g] = groups.value[g].step(shared.x, rows: shared.rows, targets: groupTargets[g])
+                losses.value[g] = groups.value[g].step(
+                  shared.x, rows: shared.rows, targets: groupTargets[g], train: train)
               }
             }
           }
@@ -133,17 +158,23 @@ public final class HeadsTrainer {
       for h in heads.indices {
         sums.heads[h] += heads[h]
         sums.total += heads[h] * Double(specs[h].lossWeight)
+        weighted.heads[h] += heads[h] * Double(count)
+        weighted.total += heads[h] * Double(specs[h].lossWeight) * Double(count)
       }
-      batches += 1
+      blocks += 1
+      rowCount += count
       batch.count = 0
     }
     try rows { features, targetRow in
       batch.append(features, targetRow: targetRow)
-      if batch.count == batchSize { step() }
+      if batch.count == blockRows { step() }
     }
     if batch.count > 0 { step() }
-    let n = Double(max(1, batches))
-    return HeadLosses(heads: sums.heads.map { $0 / n }, total: sums.total / n)
+    let (n, m) = (Double(max(1, blocks)), Double(max(1, rowCount)))
+    return (
+      HeadLosses(heads: sums.heads.map { $0 / n }, total: sums.total / n),
+      HeadLosses(heads: weighted.heads.map { $0 / m }, total: weighted.total / m)
+    )
   }
 }
 
