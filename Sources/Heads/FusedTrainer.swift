@@ -107,6 +107,7 @@ struct FusedTrainer {
   {
     let d = layout.inputWidth
     precondition(batch >= 1 && batch <= workspace.capacity && x.count >= batch * d)
+    let x = UnsafeBufferPointer(rebasing: x[0..<(batch * d)])  // the batch's rows of a larger buffer
     let t = layout.fusedWidth
     let w = workspace
     let z = w.view(w.z, batch * t)
