@@ -20,8 +20,9 @@ What it does:
    (a) ours:  fit-heads --features F --heads HEADS.json --epochs 10 --batch-size 32 --patience 5
               --seed S --metrics M.json, timed as a whole process;
    (b) keras: a separate `python` process running what a Keras user writes: h5py reads the
-       file, one keras.Model with the same six heads (Dense -> activation; the softmax head
-       "genre" has a Dense(64, relu) hidden layer in both), Adam(learning_rate=0.01), batch 32,
+       file, one keras.Model with the same six heads (Dense -> activation, linear heads; with
+       --hidden N the softmax head "genre" gets a Dense(N, relu) hidden layer in both),
+       Adam(learning_rate=0.01), batch 32,
        10 epochs, shuffle=True, missing labels as sample_weight 0, validation_data on the val
        rows, EarlyStopping(monitor='val_loss', patience=5, restore_best_weights=True) (what
        fit-heads does), then predictions on the val rows and the same metrics. Timed as a whole
@@ -145,7 +146,7 @@ def make_feature_file(path: Path, rows: int, width: int, seed: int = 0) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def keras_main(feature_path: str, epochs: int, out_path: str, seed: int) -> None:
+def keras_main(feature_path: str, epochs: int, out_path: str, seed: int, hidden: int) -> None:
   started = time.perf_counter()
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
   import h5py
@@ -200,7 +201,7 @@ def keras_main(feature_path: str, epochs: int, out_path: str, seed: int) -> None
   outputs = {
     "style": layers.Dense(10, activation="softmax", name="style")(inp),
     "genre": layers.Dense(5, activation="softmax", name="genre")(
-      layers.Dense(64, activation="relu", name="genre_hidden")(inp)),
+      layers.Dense(hidden, activation="relu", name="genre_hidden")(inp) if hidden else inp),
     "portrait": layers.Dense(1, activation="sigmoid", name="portrait")(inp),
     "people": layers.Dense(1, activation="sigmoid", name="people")(inp),
     "quality": layers.Dense(1, activation="tanh", name="quality")(inp),
@@ -286,7 +287,7 @@ def machine_facts() -> dict:
 
 def main() -> None:
   if len(sys.argv) > 1 and sys.argv[1] == "keras":
-    keras_main(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
+    keras_main(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
     return
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--rows", type=int, default=20000)
@@ -297,6 +298,7 @@ def main() -> None:
   parser.add_argument("--scratch", default="/tmp/headstart-bench-fit-heads")
   parser.add_argument("--fit-heads", default=".build/release/fit-heads")
   parser.add_argument("--python", default=sys.executable)
+  parser.add_argument("--hidden", type=int, default=0, help="hidden ReLU units of the genre head (0: linear)")
   parser.add_argument("--skip-keras", action="store_true")
   parser.add_argument("--extra", default="", help="extra fit-heads arguments, e.g. '--max-memory 64M'")
   args = parser.parse_args()
@@ -308,8 +310,11 @@ def main() -> None:
     t = time.perf_counter()
     make_feature_file(features, args.rows, args.width)
     print(f"wrote {features} in {time.perf_counter() - t:.1f} s")
+  heads = [dict(h) for h in HEADS]
+  if args.hidden:
+    heads[1]["hidden"] = [args.hidden]
   heads_json = scratch / "heads.json"
-  heads_json.write_text(json.dumps({"heads": HEADS}, indent=2))
+  heads_json.write_text(json.dumps({"heads": heads}, indent=2))
 
   ours_cmd = [args.fit_heads, "--features", str(features), "--heads", str(heads_json), "--epochs",
               str(args.epochs), "--batch-size", str(BATCH), "--patience", str(PATIENCE), "--seed",
@@ -317,7 +322,7 @@ def main() -> None:
               str(scratch / "ours_metrics.json")] + shlex.split(args.extra)
   keras_out = scratch / "keras_result.json"
   keras_cmd = [args.python, os.path.abspath(__file__), "keras", str(features), str(args.epochs),
-               str(keras_out), str(args.seed)]
+               str(keras_out), str(args.seed), str(args.hidden)]
   print("machine:", json.dumps(machine_facts()))
   print("ours: ", shlex.join(ours_cmd))
   print("keras:", shlex.join(keras_cmd))
@@ -348,7 +353,7 @@ def main() -> None:
           f"{keras_info['epochs_run']} epochs)")
 
   print()
-  print(f"rows {args.rows} x {args.width}, 6 heads, Adam lr {LR}, batch {BATCH}, {args.epochs} epochs, "
+  print(f"rows {args.rows} x {args.width}, 6 heads (genre hidden {args.hidden}), Adam lr {LR}, batch {BATCH}, {args.epochs} epochs, "
         f"early stopping patience {PATIENCE}")
   if keras_info:
     print("versions:", json.dumps(keras_info["versions"]))

@@ -20,8 +20,9 @@ public struct FeatureFile: Sendable, Equatable {
   public var failedPaths: [String]
   public var failedReasons: [String]
 
-  /// The file's row count when it was read without its features, else nil.
-  var unreadRows: Int? = nil
+  /// The file's row count when it was read without its features, else nil (set it to nil after
+  /// filling `features` with every row).
+  public var unreadRows: Int? = nil
 
   /// The number of rows N.
   public var rowCount: Int { unreadRows ?? (dimension == 0 ? 0 : features.count / dimension) }

@@ -53,13 +53,18 @@ func trainWithEarlyStopping(
   for epoch in 0..<options.epochs {
     // Each epoch its own dropout masks, from the seed.
     let maskSeed = SplitMix64.mix(options.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
-    let trainLosses = try trainer.trainEpoch(targets: trainTargets, maskSeed: maskSeed) { push in
+    let trainLosses = try trainer.trainEpoch(
+      targets: trainTargets, maskSeed: maskSeed, rowsStayValid: !source.isStreaming
+    ) { push in
       try source.forEachTrainingRow(trainRows, batchSize: options.batchSize, epoch: epoch, seed: options.seed, push)
     }
     model = trainer.model
     let valLosses =
       valRows.isEmpty
-      ? nil : try trainer.evaluateLoss(targets: valTargets) { push in try source.forEachRow(valRows, push) }
+      ? nil
+      : try trainer.evaluateLoss(targets: valTargets, rowsStayValid: !source.isStreaming) { push in
+        try source.forEachRow(valRows, push)
+      }
     history.append((trainLosses, valLosses))
     epochEnded(epoch, model)
     let monitored = valLosses?.total ?? trainLosses.total

@@ -31,11 +31,31 @@ public final class HeadsTrainer {
     var ranges: [Range<Int>]
     var trainer: FusedTrainer
     var optimizer: Optimizer
+    /// The group's own copy of the batch (capacity, D), when rows are gathered per group.
+    var x: [Float]
 
+    /// One step (or, without `train`, losses only) on the batch x; with x nil, the group first
+    /// gathers the batch from `sources` (one pointer to D floats per row) into its own copy.
     mutating func step(
-      _ x: UnsafeBufferPointer<Float>, rows: UnsafeBufferPointer<Int>, targets: [HeadTargets], train: Bool
+      _ x: UnsafeBufferPointer<Float>?, sources: UnsafeBufferPointer<UnsafePointer<Float>>,
+      rows: UnsafeBufferPointer<Int>, targets: [HeadTargets], train: Bool
     ) -> HeadLosses {
       trainer.setTargets(rows: rows, from: targets)
+      guard let x else {
+        let d = trainer.layout.inputWidth
+        self.x.withUnsafeMutableBufferPointer { copy in
+          for (slot, source) in sources.prefix(rows.count).enumerated() {
+            (copy.baseAddress! + slot * d).update(from: source, count: d)
+          }
+        }
+        return self.x.withUnsafeBufferPointer { step($0, rows: rows, train: train) }
+      }
+      return step(x, rows: rows, train: train)
+    }
+
+    private mutating func step(_ x: UnsafeBufferPointer<Float>, rows: UnsafeBufferPointer<Int>, train: Bool)
+      -> HeadLosses
+    {
       guard train else { return trainer.lossAndGradient(x, batch: rows.count, dropout: false, backward: false) }
       return trainer.step(x, batch: rows.count, optimizer: &optimizer)
     }
@@ -71,7 +91,8 @@ public final class HeadsTrainer {
       let trainer = FusedTrainer(model: part, capacity: capacity, streams: heads)
       return Group(
         heads: heads, ranges: ranges, trainer: trainer,
-        optimizer: Optimizer(optimizer, parameterCount: part.parameters.count, weightDecay: weightDecay))
+        optimizer: Optimizer(optimizer, parameterCount: part.parameters.count, weightDecay: weightDecay),
+        x: [Float](repeating: 0, count: capacity * model.inputWidth))
     }
   }
 
@@ -96,16 +117,19 @@ public final class HeadsTrainer {
   /// with the row's features (D) and its index into `targets`; consecutive rows form batches of
   /// `batchSize`, the last one shorter. Dropout masks are drawn from `maskSeed` (give every epoch
   /// its own). Returns the epoch's losses as Keras' history does: the mean over batches of each
-  /// batch's loss before its update.
+  /// batch's loss before its update. With `rowsStayValid` (the features passed to `rows` stay
+  /// where they are for the whole epoch, e.g. rows of one matrix in memory), each group copies
+  /// the batch's rows itself, at the same time as the others, instead of this thread copying
+  /// them once before the groups start.
   public func trainEpoch(
-    targets: [HeadTargets], maskSeed: UInt64 = 0,
+    targets: [HeadTargets], maskSeed: UInt64 = 0, rowsStayValid: Bool = false,
     rows: ((_ features: UnsafeBufferPointer<Float>, _ targetRow: Int) -> Void) throws -> Void
   ) rethrows -> HeadLosses {
     precondition(targets.count == specs.count)
     for g in groups.indices {
       groups[g].trainer.masks = groups[g].heads.map { SplitMix64(seed: maskSeed, stream: UInt64($0)) }
     }
-    return try run(targets: targets, blockRows: batchSize, train: true, rows: rows).mean
+    return try run(targets: targets, blockRows: batchSize, train: true, rowsStayValid: rowsStayValid, rows: rows).mean
   }
 
   /// Rows evaluated at once by `evaluateLoss`.
@@ -114,16 +138,19 @@ public final class HeadsTrainer {
   /// The losses of the current model (no dropout, no update) over the rows fed by `rows` as in
   /// `trainEpoch`, as if they were one batch: each head's sum of row losses over the row count.
   public func evaluateLoss(
-    targets: [HeadTargets], rows: ((_ features: UnsafeBufferPointer<Float>, _ targetRow: Int) -> Void) throws -> Void
+    targets: [HeadTargets], rowsStayValid: Bool = false,
+    rows: ((_ features: UnsafeBufferPointer<Float>, _ targetRow: Int) -> Void) throws -> Void
   ) rethrows -> HeadLosses {
     precondition(targets.count == specs.count)
-    return try run(targets: targets, blockRows: Self.evaluationBlock, train: false, rows: rows).rowWeighted
+    return try run(
+      targets: targets, blockRows: Self.evaluationBlock, train: false, rowsStayValid: rowsStayValid, rows: rows
+    ).rowWeighted
   }
 
   /// Feeds `rows` through the groups in blocks of `blockRows`, training or only evaluating.
   /// Returns the mean of the blocks' losses and their mean weighted by block size.
   private func run(
-    targets: [HeadTargets], blockRows: Int, train: Bool,
+    targets: [HeadTargets], blockRows: Int, train: Bool, rowsStayValid: Bool,
     rows: ((_ features: UnsafeBufferPointer<Float>, _ targetRow: Int) -> Void) throws -> Void
   ) rethrows -> (mean: HeadLosses, rowWeighted: HeadLosses) {
     let groupTargets = groups.map { group in group.heads.map { targets[$0] } }
@@ -138,13 +165,16 @@ public final class HeadsTrainer {
       var losses = [HeadLosses?](repeating: nil, count: groups.count)
       batch.x.withUnsafeBufferPointer { x in
         batch.rows.withUnsafeBufferPointer { rows in
-          let shared = Shared(x: x, rows: UnsafeBufferPointer(rebasing: rows[0..<count]))
-          groups.withUnsafeMutableBufferPointer { groups in
-            losses.withUnsafeMutableBufferPointer { losses in
-              let (groups, losses) = (Unchecked(groups), Unchecked(losses))
-              DispatchQueue.concurrentPerform(iterations: groups.value.count) { g in
-                losses.value[g] = groups.value[g].step(
-                  shared.x, rows: shared.rows, targets: groupTargets[g], train: train)
+          batch.sources.withUnsafeBufferPointer { sources in
+            let shared = Shared(
+              x: rowsStayValid ? nil : x, sources: sources, rows: UnsafeBufferPointer(rebasing: rows[0..<count]))
+            groups.withUnsafeMutableBufferPointer { groups in
+              losses.withUnsafeMutableBufferPointer { losses in
+                let (groups, losses) = (Unchecked(groups), Unchecked(losses))
+                DispatchQueue.concurrentPerform(iterations: groups.value.count) { g in
+                  losses.value[g] = groups.value[g].step(
+                    shared.x, sources: shared.sources, rows: shared.rows, targets: groupTargets[g], train: train)
+                }
               }
             }
           }
@@ -166,7 +196,11 @@ public final class HeadsTrainer {
       batch.count = 0
     }
     try rows { features, targetRow in
-      batch.append(features, targetRow: targetRow)
+      if rowsStayValid {
+        batch.appendReference(features, targetRow: targetRow)
+      } else {
+        batch.append(features, targetRow: targetRow)
+      }
       if batch.count == blockRows { step() }
     }
     if batch.count > 0 { step() }
@@ -180,7 +214,9 @@ public final class HeadsTrainer {
 
 /// The batch every group reads, lent to the worker threads for one step.
 private struct Shared: @unchecked Sendable {
-  let x: UnsafeBufferPointer<Float>
+  /// The gathered batch, or nil when each group gathers it from `sources`.
+  let x: UnsafeBufferPointer<Float>?
+  let sources: UnsafeBufferPointer<UnsafePointer<Float>>
   let rows: UnsafeBufferPointer<Int>
 }
 

@@ -80,7 +80,8 @@ final class FusedTrainingTests: XCTestCase {
     for epoch in 0..<3 {
       let batches = epochBatches(rows: 100, batchSize: 32, epoch: epoch, seed: 7, shuffle: true)
       let a = trainEpoch(&single, optimizer: &optimizer, features: x, targets: targets, batches: batches)
-      let b = trainer.trainEpoch(targets: targets) { push in
+      // Rows by reference on odd epochs (each group gathers its own copy), copied once on even ones.
+      let b = trainer.trainEpoch(targets: targets, rowsStayValid: epoch % 2 == 1) { push in
         x.withUnsafeBufferPointer { x in
           for row in batches.joined() { push(UnsafeBufferPointer(rebasing: x[(row * d)..<((row + 1) * d)]), row) }
         }
