@@ -74,7 +74,9 @@ public final class HeadsTrainer {
     let capacity = max(batchSize, Self.evaluationBlock)
     batch = BatchBuffer(width: model.inputWidth, capacity: capacity)
     // Longest-processing-time-first: widest heads first, each to the lightest group so far.
-    let width = { (h: Int) in model.slots[h][0].outputs + 1 }
+    // A head's cost: its first layer's width (the products and the optimiser scale with it),
+    // plus, for an embedding head, its wheel (its loss compares every row with every class).
+    let width = { (h: Int) in model.slots[h][0].outputs + 1 + model.specs[h].wheelClasses.count }
     var members = [[Int]](repeating: [], count: min(threads, max(1, model.specs.count)))
     var load = [Int](repeating: 0, count: members.count)
     for h in model.specs.indices.sorted(by: { width($0) > width($1) || (width($0) == width($1) && $0 < $1) }) {
