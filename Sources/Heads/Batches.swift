@@ -113,25 +113,12 @@ struct BatchBuffer {
   let width: Int
   var x: [Float]
   var rows: [Int]
-  /// Where each row's features are, when they are referenced rather than copied.
-  var sources: [UnsafePointer<Float>]
   var count = 0
 
   init(width: Int, capacity: Int) {
     self.width = width
     x = [Float](repeating: 0, count: width * capacity)
     rows = [Int](repeating: 0, count: capacity)
-    sources = []
-    sources.reserveCapacity(capacity)
-  }
-
-  /// Adds a row by reference: its features must stay where they are until the batch is used.
-  mutating func appendReference(_ features: UnsafeBufferPointer<Float>, targetRow: Int) {
-    precondition(features.count == width)
-    if count == 0 { sources.removeAll(keepingCapacity: true) }
-    sources.append(features.baseAddress!)
-    rows[count] = targetRow
-    count += 1
   }
 
   mutating func append(_ features: UnsafeBufferPointer<Float>, targetRow: Int) {

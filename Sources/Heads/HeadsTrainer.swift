@@ -162,30 +162,12 @@ public final class HeadsTrainer {
     let threads = blasThreads()
     setBLASThreads(1)
     defer { setBLASThreads(threads) }
-    func step() {
-      let count = batch.count
-      var losses = [HeadLosses?](repeating: nil, count: groups.count)
-      batch.x.withUnsafeBufferPointer { x in
-        batch.rows.withUnsafeBufferPointer { rows in
-          batch.sources.withUnsafeBufferPointer { sources in
-            let shared = Shared(
-              x: rowsStayValid ? nil : x, sources: sources, rows: UnsafeBufferPointer(rebasing: rows[0..<count]))
-            groups.withUnsafeMutableBufferPointer { groups in
-              losses.withUnsafeMutableBufferPointer { losses in
-                let (groups, losses) = (Unchecked(groups), Unchecked(losses))
-                DispatchQueue.concurrentPerform(iterations: groups.value.count) { g in
-                  losses.value[g] = groups.value[g].step(
-                    shared.x, sources: shared.sources, rows: shared.rows, targets: groupTargets[g], train: train)
-                }
-              }
-            }
-          }
-        }
-      }
+    /// Adds one block's losses (per group, in group head order).
+    func accumulate(_ losses: [HeadLosses], count: Int) {
       // The groups' totals add up in head order, as one model's would.
       var heads = [Double](repeating: 0, count: specs.count)
       for (g, group) in groups.enumerated() {
-        for (i, h) in group.heads.enumerated() { heads[h] = losses[g]!.heads[i] }
+        for (i, h) in group.heads.enumerated() { heads[h] = losses[g].heads[i] }
       }
       for h in heads.indices {
         sums.heads[h] += heads[h]
@@ -195,22 +177,85 @@ public final class HeadsTrainer {
       }
       blocks += 1
       rowCount += count
+    }
+    func results() -> (mean: HeadLosses, rowWeighted: HeadLosses) {
+      let (n, m) = (Double(max(1, blocks)), Double(max(1, rowCount)))
+      return (
+        HeadLosses(heads: sums.heads.map { $0 / n }, total: sums.total / n),
+        HeadLosses(heads: weighted.heads.map { $0 / m }, total: weighted.total / m)
+      )
+    }
+
+    if rowsStayValid {
+      // Rows stay put: list them, then let every group run through all the blocks on its own
+      // thread, gathering its own batches; one hand-off per epoch instead of one per batch.
+      var sources: [UnsafePointer<Float>] = []
+      var targetRows: [Int] = []
+      try rows { features, targetRow in
+        sources.append(features.baseAddress!)
+        targetRows.append(targetRow)
+      }
+      let total = targetRows.count
+      let blockCount = (total + blockRows - 1) / blockRows
+      var perGroup = [[HeadLosses]](repeating: [], count: groups.count)
+      sources.withUnsafeBufferPointer { sources in
+        targetRows.withUnsafeBufferPointer { targetRows in
+          let shared = Shared(x: nil, sources: sources, rows: targetRows)
+          groups.withUnsafeMutableBufferPointer { groups in
+            perGroup.withUnsafeMutableBufferPointer { perGroup in
+              let (groups, perGroup) = (Unchecked(groups), Unchecked(perGroup))
+              DispatchQueue.concurrentPerform(iterations: groups.value.count) { g in
+                var losses: [HeadLosses] = []
+                losses.reserveCapacity(blockCount)
+                for b in 0..<blockCount {
+                  let range = (b * blockRows)..<min(total, (b + 1) * blockRows)
+                  losses.append(
+                    groups.value[g].step(
+                      nil, sources: UnsafeBufferPointer(rebasing: shared.sources[range]),
+                      rows: UnsafeBufferPointer(rebasing: shared.rows[range]), targets: groupTargets[g], train: train))
+                }
+                perGroup.value[g] = losses
+              }
+            }
+          }
+        }
+      }
+      for b in 0..<blockCount {
+        accumulate(perGroup.map { $0[b] }, count: min(total, (b + 1) * blockRows) - b * blockRows)
+      }
+      return results()
+    }
+
+    // Rows may move (a chunk of a streamed file is replaced by the next): copy each batch once,
+    // then let the groups step on it together.
+    func step() {
+      let count = batch.count
+      var losses = [HeadLosses?](repeating: nil, count: groups.count)
+      batch.x.withUnsafeBufferPointer { x in
+        batch.rows.withUnsafeBufferPointer { rows in
+          let shared = Shared(
+            x: x, sources: UnsafeBufferPointer(start: nil, count: 0),
+            rows: UnsafeBufferPointer(rebasing: rows[0..<count]))
+          groups.withUnsafeMutableBufferPointer { groups in
+            losses.withUnsafeMutableBufferPointer { losses in
+              let (groups, losses) = (Unchecked(groups), Unchecked(losses))
+              DispatchQueue.concurrentPerform(iterations: groups.value.count) { g in
+                losses.value[g] = groups.value[g].step(
+                  shared.x, sources: shared.sources, rows: shared.rows, targets: groupTargets[g], train: train)
+              }
+            }
+          }
+        }
+      }
+      accumulate(losses.map { $0! }, count: count)
       batch.count = 0
     }
     try rows { features, targetRow in
-      if rowsStayValid {
-        batch.appendReference(features, targetRow: targetRow)
-      } else {
-        batch.append(features, targetRow: targetRow)
-      }
+      batch.append(features, targetRow: targetRow)
       if batch.count == blockRows { step() }
     }
     if batch.count > 0 { step() }
-    let (n, m) = (Double(max(1, blocks)), Double(max(1, rowCount)))
-    return (
-      HeadLosses(heads: sums.heads.map { $0 / n }, total: sums.total / n),
-      HeadLosses(heads: weighted.heads.map { $0 / m }, total: weighted.total / m)
-    )
+    return results()
   }
 }
 
