@@ -22,6 +22,9 @@ final class FeatureSource {
   let width: Int
   /// Rows read at once when streaming; nil in memory.
   let chunkRows: Int?
+  /// Never mutated after init, so its storage stays where it is for the object's lifetime: the
+  /// row pointers `forEachRow` and `forEachTrainingRow` pass on stay valid until the source is
+  /// released (HeadsTrainer relies on that when `isStreaming` is false).
   private let matrix: [Float]
   private let reader: FeatureRowReader?
   private var chunk: [Float] = []

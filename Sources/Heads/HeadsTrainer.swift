@@ -42,13 +42,17 @@ public final class HeadsTrainer {
     ) -> HeadLosses {
       trainer.setTargets(rows: rows, from: targets)
       guard let x else {
+        // Take the buffer out of self while lending it, so the step may mutate self.
+        var copy: [Float] = []
+        swap(&copy, &self.x)
+        defer { swap(&copy, &self.x) }
         let d = trainer.layout.inputWidth
-        self.x.withUnsafeMutableBufferPointer { copy in
+        copy.withUnsafeMutableBufferPointer { copy in
           for (slot, source) in sources.prefix(rows.count).enumerated() {
             (copy.baseAddress! + slot * d).update(from: source, count: d)
           }
         }
-        return self.x.withUnsafeBufferPointer { step($0, rows: rows, train: train) }
+        return copy.withUnsafeBufferPointer { step($0, rows: rows, train: train) }
       }
       return step(x, rows: rows, train: train)
     }
