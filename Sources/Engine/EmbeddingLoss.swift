@@ -43,6 +43,11 @@ public func wheelSoftTargets(label: Int, classes: Int, sigma: Double) -> [Double
   return raw.map { $0 / sum }
 }
 
+/// Every label's soft targets, once per batch rather than once per row (same values).
+private func softTargetTable(classes: Int, sigma: Double) -> [[Double]] {
+  (0..<classes).map { wheelSoftTargets(label: $0, classes: classes, sigma: sigma) }
+}
+
 /// Row r's logits z_c = -|p_r - v_c|^2 (C), in float64.
 private func distanceLogits(
   _ predictions: UnsafeBufferPointer<Float>, _ classVectors: UnsafeBufferPointer<Float>, row r: Int,
@@ -66,9 +71,10 @@ public func embeddingLossForward(
   sigma: Double, batch: Int, classes: Int, dimensions: Int
 ) -> Float {
   var total = 0.0
+  let targets = softTargetTable(classes: classes, sigma: sigma)
   for r in 0..<batch where labels[r] >= 0 {
     let z = distanceLogits(predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
-    let t = wheelSoftTargets(label: Int(labels[r]), classes: classes, sigma: sigma)
+    let t = targets[Int(labels[r])]
     let m = z.max()!
     let lse = m + log(z.reduce(0) { $0 + exp($1 - m) })
     var row = 0.0
@@ -87,10 +93,11 @@ public func embeddingLossBackward(
   labels: UnsafeBufferPointer<Int32>, rowWeights: UnsafeBufferPointer<Float>?, lossWeight: Float,
   sigma: Double, batch: Int, classes: Int, dimensions: Int
 ) {
+  let targets = softTargetTable(classes: classes, sigma: sigma)
   for r in 0..<batch where labels[r] >= 0 {
     let scale = Double(rowWeights?[r] ?? 1) * Double(lossWeight) / Double(batch)
     let z = distanceLogits(predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
-    let t = wheelSoftTargets(label: Int(labels[r]), classes: classes, sigma: sigma)
+    let t = targets[Int(labels[r])]
     let m = z.max()!
     let e = z.map { exp($0 - m) }
     let sum = e.reduce(0, +)

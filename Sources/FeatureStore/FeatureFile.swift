@@ -20,11 +20,17 @@ public struct FeatureFile: Sendable, Equatable {
   public var failedPaths: [String]
   public var failedReasons: [String]
 
-  /// The number of rows N.
-  public var rowCount: Int { dimension == 0 ? 0 : features.count / dimension }
+  /// The file's row count when it was read without its features, else nil (set it to nil after
+  /// filling `features` with every row).
+  public var unreadRows: Int? = nil
 
-  /// Reads the feature file at `path`.
-  public static func read(path: String) throws -> FeatureFile {
+  /// The number of rows N.
+  public var rowCount: Int { unreadRows ?? (dimension == 0 ? 0 : features.count / dimension) }
+
+  /// Reads the feature file at `path`. Without `features`, `features` stays empty (`rowCount`
+  /// and `dimension` are still the file's): for files read a range of rows at a time with
+  /// `FeatureRowReader`.
+  public static func read(path: String, features loadFeatures: Bool = true) throws -> FeatureFile {
     let file: HDF5File
     do {
       file = try HDF5File.open(path: path)
@@ -53,9 +59,9 @@ public struct FeatureFile: Sendable, Equatable {
     }
     return FeatureFile(
       attributes: try readAttributes(file), complete: complete, paths: paths,
-      features: try features.readFloats(), dimension: shape[1], labels: try readLabels(file, path: path),
-      failedPaths: try optionalStrings(file, DatasetName.failedPaths),
-      failedReasons: try optionalStrings(file, DatasetName.failedReasons))
+      features: loadFeatures ? try features.readFloats() : [], dimension: shape[1],
+      labels: try readLabels(file, path: path), failedPaths: try optionalStrings(file, DatasetName.failedPaths),
+      failedReasons: try optionalStrings(file, DatasetName.failedReasons), unreadRows: loadFeatures ? nil : shape[0])
   }
 }
 

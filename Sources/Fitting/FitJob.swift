@@ -31,6 +31,11 @@ public struct FitOptions: Sendable {
   /// Record every head's validation metrics after each epoch (for `--report`); costs one
   /// forward pass over the validation rows per epoch.
   public var recordEpochMetrics = false
+  /// Keras' decoupled weight decay (`weight_decay` of every Keras 3 optimiser); nil for none.
+  public var weightDecay: Double?
+  /// Bytes the feature matrix may take in memory; a larger one is read from the file a chunk of
+  /// rows at a time (FeatureSource.swift). nil: half the physical memory.
+  public var maxMemory: Int?
 
   public init(features: String, heads: [HeadRequest]) {
     self.features = features
@@ -87,16 +92,55 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
     throw FitError.usage("--epochs and --batch-size must be at least 1, --patience at least 0")
   }
   guard options.valSplit >= 0, options.valSplit < 1 else { throw FitError.usage("--val-split must be in [0, 1)") }
+  if let weightDecay = options.weightDecay, !(weightDecay >= 0) {
+    throw FitError.usage("--weight-decay must be at least 0")
+  }
+  if let maxMemory = options.maxMemory, maxMemory < 1 { throw FitError.usage("--max-memory must be positive") }
+  if let bad = options.heads.first(where: { !(0..<1).contains($0.dropout ?? 0) }) {
+    throw FitError.usage("head '\(bad.name)': dropout must be in [0, 1)")
+  }
   var file: FeatureFile
+  let reader: FeatureRowReader
+  let budget = options.maxMemory ?? defaultMaxMemory()
+  let inMemory: Bool
   do {
-    file = try FeatureFile.read(path: options.features)
+    // The matrix is read whole when it fits in three quarters of the budget (the rest is for
+    // labels, targets, the model and its workspace), else streamed in chunks of a quarter of it.
+    reader = try FeatureRowReader(path: options.features)
+    file = try FeatureFile.read(path: options.features, features: false)
+    inMemory = reader.rowCount * max(1, reader.dimension) * MemoryLayout<Float>.size <= budget / 4 * 3
+    if inMemory {
+      // Read straight into an uninitialised array: zero-filling 10^8 floats first costs as much
+      // as a third of the read.
+      let count = reader.rowCount * reader.dimension
+      file.features = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        try reader.read(rows: 0..<reader.rowCount, into: buffer)
+        initialized = count
+      }
+      file.unreadRows = nil
+    }
   } catch {
     throw FitError.usage("--features \(options.features): \(error)")
   }
   guard file.complete else {
     throw FitError.usage("--features \(options.features): the file is incomplete (its extraction did not finish)")
   }
-  if let taps = options.taps { file = try selectTaps(taps, of: file) }
+  var columns: [Range<Int>]?
+  if let taps = options.taps {
+    let chosen = try tapColumns(taps, attributes: file.attributes, dimension: file.dimension)
+    if inMemory { file.features = gatherColumns(chosen.columns, of: file.features, width: file.dimension) }
+    columns = chosen.columns
+    file.attributes = chosen.attributes
+    file.dimension = chosen.columns.reduce(0) { $0 + $1.count }
+  }
+  let source: FeatureSource
+  if inMemory {
+    source = FeatureSource(matrix: file.features, width: file.dimension)
+  } else {
+    let rowBytes = max(1, reader.dimension) * MemoryLayout<Float>.size
+    source = FeatureSource(reader: reader, chunkRows: max(options.batchSize, budget / 4 / rowBytes), columns: columns)
+    log("streaming features: \(reader.rowCount) x \(reader.dimension) do not fit --max-memory \(budget) bytes")
+  }
   if let csv = options.labels {
     let (labels, summary) = try joinLabels(file.labels, paths: file.paths, csvPath: csv)
     file.labels = labels
@@ -116,27 +160,27 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
   for request in options.heads {
     guard seen.insert(request.name).inserted else { throw FitError.usage("head '\(request.name)' is declared twice") }
     heads.append(try resolve(request, labels: file.labels, trainRows: split.train))
+    heads[heads.count - 1].spec.dropout = request.dropout ?? 0
   }
   let targets = heads.map(headTargets)
   let trainingTargets = try weightedForTraining(targets, heads: heads, requests: options.heads, trainRows: split.train)
   let specs = heads.map(\.spec)
   let d = file.dimension
-  let train = gatherRows(split.train, features: file.features, width: d, targets: trainingTargets)
-  let val = gatherRows(split.val, features: file.features, width: d, targets: targets)
 
   var model = MultiHeadModel(specs: specs, inputWidth: d, seed: options.seed)
   var epochMetrics: [[HeadMetrics]] = []
   let (history, bestEpoch) = try trainWithEarlyStopping(
-    &model, train: train, val: split.val.isEmpty ? nil : val, trainRows: split.train.count, options: options, log: log
+    &model, source: source, trainRows: split.train, valRows: split.val, trainTargets: trainingTargets,
+    valTargets: targets, options: options, log: log
   ) { _, model in
     guard options.recordEpochMetrics, !split.val.isEmpty else { return }
-    epochMetrics.append(validationMetrics(model, heads: heads, features: val.features, rows: split.val))
+    let outputs = try predict(model, source: source, rows: split.val)
+    epochMetrics.append(validationMetrics(heads: heads, outputs: outputs, rows: split.val))
   }
 
   var reports: [(name: String, report: HeadReport)] = []
-  let valOutputs = split.val.isEmpty ? nil : model.predict(features: val.features)
-  let testFeatures = gatherRows(split.test, features: file.features, width: d, targets: targets).features
-  let testOutputs = split.test.isEmpty ? nil : model.predict(features: testFeatures)
+  let valOutputs = split.val.isEmpty ? nil : try predict(model, source: source, rows: split.val)
+  let testOutputs = split.test.isEmpty ? nil : try predict(model, source: source, rows: split.test)
   for (h, head) in heads.enumerated() {
     var report = HeadReport(kind: head.spec.kind.rawValue)
     var thresholds: [Double]?
@@ -155,6 +199,8 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
     if case .sigmoid(let m)? = report.val { thresholds[name] = m.labels.map { Float($0.threshold) } }
   }
   let kind = try optimizerKind(options.optimizer, learningRate: options.learningRate)
+  var settings = kind.settings
+  if let weightDecay = options.weightDecay { settings["weight_decay"] = weightDecay }
   let headsFile = HeadsFile(
     specs: specs, columns: Dictionary(uniqueKeysWithValues: heads.map { ($0.spec.name, $0.column) }),
     classNames: Dictionary(
@@ -165,7 +211,7 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
       }),
     thresholds: thresholds, parameters: model.parameters, inputWidth: d, provenance: file.attributes,
     training: TrainingRecord(
-      optimizer: options.optimizer, optimizerSettings: kind.settings, epochsRun: history.count,
+      optimizer: options.optimizer, optimizerSettings: settings, epochsRun: history.count,
       bestEpoch: bestEpoch, batchSize: options.batchSize, seed: options.seed,
       history: historyColumns(history, heads: specs.map(\.name))),
     toolVersion: "0.1.0")

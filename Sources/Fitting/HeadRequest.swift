@@ -24,9 +24,13 @@ public struct HeadRequest: Codable, Equatable, Sendable {
   /// sigmoid only: the text between labels in a cell of a multi-label column (default `;`);
   /// `_` reads folder names such as `black_jeans` as the labels black and jeans.
   public var separator: String?
+  /// Dropout rate in [0, 1) during training (`HeadSpec.dropout`: after each hidden ReLU layer,
+  /// or on the input of a head without hidden layers); absent is 0.
+  public var dropout: Float?
 
   enum CodingKeys: String, CodingKey {
     case name, kind, column, hidden, range, wheel, dimensions
+    case dropout
     case lossWeight = "loss_weight"
     case classWeights = "class_weights"
     case separator

@@ -22,13 +22,10 @@ struct ReportContext: Sendable {
   var attributes: FeatureFileAttributes
 }
 
-/// Each head's metrics of `model` on the validation rows, for the per-epoch curves; with no
+/// Each head's metrics from its `outputs` on the validation rows, for the per-epoch curves; with no
 /// tuned thresholds handed over, sigmoid heads tune theirs on these rows, as the final metrics do.
-func validationMetrics(_ model: MultiHeadModel, heads: [ResolvedHead], features: [Float], rows: [Int])
-  -> [HeadMetrics]
-{
-  let outputs = model.predict(features: features)
-  return heads.indices.map { metricsOf(heads[$0], outputs: outputs[$0], rows: rows, thresholds: nil) }
+func validationMetrics(heads: [ResolvedHead], outputs: [[Float]], rows: [Int]) -> [HeadMetrics] {
+  heads.indices.map { metricsOf(heads[$0], outputs: outputs[$0], rows: rows, thresholds: nil) }
 }
 
 /// Writes the run's report page to `path`. `images` is the folder `extract --images` read (the

@@ -9,12 +9,25 @@ import FeatureStore
 /// `taps` and `tapWidths` narrowed to match. Throws `FitError.usage` for an unknown or repeated
 /// tap, naming the stored ones.
 func selectTaps(_ names: [String], of file: FeatureFile) throws -> FeatureFile {
-  let stored = file.attributes.taps
-  let widths = file.attributes.tapWidths
+  let chosen = try tapColumns(names, attributes: file.attributes, dimension: file.dimension)
+  var narrowed = file
+  narrowed.features = gatherColumns(chosen.columns, of: file.features, width: file.dimension)
+  narrowed.dimension = chosen.columns.reduce(0) { $0 + $1.count }
+  narrowed.attributes = chosen.attributes
+  return narrowed
+}
+
+/// The feature column range of each named tap, in the order named, and `attributes` with `taps`
+/// and `tapWidths` narrowed to them. Throws `FitError.usage` for an unknown or repeated tap.
+func tapColumns(_ names: [String], attributes: FeatureFileAttributes, dimension: Int) throws -> (
+  columns: [Range<Int>], attributes: FeatureFileAttributes
+) {
+  let stored = attributes.taps
+  let widths = attributes.tapWidths
   guard !names.isEmpty else { throw FitError.usage("--taps: give tap names, e.g. --taps \(stored.first ?? "NAME")") }
-  guard widths.count == stored.count, widths.reduce(0, +) == file.dimension else {
+  guard widths.count == stored.count, widths.reduce(0, +) == dimension else {
     throw FitError.usage(
-      "--taps: the feature file's taps \(stored) and widths \(widths) do not add up to its width \(file.dimension)")
+      "--taps: the feature file's taps \(stored) and widths \(widths) do not add up to its width \(dimension)")
   }
   var starts: [Int] = []
   var offset = 0
@@ -31,23 +44,22 @@ func selectTaps(_ names: [String], of file: FeatureFile) throws -> FeatureFile {
     guard !chosen.contains(index) else { throw FitError.usage("--taps: tap '\(name)' is named twice") }
     chosen.append(index)
   }
-  let d = file.dimension
-  let width = chosen.map { widths[$0] }.reduce(0, +)
-  let n = file.rowCount
-  // features (N, D) -> (N, width): each chosen tap's column range, in the order named.
-  var features = [Float](repeating: 0, count: n * width)
+  var narrowed = attributes
+  narrowed.taps = chosen.map { stored[$0] }
+  narrowed.tapWidths = chosen.map { widths[$0] }
+  return (chosen.map { starts[$0]..<(starts[$0] + widths[$0]) }, narrowed)
+}
+
+/// features (N, width) -> (N, sum of the ranges' counts): each row's `columns`, side by side.
+func gatherColumns(_ columns: [Range<Int>], of features: [Float], width: Int) -> [Float] {
+  let narrow = columns.reduce(0) { $0 + $1.count }
+  let n = width == 0 ? 0 : features.count / width
+  var gathered = [Float]()
+  gathered.reserveCapacity(n * narrow)
   for row in 0..<n {
-    var to = row * width
-    for index in chosen {
-      let from = row * d + starts[index]
-      features[to..<(to + widths[index])] = file.features[from..<(from + widths[index])]
-      to += widths[index]
+    for range in columns {
+      gathered.append(contentsOf: features[(row * width + range.lowerBound)..<(row * width + range.upperBound)])
     }
   }
-  var narrowed = file
-  narrowed.features = features
-  narrowed.dimension = width
-  narrowed.attributes.taps = chosen.map { stored[$0] }
-  narrowed.attributes.tapWidths = chosen.map { widths[$0] }
-  return narrowed
+  return gathered
 }

@@ -34,29 +34,40 @@ func weightedForTraining(
   return weighted
 }
 
-/// Trains `model` on `train` (rows gathered, features (N, D)) for up to `options.epochs`, checking
-/// `val` every epoch; leaves the best epoch's parameters in `model`. Returns the history and the
-/// best epoch, counted from 1. `epochEnded` sees the model after every epoch (epoch counted from 0),
-/// e.g. to record validation metrics per epoch.
+/// Trains `model` on the training rows `trainRows` (file row indices, ascending) of `source` for
+/// up to `options.epochs`, checking the validation rows `valRows` every epoch; leaves the best
+/// epoch's parameters in `model`. `trainTargets` and `valTargets` hold every file row (the
+/// training ones with class weights folded in). Returns the history and the best epoch, counted
+/// from 1. `epochEnded` sees the model after every epoch (epoch counted from 0), e.g. to record
+/// validation metrics per epoch.
 func trainWithEarlyStopping(
-  _ model: inout MultiHeadModel, train: (features: [Float], targets: [HeadTargets]),
-  val: (features: [Float], targets: [HeadTargets])?, trainRows: Int, options: FitOptions, log: (String) -> Void,
-  epochEnded: (_ epoch: Int, _ model: MultiHeadModel) -> Void = { _, _ in }
+  _ model: inout MultiHeadModel, source: FeatureSource, trainRows: [Int], valRows: [Int],
+  trainTargets: [HeadTargets], valTargets: [HeadTargets], options: FitOptions, log: (String) -> Void,
+  epochEnded: (_ epoch: Int, _ model: MultiHeadModel) throws -> Void = { _, _ in }
 ) throws -> (history: [(train: HeadLosses, val: HeadLosses?)], bestEpoch: Int) {
-  var optimizer = Optimizer(
-    try optimizerKind(options.optimizer, learningRate: options.learningRate),
-    parameterCount: model.parameters.count)
+  let trainer = HeadsTrainer(
+    model: model, optimizer: try optimizerKind(options.optimizer, learningRate: options.learningRate),
+    weightDecay: options.weightDecay, batchSize: options.batchSize)
   var best = (loss: Double.infinity, epoch: 0, parameters: model.parameters)
   var history: [(train: HeadLosses, val: HeadLosses?)] = []
   var sinceBest = 0
   for epoch in 0..<options.epochs {
-    let batches = epochBatches(
-      rows: trainRows, batchSize: options.batchSize, epoch: epoch, seed: options.seed, shuffle: true)
-    let trainLosses = trainEpoch(
-      &model, optimizer: &optimizer, features: train.features, targets: train.targets, batches: batches)
-    let valLosses = val.map { loss(of: model, features: $0.features, targets: $0.targets) }
+    // Each epoch its own dropout masks, from the seed.
+    let maskSeed = SplitMix64.mix(options.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+    let trainLosses = try trainer.trainEpoch(
+      targets: trainTargets, maskSeed: maskSeed, rowsStayValid: !source.isStreaming
+    ) { push in
+      try source.forEachTrainingRow(trainRows, batchSize: options.batchSize, epoch: epoch, seed: options.seed, push)
+    }
+    model = trainer.model
+    let valLosses =
+      valRows.isEmpty
+      ? nil
+      : try trainer.evaluateLoss(targets: valTargets, rowsStayValid: !source.isStreaming) { push in
+        try source.forEachRow(valRows, push)
+      }
     history.append((trainLosses, valLosses))
-    epochEnded(epoch, model)
+    try epochEnded(epoch, model)
     let monitored = valLosses?.total ?? trainLosses.total
     log(
       String(format: "epoch %d/%d  loss %.4f", epoch + 1, options.epochs, trainLosses.total)
@@ -76,12 +87,11 @@ func trainWithEarlyStopping(
   return (history, best.epoch + 1)
 }
 
-/// The losses of `model` over all of `features` (no update), as one batch.
-func loss(of model: MultiHeadModel, features: [Float], targets: [HeadTargets]) -> HeadLosses {
-  var scratch = [Float](repeating: 0, count: model.parameters.count)
-  return features.withUnsafeBufferPointer { x in
-    scratch.withUnsafeMutableBufferPointer { g in
-      model.lossAndGradient(features: x, targets: targets, rows: 0..<(features.count / model.inputWidth), gradients: g)
-    }
+/// Every head's outputs (`MultiHeadModel.predict`) for `rows` (file row indices, ascending).
+func predict(_ model: MultiHeadModel, source: FeatureSource, rows: [Int]) throws -> [[Float]] {
+  var outputs = [[Float]](repeating: [], count: model.specs.count)
+  try source.forEachBlock(rows, blockRows: 2048) { block, _ in
+    for (h, part) in model.predict(features: block).enumerated() { outputs[h] += part }
   }
+  return outputs
 }

@@ -1,7 +1,7 @@
 // Shuffled mini-batches, as Keras' `model.fit(shuffle=True)` makes them: each epoch a fresh
 // permutation of the rows, cut into consecutive batches of `batchSize`, the last one shorter.
-// Features (N, D) and targets (N, outputs) are row-major; a batch is gathered into contiguous
-// buffers so `MultiHeadModel.lossAndGradient` can keep taking a row range.
+// Features (N, D) and targets (N, outputs) are row-major; a batch is gathered into the trainer's
+// contiguous buffers (FusedTrainer.swift) straight from the caller's rows.
 
 /// The batches of one epoch, as row indices. Without `shuffle`, rows in order; with it, the rows
 /// permuted by `fisherYatesShuffle` with `SplitMix64(seed: seed, stream: UInt64(epoch))`, so
@@ -35,27 +35,99 @@ public func gatherRows(
   return (x, gathered)
 }
 
-/// Trains `model` for one epoch over `batches` of row indices (e.g. from `epochBatches`); each
-/// batch is gathered, then stepped as in the range-based `trainEpoch`. Returns the epoch's losses
-/// as Keras' history does: the mean over batches of each batch's loss before its update.
+/// Trains `model` for one epoch over `batches` of row indices (e.g. from `epochBatches`) into
+/// `features` (N, D) and every head's targets (N rows): each batch's rows are copied from there
+/// into one (B, D) buffer, so the training rows never need a matrix of their own. Returns the
+/// epoch's losses as Keras' history does: the mean over batches of each batch's loss before its
+/// update. Heads with `dropout` draw their masks from `maskSeed` (give every epoch its own).
+/// The optimiser's state is kept in the trainer's parameter order (FusedLayout.swift), so one
+/// `optimizer` must only ever step through this function. Single-threaded; `HeadsTrainer` is
+/// the parallel form.
 public func trainEpoch(
   _ model: inout MultiHeadModel, optimizer: inout Optimizer, features: [Float], targets: [HeadTargets],
-  batches: [[Int]]
+  batches: [[Int]], maskSeed: UInt64 = 0
 ) -> HeadLosses {
+  precondition(targets.count == model.specs.count)
+  let d = model.inputWidth
   var sums = HeadLosses(heads: [Double](repeating: 0, count: model.specs.count), total: 0)
-  var gradients = [Float](repeating: 0, count: model.parameters.count)
-  for rows in batches {
-    let batch = gatherRows(rows, features: features, width: model.inputWidth, targets: targets)
-    for i in gradients.indices { gradients[i] = 0 }
-    let losses = batch.features.withUnsafeBufferPointer { x in
-      gradients.withUnsafeMutableBufferPointer { g in
-        model.lossAndGradient(features: x, targets: batch.targets, rows: 0..<rows.count, gradients: g)
+  let capacity = batches.map(\.count).max() ?? 1
+  var trainer = FusedTrainer(model: model, capacity: capacity, maskSeed: maskSeed)
+  var x = [Float](repeating: 0, count: capacity * d)
+  features.withUnsafeBufferPointer { source in
+    for rows in batches where !rows.isEmpty {
+      x.withUnsafeMutableBufferPointer { x in
+        for (slot, row) in rows.enumerated() {
+          _ = UnsafeMutableBufferPointer(rebasing: x[(slot * d)..<((slot + 1) * d)]).initialize(
+            from: UnsafeBufferPointer(rebasing: source[(row * d)..<((row + 1) * d)]))
+        }
       }
+      rows.withUnsafeBufferPointer { trainer.setTargets(rows: $0, from: targets) }
+      let losses = x.withUnsafeBufferPointer { trainer.step($0, batch: rows.count, optimizer: &optimizer) }
+      for h in sums.heads.indices { sums.heads[h] += losses.heads[h] }
+      sums.total += losses.total
     }
-    optimizer.step(&model.parameters, gradients: gradients)
-    for h in sums.heads.indices { sums.heads[h] += losses.heads[h] }
-    sums.total += losses.total
   }
+  trainer.write(into: &model)
   let n = Double(max(1, batches.count))
   return HeadLosses(heads: sums.heads.map { $0 / n }, total: sums.total / n)
+}
+
+/// The losses of `model` (no dropout, no update) over the rows fed by `rows`, which calls its
+/// argument once per row with the row's features (D) and its index into `targets`, as if they
+/// were one batch: each head's sum of row losses over the row count. Computed in blocks of
+/// `blockRows` rows so memory stays bounded.
+public func evaluateLoss(
+  of model: MultiHeadModel, targets: [HeadTargets], blockRows: Int = 512,
+  rows: ((_ features: UnsafeBufferPointer<Float>, _ targetRow: Int) -> Void) throws -> Void
+) rethrows -> HeadLosses {
+  precondition(targets.count == model.specs.count && blockRows >= 1)
+  var sums = HeadLosses(heads: [Double](repeating: 0, count: model.specs.count), total: 0)
+  var count = 0
+  var trainer = FusedTrainer(model: model, capacity: blockRows)
+  var block = BatchBuffer(width: model.inputWidth, capacity: blockRows)
+  func evaluate() {
+    // Each block's losses are means over its rows: weight them by the block's size.
+    let filled = block.count
+    block.rows.withUnsafeBufferPointer {
+      trainer.setTargets(rows: UnsafeBufferPointer(rebasing: $0[0..<filled]), from: targets)
+    }
+    let losses = block.x.withUnsafeBufferPointer {
+      trainer.lossAndGradient($0, batch: filled, dropout: false, backward: false)
+    }
+    for h in sums.heads.indices { sums.heads[h] += losses.heads[h] * Double(filled) }
+    sums.total += losses.total * Double(filled)
+    count += filled
+    block.count = 0
+  }
+  try rows { features, targetRow in
+    block.append(features, targetRow: targetRow)
+    if block.count == blockRows { evaluate() }
+  }
+  if block.count > 0 { evaluate() }
+  let n = Double(max(1, count))
+  return HeadLosses(heads: sums.heads.map { $0 / n }, total: sums.total / n)
+}
+
+/// Rows collected for one batch: features (capacity, D) and each row's index into the targets.
+struct BatchBuffer {
+  let width: Int
+  var x: [Float]
+  var rows: [Int]
+  var count = 0
+
+  init(width: Int, capacity: Int) {
+    self.width = width
+    x = [Float](repeating: 0, count: width * capacity)
+    rows = [Int](repeating: 0, count: capacity)
+  }
+
+  mutating func append(_ features: UnsafeBufferPointer<Float>, targetRow: Int) {
+    precondition(features.count == width)
+    let offset = count * width
+    x.withUnsafeMutableBufferPointer { x in
+      _ = UnsafeMutableBufferPointer(rebasing: x[offset..<(offset + width)]).initialize(from: features)
+    }
+    rows[count] = targetRow
+    count += 1
+  }
 }

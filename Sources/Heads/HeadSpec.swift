@@ -33,6 +33,11 @@ public struct HeadSpec: Sendable, Equatable {
   /// class vectors around the wheel, while 1 (0.61 per neighbour) cost 25 points of accuracy on
   /// the synthetic test in Tests/HeadsTests/EmbeddingHeadTests.swift; see Docs/heads.md.
   public var wheelSigma: Double = 0.5
+  /// Dropout rate in [0, 1) during training, as Keras `Dropout(rate)`: after every hidden ReLU
+  /// layer, or, for a head without hidden layers, on the head's input (its own mask over the
+  /// shared features). Kept units are scaled by 1 / (1 - rate); no dropout at validation or
+  /// prediction. 0 (the default) is no dropout.
+  public var dropout: Float = 0
 
   public init(name: String, kind: HeadKind, outputs: Int, hidden: [Int] = [], lossWeight: Float = 1) {
     self.name = name

@@ -51,6 +51,8 @@ extension HeadsFile {
       try group.setAttribute(Key.outputs, int: spec.outputs)
       try group.setAttribute(Key.hidden, ints: spec.hidden)
       try group.setAttribute(Key.lossWeight, double: Double(spec.lossWeight))
+      // Training-only, so absent (not 0) without dropout: files trained without it are unchanged.
+      if spec.dropout > 0 { try group.setAttribute(Key.dropout, double: Double(spec.dropout)) }
       if let names = spec.kind == .embedding ? spec.wheelClasses : classNames[spec.name] {
         try group.setAttribute(Key.classNames, strings: names)
       }
@@ -127,6 +129,7 @@ extension HeadsFile {
           name: name, kind: kind, outputs: try group.intAttribute(Key.outputs),
           hidden: try group.intsAttribute(Key.hidden),
           lossWeight: Float(try group.doubleAttribute(Key.lossWeight)))
+        if try group.hasAttribute(Key.dropout) { spec.dropout = Float(try group.doubleAttribute(Key.dropout)) }
         if kind == .embedding {
           guard try group.hasAttribute(Key.classNames), try group.hasAttribute(Key.wheelSigma) else {
             throw fail("embedding head \"\(name)\" has no class_names or wheel_sigma")
@@ -211,6 +214,7 @@ private enum Key {
   static let outputs = "outputs"
   static let hidden = "hidden"
   static let lossWeight = "loss_weight"
+  static let dropout = "dropout"
   static let classNames = "class_names"
   static let labelRange = "label_range"
   static let thresholds = "thresholds"

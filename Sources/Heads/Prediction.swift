@@ -13,10 +13,11 @@ extension MultiHeadModel {
     return features.withUnsafeBufferPointer { x in
       parameters.withUnsafeBufferPointer { params in
         specs.indices.map { h in
-          var input = [Float](x)
+          var input: [Float] = []  // the previous layer's output; the first layer reads x itself
           for (l, slot) in slots[h].enumerated() {
             var output = [Float](repeating: 0, count: rows * slot.outputs)
-            input.withUnsafeBufferPointer { inputBuffer in
+            input.withUnsafeBufferPointer { previous in
+              let inputBuffer = l == 0 ? x : previous
               output.withUnsafeMutableBufferPointer { y in
                 denseForward(
                   y, inputBuffer, weight: UnsafeBufferPointer(rebasing: params[slot.kernel]),

@@ -68,6 +68,15 @@ struct FitHeads: ParsableCommand {
   @Option(help: "Epochs without a better validation loss before stopping.")
   var patience: Int = 5
 
+  @Option(help: "Keras' decoupled weight decay for every parameter (variable -= variable * wd * lr).")
+  var weightDecay: Double?
+
+  @Option(
+    help: ArgumentHelp(
+      "Memory for the feature matrix, e.g. 512M, 4G (default: half the RAM); a larger one is streamed.",
+      valueName: "bytes"))
+  var maxMemory: String?
+
   @Option(help: ArgumentHelp("Write the metrics as JSON.", valueName: "file.json"))
   var metrics: String?
 
@@ -99,6 +108,13 @@ struct FitHeads: ParsableCommand {
     options.labels = labels
     options.taps = taps.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
     options.recordEpochMetrics = report != nil
+    options.weightDecay = weightDecay
+    if let maxMemory {
+      guard let bytes = parseByteCount(maxMemory) else {
+        throw FitError.usage("--max-memory \(maxMemory): expected a byte count such as 512M or 4G")
+      }
+      options.maxMemory = bytes
+    }
     let started = Date()
     let quiet = self.quiet
     let result = try runFit(options) { line in

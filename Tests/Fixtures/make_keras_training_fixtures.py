@@ -58,6 +58,13 @@ RUNS = [
     "centered": False}, 1),
   ("adamax", lambda: keras.optimizers.Adamax(learning_rate=0.01),
    {"class": "Adamax", "learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}, 1),
+  # Keras 3's decoupled weight decay (every optimiser's `weight_decay`; nothing is excluded unless
+  # exclude_from_weight_decay is called): before each update, w -= w * weight_decay * lr.
+  ("adam_weight_decay", lambda: keras.optimizers.Adam(learning_rate=0.01, weight_decay=0.1),
+   {"class": "Adam", "learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
+    "amsgrad": False, "weight_decay": 0.1}, 2),
+  ("sgd_weight_decay", lambda: keras.optimizers.SGD(learning_rate=0.1, weight_decay=0.05),
+   {"class": "SGD", "learning_rate": 0.1, "momentum": 0.0, "nesterov": False, "weight_decay": 0.05}, 2),
 ]
 
 UPDATE_RULES = {
@@ -202,7 +209,10 @@ def np_optimizer(settings):
 
   def step(ws, grads, t):
     out = []
+    wd = settings.get("weight_decay")
     for i, (wv, g) in enumerate(zip(ws, grads)):
+      if wd:
+        wv = wv - wv * wd * lr  # decoupled weight decay, before the update
       if c == "SGD":
         if settings["momentum"] == 0:
           out.append(wv - lr * g)
@@ -347,7 +357,8 @@ def main():
     runs_out.append({
       "name": name,
       "optimizer": settings,
-      "update_rule": UPDATE_RULES[settings["class"]],
+      "update_rule": UPDATE_RULES[settings["class"]] + (
+        " Weight decay first: w -= w * weight_decay * learning_rate." if "weight_decay" in settings else ""),
       "epochs": epochs,
       "batch_size": BATCH,
       "steps_per_epoch": N // BATCH,

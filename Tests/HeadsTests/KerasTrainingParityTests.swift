@@ -1,7 +1,8 @@
 // Keras parity of training: Tests/Fixtures/make_keras_training_fixtures.py trained a three-head
 // model (tanh score, softmax harmony with a ReLU hidden layer, sigmoid tags; loss weights 1, 0.5,
 // 2; masked missing labels) with real Keras 3.15.1 from saved initial weights, batches in order.
-// The same training here must end at the same weights (1e-5) and report the same losses.
+// The same training here must end at the same weights (1e-5) and report the same losses. Two
+// runs add Keras 3's decoupled weight decay (Adam and SGD with `weight_decay`).
 
 import Foundation
 import Heads
@@ -99,19 +100,21 @@ final class KerasTrainingParityTests: XCTestCase {
     ]
     let initial = try floats("initial_weights.f32")
     XCTAssertEqual(initial.count, MultiHeadModel.parameterCount(specs: specs, inputWidth: 32))
-    XCTAssertEqual(manifest.runs.count, 5)
+    XCTAssertEqual(manifest.runs.count, 7)
     for run in manifest.runs {
       let batches = run.batches.map { $0[0]..<$0[1] }
       let kind = try optimizerKind(run.optimizer)
+      // Keras 3's decoupled weight decay (runs adam_weight_decay, sgd_weight_decay).
+      let decay = run.optimizer["weight_decay"]?.number
 
       // One step, then the whole run.
       var model = MultiHeadModel(specs: specs, inputWidth: 32, parameters: initial)
-      var optimizer = Optimizer(kind, parameterCount: initial.count)
+      var optimizer = Optimizer(kind, parameterCount: initial.count, weightDecay: decay)
       _ = trainEpoch(&model, optimizer: &optimizer, features: features, targets: targets, batches: [batches[0]])
       let firstStep = maxDifference(model.parameters, try floats(run.after_first_batch_weights))
 
       model = MultiHeadModel(specs: specs, inputWidth: 32, parameters: initial)
-      optimizer = Optimizer(kind, parameterCount: initial.count)
+      optimizer = Optimizer(kind, parameterCount: initial.count, weightDecay: decay)
       var worstLoss = 0.0
       for epoch in 0..<run.epochs {
         let losses = trainEpoch(&model, optimizer: &optimizer, features: features, targets: targets, batches: batches)
