@@ -316,38 +316,44 @@ def main() -> None:
   heads_json = scratch / "heads.json"
   heads_json.write_text(json.dumps({"heads": heads}, indent=2))
 
-  ours_cmd = [args.fit_heads, "--features", str(features), "--heads", str(heads_json), "--epochs",
-              str(args.epochs), "--batch-size", str(BATCH), "--patience", str(PATIENCE), "--seed",
-              str(args.seed), "--learning-rate", str(LR), "--quiet", "--metrics",
-              str(scratch / "ours_metrics.json")] + shlex.split(args.extra)
+  # Repeat r runs both sides with seed + r: validation metrics differ by a point or so between
+  # seeds (initial weights, batch order), so they are compared as means over the repeats.
+  def ours_cmd(seed):
+    return [args.fit_heads, "--features", str(features), "--heads", str(heads_json), "--epochs",
+            str(args.epochs), "--batch-size", str(BATCH), "--patience", str(PATIENCE), "--seed",
+            str(seed), "--learning-rate", str(LR), "--quiet", "--metrics",
+            str(scratch / "ours_metrics.json")] + shlex.split(args.extra)
   keras_out = scratch / "keras_result.json"
-  keras_cmd = [args.python, os.path.abspath(__file__), "keras", str(features), str(args.epochs),
-               str(keras_out), str(args.seed), str(args.hidden)]
+
+  def keras_cmd(seed):
+    return [args.python, os.path.abspath(__file__), "keras", str(features), str(args.epochs),
+            str(keras_out), str(seed), str(args.hidden)]
   print("machine:", json.dumps(machine_facts()))
-  print("ours: ", shlex.join(ours_cmd))
-  print("keras:", shlex.join(keras_cmd))
+  print("ours: ", shlex.join(ours_cmd(args.seed)), "(seed + repeat)")
+  print("keras:", shlex.join(keras_cmd(args.seed)), "(seed + repeat)")
 
   ours_times, keras_times, keras_fit = [], [], []
-  ours_m, keras_m, keras_info = {}, {}, {}
+  ours_runs, keras_runs, keras_info = [], [], {}
   for repeat in range(args.repeats):
+    seed = args.seed + repeat
     t = time.perf_counter()
-    run = subprocess.run(ours_cmd, capture_output=True, text=True)
+    run = subprocess.run(ours_cmd(seed), capture_output=True, text=True)
     ours_times.append(time.perf_counter() - t)
     if run.returncode != 0:
       print("fit-heads failed:", run.stderr)
       sys.exit(1)
-    ours_m = our_metrics(scratch / "ours_metrics.json")
+    ours_runs.append(our_metrics(scratch / "ours_metrics.json"))
     print(f"repeat {repeat + 1}: fit-heads {ours_times[-1]:.2f} s  ({run.stdout.splitlines()[0]})")
     if args.skip_keras:
       continue
     t = time.perf_counter()
-    run = subprocess.run(keras_cmd, capture_output=True, text=True)
+    run = subprocess.run(keras_cmd(seed), capture_output=True, text=True)
     keras_times.append(time.perf_counter() - t)
     if run.returncode != 0:
       print("keras failed:", run.stderr[-3000:])
       sys.exit(1)
     keras_info = json.loads(keras_out.read_text())
-    keras_m = keras_info["metrics"]
+    keras_runs.append(keras_info["metrics"])
     keras_fit.append(keras_info["fit_seconds"])
     print(f"repeat {repeat + 1}: keras {keras_times[-1]:.2f} s (model.fit {keras_fit[-1]:.2f} s, "
           f"{keras_info['epochs_run']} epochs)")
@@ -365,14 +371,19 @@ def main() -> None:
           f"model.fit alone {', '.join(f'{t:.2f}' for t in keras_fit)} s")
     print(f"ratio (median keras / median fit-heads): "
           f"{statistics.median(keras_times) / statistics.median(ours_times):.1f}x; "
-          f"vs model.fit alone {statistics.median(keras_fit) / statistics.median(ours_times):.1f}x")
+          f"vs model.fit alone {statistics.median(keras_fit) / statistics.median(ours_times):.1f}x; "
+          f"least favourable (fastest keras / slowest fit-heads): {min(keras_times) / max(ours_times):.1f}x")
   print()
+  print(f"validation metrics, mean over {args.repeats} seeds (each seed's value in brackets)")
   print(f"{'head':10} {'metric':9} {'fit-heads':>10} {'keras':>10}")
   for head in HEADS:
     name = head["name"]
     metric = "MAE" if head["kind"] == "tanh" else "accuracy"
-    k = f"{keras_m[name]:.4f}" if name in keras_m else "-"
-    print(f"{name:10} {metric:9} {ours_m.get(name, float('nan')):10.4f} {k:>10}")
+    ours = [run.get(name, float("nan")) for run in ours_runs]
+    keras = [run[name] for run in keras_runs if name in run]
+    k = f"{statistics.mean(keras):.4f}" if keras else "-"
+    print(f"{name:10} {metric:9} {statistics.mean(ours):10.4f} {k:>10}   "
+          f"[{', '.join(f'{v:.3f}' for v in ours)}] [{', '.join(f'{v:.3f}' for v in keras)}]")
 
 
 if __name__ == "__main__":
