@@ -16,7 +16,8 @@ struct FitHeads: ParsableCommand {
       Heads share the cached features; each learns one label column. Kinds: tanh (regression; \
       targets mapped from their training range onto [-1, 1], reported in original units), softmax \
       (single-label classes), sigmoid (two-class columns, or label sets such as `warm;high_contrast`, one output per label; see \
-      Docs/fit-heads.md). Defaults are tuned for L2-normalised \
+      Docs/fit-heads.md), embedding (the colour wheel: a learned vector per hue, the nearest one \
+      predicted; accuracy and mean wheel distance). Defaults are tuned for L2-normalised \
       features: Adam with learning rate 0.01 (Keras' 0.001 underfits them), batch 32, 20 epochs, \
       early stopping on validation loss.
 
@@ -95,6 +96,9 @@ struct FitHeads: ParsableCommand {
   var quiet = false
 
   func run() throws {
+    if images != nil && report == nil {
+      throw FitError.usage("--images only gives the report its thumbnails: add --report FILE.html")
+    }
     var requests = try head.map(HeadRequest.parse)
     if let heads { requests += try HeadRequest.load(file: heads) }
     var options = FitOptions(features: features, heads: requests)

@@ -236,6 +236,7 @@ final class FitHeadsBadInputTests: XCTestCase {
       (["--head", "s=softmax:nope"], "no label column 'nope'"),
       (["--taps", "c", "--head", "s=softmax:sign"], "no tap 'c' in the feature file (it has: a, b)"),
       (["--head", "s=tanh:sign"], "holds text classes"),
+      (["--head", "s=softmax:sign", "--images", "/tmp"], "--images only gives the report its thumbnails"),
       (["--head", "s=softmax:score"], "holds numbers"),
       (["--head", "s=sigmoid:score"], "holds numbers"),
       (["--labels", lonelyCSV, "--head", "s=softmax:lonely"], "class 'c' of 'lonely' has no training rows"),
