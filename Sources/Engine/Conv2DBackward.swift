@@ -44,7 +44,8 @@ public func conv2dBackward(
   precondition(rows > 0, "conv2dBackward: empty output for \(s)")
   precondition(input.count >= s.inputCount, "conv2dBackward: input too small")
   precondition(dOutput.count >= s.outputCount, "conv2dBackward: dOutput too small")
-  precondition(kernel.count == s.kernelCount, "conv2dBackward: kernel has \(kernel.count) != \(s.kernelCount)")
+  precondition(
+    kernel.count == s.kernelCount, "conv2dBackward: kernel has \(kernel.count) != \(s.kernelCount)")
   precondition(dKernel.count == s.kernelCount, "conv2dBackward: dKernel length")
   precondition(dBias == nil || dBias!.count == cout, "conv2dBackward: dBias length")
   precondition(dInput == nil || dInput!.count >= s.inputCount, "conv2dBackward: dInput too small")

@@ -75,7 +75,8 @@ final class Conv2DBackwardTests: XCTestCase {
       let naive = gradients(s, x: x, kernel: k, r: r, naive: true, scratchRows: 0)
       for rows in [1, 5, max(1, conv2dBackwardScratchCount(s) / s.patchSize)] {
         let fast = gradients(s, x: x, kernel: k, r: r, naive: false, scratchRows: rows)
-        let d = max(maxAbsDiff(fast.dx, naive.dx), maxAbsDiff(fast.dk, naive.dk), maxAbsDiff(fast.db, naive.db))
+        let d = max(
+          maxAbsDiff(fast.dx, naive.dx), maxAbsDiff(fast.dk, naive.dk), maxAbsDiff(fast.db, naive.db))
         worstNaive = max(worstNaive, d)
         XCTAssertLessThan(d, 1e-5, "\(s) scratch rows \(rows)")
       }
@@ -87,7 +88,10 @@ final class Conv2DBackwardTests: XCTestCase {
       worstFD = max(worstFD, rel)
       XCTAssertLessThan(rel, 1e-3, "\(s)")
     }
-    print("conv2d backward: fast vs naive max |diff| \(worstNaive), naive vs finite differences max rel \(worstFD)")
+    print(
+      "conv2d backward: fast vs naive max |diff| \(worstNaive), naive vs finite differences max rel",
+      worstFD
+    )
   }
 
   /// Without dInput (the first trainable layer) only the kernel and bias gradients are made.
