@@ -79,7 +79,7 @@ public func conv2dBackward(
     let r1 = min(rows, r0 + block)
     let m = r1 - r0
     let g = dy + r0 * cout
-    // The 1x1 strided case unfolds with `subsample`, which is `im2col` for that window.
+    // im2col also covers the strided 1x1 window (the forward's `subsample` is its special case).
     im2col(scratch, input, shape: s, rows: r0..<r1)
     // dW (K, Cout) += X_block^T (K, m) dY_block (m, Cout)
     gemm(dw, columns, g, m: k, n: cout, k: m, transA: true, transB: false, beta: 1)
