@@ -100,28 +100,36 @@ public func im2col(
 public func col2im(
   _ input: UnsafeMutableBufferPointer<Float>, _ columns: UnsafeBufferPointer<Float>, shape: ConvShape
 ) {
+  col2im(input, columns, shape: shape, rows: 0..<(shape.batch * shape.outputHeight * shape.outputWidth))
+}
+
+/// The adjoint of the row-block `im2col`: accumulates `columns` (rows.count, KH * KW * C),
+/// rows `rows` of the full column matrix, back into `input` (N, H, W, C). Lets a convolution's
+/// backward pass fold a cache-sized block of input gradients at a time.
+public func col2im(
+  _ input: UnsafeMutableBufferPointer<Float>, _ columns: UnsafeBufferPointer<Float>, shape: ConvShape,
+  rows: Range<Int>
+) {
   let s = shape
   precondition(input.count >= s.inputCount, "col2im: input has \(input.count) < \(s.inputCount) values")
-  precondition(columns.count >= s.batch * s.columnsPerImage, "col2im: columns buffer too small")
+  precondition(columns.count >= rows.count * s.patchSize, "col2im: columns buffer too small")
   let g = PatchGeometry(s)
   let (h, w, c, kh, kw) = (g.h, g.w, g.c, g.kh, g.kw)
+  precondition(rows.upperBound <= s.batch * g.oh * g.ow, "col2im: rows beyond the output")
   let dstBase = input.baseAddress!
   var src = columns.baseAddress!
-  for n in 0..<s.batch {
+  for row in rows {
+    let (n, oy, ox) = g.position(ofRow: row)
     let image = dstBase + n * h * w * c
-    for oy in 0..<g.oh {
-      for ox in 0..<g.ow {
-        for ky in 0..<kh {
-          let iy = oy * g.sh - g.pt + ky
-          for kx in 0..<kw {
-            let ix = ox * g.sw - g.pl + kx
-            if iy >= 0 && iy < h && ix >= 0 && ix < w {
-              let d = image + (iy * w + ix) * c
-              for ch in 0..<c { d[ch] += src[ch] }
-            }
-            src += c
-          }
+    for ky in 0..<kh {
+      let iy = oy * g.sh - g.pt + ky
+      for kx in 0..<kw {
+        let ix = ox * g.sw - g.pl + kx
+        if iy >= 0 && iy < h && ix >= 0 && ix < w {
+          let d = image + (iy * w + ix) * c
+          for ch in 0..<c { d[ch] += src[ch] }
         }
+        src += c
       }
     }
   }
