@@ -31,20 +31,22 @@ public func kerasModelsDirectory(environment: [String: String] = ProcessInfo.pro
 }
 
 /// The weights a run will use, loaded and checked, with what the feature file records of them.
-struct LoadedWeights {
-  var backbone: Backbone
-  /// The file as given (or "random").
-  var file: String
-  var sha256: String
+public struct LoadedWeights {
+  public var backbone: Backbone
+  /// The file as given, or "random (seed N)" (what the feature file's `weights_file` records).
+  public var file: String
+  /// Hex SHA-256 of the file's bytes; empty for random weights.
+  public var sha256: String
   /// Present for random weights: the features are meaningless for real use.
-  var warning: String?
+  public var warning: String?
   /// What the file stores that the backbone does not use (e.g. the ImageNet classifier).
-  var report: WeightBindingReport?
+  public var report: WeightBindingReport?
 }
 
 /// Resolves the weights choice to a file, hashes it and builds the backbone. Every problem is a
-/// `.usage` error: the run has not started, nothing is written.
-func loadWeights(_ choice: WeightsChoice, kind: BackboneKind) throws -> LoadedWeights {
+/// `.usage` error: the run has not started, nothing is written. `predict` loads its weights
+/// through this too, so both tools record and hash them the same way.
+public func loadWeights(_ choice: WeightsChoice, kind: BackboneKind) throws -> LoadedWeights {
   let path: String
   switch choice {
   case .random(let seed):

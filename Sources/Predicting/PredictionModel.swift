@@ -1,0 +1,169 @@
+// What `predict` applies: a backbone with its weights and the heads trained on its features,
+// plus the way those features were made (decoding, size, taps), read from the heads file's
+// provenance and never re-specified. Heads only make sense on the features they were trained
+// on, so every way the weights could differ from the provenance is refused before any image is
+// read.
+//
+// Today the model is assembled from backbone weights plus a heads file. `finetune` will write a
+// model file holding both (its format is not defined yet); reading it will be a second
+// constructor of this same value, so everything downstream stays as it is.
+
+import Backbones
+import Extraction
+import FeatureStore
+import Foundation
+import Heads
+import ImageIO
+
+/// A backbone and the heads trained on its features, ready to predict.
+public struct PredictionModel {
+  /// The heads, their class names, thresholds and label ranges, and the features' provenance.
+  public var heads: HeadsFile
+  /// The backbone, with the weights the heads' features were made with.
+  public var backbone: Backbone
+  /// The weights as loaded: file (or "random (seed N)") and SHA-256.
+  public var weightsFile: String
+  public var weightsSHA256: String
+  /// Decoding and resizing, from the provenance (Pillow's decompression-bomb limit as `extract`'s default).
+  public var loading: LoadOptions
+  /// The taps whose pooled, L2-normalised features the heads read, in order.
+  public var taps: [String]
+
+  /// Reads the heads file at `headsPath` and loads `weights` for its backbone, refusing (as
+  /// `PredictError.usage`) a heads file that cannot be read, provenance this version cannot
+  /// reproduce, weights of another backbone, and weights whose SHA-256 differs from the one the
+  /// heads' features were made with.
+  public static func load(heads headsPath: String, weights: PredictWeights) throws -> PredictionModel {
+    let heads = try readHeads(headsPath)
+    let provenance = heads.provenance
+    guard let kind = BackboneKind(rawValue: provenance.backbone) else {
+      throw PredictError.usage(
+        "--heads \(headsPath): the features were made with backbone '\(provenance.backbone)', which this "
+          + "version does not have (it has: \(BackboneKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    let loading = try loadOptions(provenance, headsPath: headsPath)
+    let loaded = try loadBackbone(weights, kind: kind, provenance: provenance, headsPath: headsPath)
+    let widths: [Int]
+    do {
+      widths = try loaded.backbone.tapWidths(provenance.taps)
+    } catch {
+      throw PredictError.usage("--heads \(headsPath): taps \(provenance.taps): \(error)")
+    }
+    guard widths == provenance.tapWidths, widths.reduce(0, +) == heads.inputWidth else {
+      throw PredictError.usage(
+        "--heads \(headsPath): taps \(provenance.taps) are \(widths) wide in \(kind.rawValue), the heads file "
+          + "says \(provenance.tapWidths)")
+    }
+    return PredictionModel(
+      heads: heads, backbone: loaded.backbone, weightsFile: loaded.file, weightsSHA256: loaded.sha256,
+      loading: loading, taps: provenance.taps)
+  }
+
+  private static func readHeads(_ path: String) throws -> HeadsFile {
+    guard FileManager.default.isReadableFile(atPath: path) else {
+      throw PredictError.usage("--heads \(path): no such readable file")
+    }
+    do {
+      return try HeadsFile.read(path: path)
+    } catch let error as HeadsFileError {
+      throw PredictError.usage("--heads \(error.path): \(error.problem)")
+    } catch {
+      throw PredictError.usage("--heads \(path): cannot be read as a heads file (\(error))")
+    }
+  }
+
+  /// The decoding the features were made with; anything this version cannot reproduce is refused.
+  private static func loadOptions(_ provenance: FeatureFileAttributes, headsPath: String) throws -> LoadOptions {
+    func refuse(_ what: String, _ value: String, _ known: [String]) -> PredictError {
+      .usage(
+        "--heads \(headsPath): the features were made with \(what) '\(value)', which this version cannot "
+          + "reproduce (it knows: \(known.joined(separator: ", ")))")
+    }
+    guard let interpolation = Interpolation(rawValue: provenance.interpolation) else {
+      throw refuse("interpolation", provenance.interpolation, Interpolation.allCases.map(\.rawValue))
+    }
+    guard let exif = ExifMode(rawValue: provenance.exif) else {
+      throw refuse("exif", provenance.exif, ExifMode.allCases.map(\.rawValue))
+    }
+    guard provenance.preprocessing == "caffe" else {
+      throw refuse("preprocessing", provenance.preprocessing, ["caffe"])
+    }
+    guard provenance.normalization == "l2 per tap" else {
+      throw refuse("normalization", provenance.normalization, ["l2 per tap"])
+    }
+    guard provenance.height >= 32, provenance.width >= 32 else {
+      throw PredictError.usage(
+        "--heads \(headsPath): input size \(provenance.height)x\(provenance.width) is below 32x32")
+    }
+    return LoadOptions(
+      height: provenance.height, width: provenance.width, interpolation: interpolation, exif: exif,
+      maxPixels: defaultMaxPixels)
+  }
+
+  /// Loads the weights as `extract` does and checks they are the ones the features were made with.
+  private static func loadBackbone(
+    _ weights: PredictWeights, kind: BackboneKind, provenance: FeatureFileAttributes, headsPath: String
+  ) throws -> LoadedWeights {
+    let recordedSeed = randomSeed(provenance)
+    let choice: WeightsChoice
+    switch weights {
+    case .random(let seed):
+      guard let recordedSeed else {
+        throw PredictError.usage(
+          "--weights random: the heads in \(headsPath) were trained on features of \(provenance.weightsFile) "
+            + "(SHA-256 \(provenance.weightsSHA256.prefix(12))); random weights would give other features, "
+            + "pass that file")
+      }
+      if let seed, seed != recordedSeed {
+        throw PredictError.usage(
+          "--seed \(seed): the heads in \(headsPath) were trained on random weights with seed \(recordedSeed); "
+            + "another seed would give other features")
+      }
+      choice = .random(seed: recordedSeed)
+    case .kerasDefault: choice = .kerasDefault
+    case .file(let path): choice = .file(path)
+    }
+    let loaded: LoadedWeights
+    do {
+      loaded = try loadWeights(choice, kind: kind)
+    } catch let error as ExtractError {
+      if case .file(let path) = choice, let other = otherBackbone(fitting: path, besides: kind) {
+        throw PredictError.usage(
+          "--weights \(path) holds \(other.rawValue) weights, but the heads in \(headsPath) were trained on "
+            + "\(kind.rawValue) features; pass the \(kind.rawValue) weights the features were made with")
+      }
+      throw PredictError.usage(error.description)
+    }
+    guard loaded.sha256 == provenance.weightsSHA256, loaded.file == provenance.weightsFile || recordedSeed == nil
+    else {
+      func name(_ sha: String, _ file: String) -> String {
+        sha.isEmpty ? file : "SHA-256 \(sha.prefix(12))"
+      }
+      throw PredictError.usage(
+        "--weights \(loaded.file) (\(name(loaded.sha256, loaded.file))) is not what the heads in \(headsPath) "
+          + "were trained on (\(name(provenance.weightsSHA256, provenance.weightsFile))): its features would "
+          + "differ and the predictions would be meaningless; pass the weights the features were made with")
+    }
+    return loaded
+  }
+
+  /// The seed of `extract`'s random weights when the provenance records them ("random (seed N)").
+  static func randomSeed(_ provenance: FeatureFileAttributes) -> UInt32? {
+    let file = provenance.weightsFile
+    guard provenance.weightsSHA256.isEmpty, file.hasPrefix("random (seed "), file.hasSuffix(")") else {
+      return nil
+    }
+    return UInt32(file.dropFirst("random (seed ".count).dropLast())
+  }
+
+  /// Another backbone whose weights the file at `path` holds, to name it in the error.
+  private static func otherBackbone(fitting path: String, besides kind: BackboneKind) -> BackboneKind? {
+    guard let contents = try? readKerasWeightFile(path: path) else { return nil }
+    return BackboneKind.allCases.first { other in
+      guard other != kind else { return false }
+      var weights = contents.weights
+      if contents.layerNamesAreClassGroups { weights = namingClassGroups(weights, layers: other.kerasLayers) }
+      return (try? other.validateWeights(weights)) != nil
+    }
+  }
+}
