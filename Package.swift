@@ -71,7 +71,7 @@ let package = Package(
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "extract"]),
     .testTarget(
       name: "PredictTests",
-      dependencies: ["Predicting", "Heads", "FeatureStore", "HDF5", "extract", "fit-heads", "predict"]),
+      dependencies: ["Predicting", "Heads", "Backbones", "FeatureStore", "HDF5", "extract", "fit-heads", "predict"]),
     .testTarget(
       name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "fit-heads"]),
   ]

@@ -123,28 +123,37 @@ public struct PredictionModel {
     case .kerasDefault: choice = .kerasDefault
     case .file(let path): choice = .file(path)
     }
-    let loaded: LoadedWeights
     do {
-      loaded = try loadWeights(choice, kind: kind)
-    } catch let error as ExtractError {
-      if case .file(let path) = choice, let other = otherBackbone(fitting: path, besides: kind) {
+      guard let path = try weightsPath(choice, kind: kind) else {
+        return try loadWeights(choice, kind: kind)  // random, its seed checked above
+      }
+      // Which backbone the file holds first: cheap (no hashing, no binding), and the clearest
+      // message when it is another one.
+      let fitting = backbones(fitting: path)
+      if !fitting.contains(kind), let other = fitting.first {
         throw PredictError.usage(
           "--weights \(path) holds \(other.rawValue) weights, but the heads in \(headsPath) were trained on "
             + "\(kind.rawValue) features; pass the \(kind.rawValue) weights the features were made with")
       }
-      throw PredictError.usage(error.description)
-    }
-    guard loaded.sha256 == provenance.weightsSHA256, loaded.file == provenance.weightsFile || recordedSeed == nil
-    else {
-      func name(_ sha: String, _ file: String) -> String {
-        sha.isEmpty ? file : "SHA-256 \(sha.prefix(12))"
+      // The digest decides, whatever the file holds: other bytes, other features.
+      let digest = try SHA256.hexDigest(ofFile: path)
+      guard digest == provenance.weightsSHA256 else {
+        let recorded =
+          provenance.weightsSHA256.isEmpty
+          ? provenance.weightsFile : "SHA-256 \(provenance.weightsSHA256.prefix(12))"
+        throw PredictError.usage(
+          "--weights \(path) (SHA-256 \(digest.prefix(12))) is not what the heads in \(headsPath) were trained "
+            + "on (\(recorded)): its features would differ and the predictions would be meaningless; pass the "
+            + "weights the features were made with")
       }
-      throw PredictError.usage(
-        "--weights \(loaded.file) (\(name(loaded.sha256, loaded.file))) is not what the heads in \(headsPath) "
-          + "were trained on (\(name(provenance.weightsSHA256, provenance.weightsFile))): its features would "
-          + "differ and the predictions would be meaningless; pass the weights the features were made with")
+      return try loadWeights(choice, kind: kind, sha256: digest)
+    } catch let error as ExtractError {
+      throw PredictError.usage(error.description)
+    } catch let error as PredictError {
+      throw error
+    } catch {
+      throw PredictError.usage("--weights: \(error)")
     }
-    return loaded
   }
 
   /// The seed of `extract`'s random weights when the provenance records them ("random (seed N)").
@@ -156,14 +165,13 @@ public struct PredictionModel {
     return UInt32(file.dropFirst("random (seed ".count).dropLast())
   }
 
-  /// Another backbone whose weights the file at `path` holds, to name it in the error.
-  private static func otherBackbone(fitting path: String, besides kind: BackboneKind) -> BackboneKind? {
-    guard let contents = try? readKerasWeightFile(path: path) else { return nil }
-    return BackboneKind.allCases.first { other in
-      guard other != kind else { return false }
+  /// The backbones whose weights the file at `path` holds (none when it is no readable weight file).
+  private static func backbones(fitting path: String) -> [BackboneKind] {
+    guard let contents = try? readKerasWeightFile(path: path) else { return [] }
+    return BackboneKind.allCases.filter { kind in
       var weights = contents.weights
-      if contents.layerNamesAreClassGroups { weights = namingClassGroups(weights, layers: other.kerasLayers) }
-      return (try? other.validateWeights(weights)) != nil
+      if contents.layerNamesAreClassGroups { weights = namingClassGroups(weights, layers: kind.kerasLayers) }
+      return (try? kind.validateWeights(weights)) != nil
     }
   }
 }
