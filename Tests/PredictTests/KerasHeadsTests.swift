@@ -53,14 +53,16 @@ final class KerasHeadsTests: XCTestCase {
     print("max |ours - keras| over the softmax, sigmoid and tanh outputs of \(rows.count) rows: \(worst)")
     XCTAssertLessThanOrEqual(worst, 1e-5)
     // The fixture must exercise the readout: several classes, label sets and hues occur.
-    let classes = Set(readout.map { row -> String in
-      if case .classification(let predicted, _) = row[0] { return predicted }
-      return ""
-    })
-    let hues = Set(readout.map { row -> String in
-      if case .hue(let hue) = row[3] { return hue }
-      return ""
-    })
+    let classes = Set(
+      readout.map { row -> String in
+        if case .classification(let predicted, _) = row[0] { return predicted }
+        return ""
+      })
+    let hues = Set(
+      readout.map { row -> String in
+        if case .hue(let hue) = row[3] { return hue }
+        return ""
+      })
     XCTAssertGreaterThan(classes.count, 1)
     XCTAssertGreaterThan(hues.count, 1)
   }
