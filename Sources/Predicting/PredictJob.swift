@@ -67,13 +67,13 @@ public func runPrediction(
       done += batch.entries.count
       progress.update(done: done)
     }
-    progress.finish()
-    try sink.finish()
   } catch {
     progress.finish()
     sink.discard()
     throw error as? PredictError ?? .runtime("\(error)")
   }
+  progress.finish()
+  try sink.finish()
   return PredictSummary(
     total: total, predicted: total - failed, failed: failed, seconds: Date().timeIntervalSince(started),
     output: options.output)

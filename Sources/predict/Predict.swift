@@ -87,6 +87,7 @@ struct Predict: ParsableCommand {
     options.batchSize = batchSize
     options.threads = threads
     options.quiet = quiet
+    if let output { removeOnInterrupt(output + ".writing") }
     let summary = try runPrediction(options)
     let destination = summary.output ?? "standard output"
     if !quiet {
@@ -102,6 +103,21 @@ struct Predict: ParsableCommand {
 
   /// Exit codes: 0 done, 2 bad arguments or input (one line, nothing written), 1 anything else.
   static func main() { mainWithExitCodes(toolName: "predict") }
+}
+
+/// The temporary output, made once before any signal can arrive (the handler may not allocate).
+nonisolated(unsafe) private var temporaryOutput: UnsafeMutablePointer<CChar>?
+
+/// Ctrl-C or `kill`: remove the half-written `OUTPUT.writing`, so an interrupted run leaves
+/// nothing behind (the output itself is only ever a complete file).
+private func removeOnInterrupt(_ path: String) {
+  temporaryOutput = strdup(path)
+  for signalNumber in [SIGINT, SIGTERM] {
+    signal(signalNumber) { _ in
+      if let path = temporaryOutput { unlink(path) }
+      _exit(130)
+    }
+  }
 }
 
 private func log(_ message: String) {
