@@ -29,34 +29,65 @@ public struct PredictionModel {
   /// The taps whose pooled, L2-normalised features the heads read, in order.
   public var taps: [String]
 
+  /// A model from heads and a backbone already loaded: from backbone weights plus a heads file
+  /// today (`load(heads:weights:)`), from `finetune`'s model file later. Checks that the backbone
+  /// is the one the heads' provenance names and that everything else recorded there can be
+  /// reproduced; `source` names the heads in messages. The weights' identity is the caller's to
+  /// check (`load` compares SHA-256 digests).
+  public init(
+    heads: HeadsFile, backbone: Backbone, weightsFile: String, weightsSHA256: String, source: String
+  ) throws {
+    let (kind, loading) = try Self.recipe(heads, source: source)
+    guard backbone.kind == kind else {
+      throw PredictError.usage(
+        "\(source): the heads were trained on \(kind.rawValue) features, the backbone is \(backbone.kind.rawValue)")
+    }
+    self.heads = heads
+    self.backbone = backbone
+    self.weightsFile = weightsFile
+    self.weightsSHA256 = weightsSHA256
+    self.loading = loading
+    self.taps = heads.provenance.taps
+  }
+
   /// Reads the heads file at `headsPath` and loads `weights` for its backbone, refusing (as
   /// `PredictError.usage`) a heads file that cannot be read, provenance this version cannot
   /// reproduce, weights of another backbone, and weights whose SHA-256 differs from the one the
-  /// heads' features were made with.
+  /// heads' features were made with. Everything but the weights is checked before they are loaded.
   public static func load(heads headsPath: String, weights: PredictWeights) throws -> PredictionModel {
     let heads = try readHeads(headsPath)
+    let source = "--heads \(headsPath)"
+    let (kind, _) = try recipe(heads, source: source)
+    let loaded = try loadBackbone(weights, kind: kind, provenance: heads.provenance, headsPath: headsPath)
+    return try PredictionModel(
+      heads: heads, backbone: loaded.backbone, weightsFile: loaded.file, weightsSHA256: loaded.sha256,
+      source: source)
+  }
+
+  /// The backbone and the decoding the heads' features were made with; provenance this version
+  /// cannot reproduce (another backbone, filter, preprocessing, taps of other widths) is refused.
+  private static func recipe(_ heads: HeadsFile, source: String) throws -> (BackboneKind, LoadOptions) {
     let provenance = heads.provenance
     guard let kind = BackboneKind(rawValue: provenance.backbone) else {
       throw PredictError.usage(
-        "--heads \(headsPath): the features were made with backbone '\(provenance.backbone)', which this "
-          + "version does not have (it has: \(BackboneKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        "\(source): the features were made with backbone '\(provenance.backbone)', which this version does not "
+          + "have (it has: \(BackboneKind.allCases.map(\.rawValue).joined(separator: ", ")))")
     }
-    let loading = try loadOptions(provenance, headsPath: headsPath)
-    let loaded = try loadBackbone(weights, kind: kind, provenance: provenance, headsPath: headsPath)
+    let loading = try loadOptions(provenance, source: source)
     let widths: [Int]
     do {
-      widths = try loaded.backbone.tapWidths(provenance.taps)
+      widths = try kind.resolveTaps(provenance.taps).map {
+        try kind.outputShape(ofTap: $0, height: provenance.height, width: provenance.width).channels
+      }
     } catch {
-      throw PredictError.usage("--heads \(headsPath): taps \(provenance.taps): \(error)")
+      throw PredictError.usage("\(source): taps \(provenance.taps): \(error)")
     }
     guard widths == provenance.tapWidths, widths.reduce(0, +) == heads.inputWidth else {
       throw PredictError.usage(
-        "--heads \(headsPath): taps \(provenance.taps) are \(widths) wide in \(kind.rawValue), the heads file "
-          + "says \(provenance.tapWidths)")
+        "\(source): taps \(provenance.taps) are \(widths) wide in \(kind.rawValue), the heads file says "
+          + "\(provenance.tapWidths)")
     }
-    return PredictionModel(
-      heads: heads, backbone: loaded.backbone, weightsFile: loaded.file, weightsSHA256: loaded.sha256,
-      loading: loading, taps: provenance.taps)
+    return (kind, loading)
   }
 
   private static func readHeads(_ path: String) throws -> HeadsFile {
@@ -73,10 +104,10 @@ public struct PredictionModel {
   }
 
   /// The decoding the features were made with; anything this version cannot reproduce is refused.
-  private static func loadOptions(_ provenance: FeatureFileAttributes, headsPath: String) throws -> LoadOptions {
+  private static func loadOptions(_ provenance: FeatureFileAttributes, source: String) throws -> LoadOptions {
     func refuse(_ what: String, _ value: String, _ known: [String]) -> PredictError {
       .usage(
-        "--heads \(headsPath): the features were made with \(what) '\(value)', which this version cannot "
+        "\(source): the features were made with \(what) '\(value)', which this version cannot "
           + "reproduce (it knows: \(known.joined(separator: ", ")))")
     }
     guard let interpolation = Interpolation(rawValue: provenance.interpolation) else {
@@ -93,7 +124,7 @@ public struct PredictionModel {
     }
     guard provenance.height >= 32, provenance.width >= 32 else {
       throw PredictError.usage(
-        "--heads \(headsPath): input size \(provenance.height)x\(provenance.width) is below 32x32")
+        "\(source): input size \(provenance.height)x\(provenance.width) is below 32x32")
     }
     return LoadOptions(
       height: provenance.height, width: provenance.width, interpolation: interpolation, exif: exif,

@@ -47,6 +47,9 @@ final class BadInputTests: XCTestCase {
     let random5 = try headsFile("random5.h5", backbone: "vgg16", weights: "random (seed 5)", sha256: "", width: 512)
     let resnet = try headsFile(
       "resnet.h5", backbone: "resnet50", weights: "/m/resnet.h5", sha256: otherSHA, width: 2048)
+    let wrongWidth = try headsFile("wide.h5", backbone: "vgg16", weights: "random (seed 5)", sha256: "", width: 100)
+    let unknownBackbone = try headsFile(
+      "inception.h5", backbone: "inception_v3", weights: "random (seed 5)", sha256: "", width: 512)
     let featureFile = folder.appendingPathComponent("not-heads.h5").path
     let writer = try FeatureFileWriter(
       path: featureFile,
@@ -83,6 +86,8 @@ final class BadInputTests: XCTestCase {
         "weights of another backbone", run(resnet, ["--weights", weightsFile]),
         ["holds vgg16 weights", "resnet50 features"]
       ),
+      ("taps of another width", run(wrongWidth, ["--weights", "random"]), ["[512] wide", "says [100]"]),
+      ("unknown backbone", run(unknownBackbone, ["--weights", "random"]), ["inception_v3", "resnet50, vgg16, vgg19"]),
       ("missing heads file", run(folder.appendingPathComponent("nope.h5").path, ["--weights", "random"]), ["nope.h5"]),
       ("a feature file as heads file", run(featureFile, ["--weights", "random"]), ["is not a heads file"]),
       ("not an HDF5 file", run(textFile, ["--weights", "random"]), ["text.h5"]),
