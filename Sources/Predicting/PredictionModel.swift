@@ -18,16 +18,16 @@ import ImageIO
 /// A backbone and the heads trained on its features, ready to predict.
 public struct PredictionModel {
   /// The heads, their class names, thresholds and label ranges, and the features' provenance.
-  public var heads: HeadsFile
+  public let heads: HeadsFile
   /// The backbone, with the weights the heads' features were made with.
-  public var backbone: Backbone
+  public let backbone: Backbone
   /// The weights as loaded: file (or "random (seed N)") and SHA-256.
-  public var weightsFile: String
-  public var weightsSHA256: String
+  public let weightsFile: String
+  public let weightsSHA256: String
   /// Decoding and resizing, from the provenance (Pillow's decompression-bomb limit as `extract`'s default).
-  public var loading: LoadOptions
+  public let loading: LoadOptions
   /// The taps whose pooled, L2-normalised features the heads read, in order.
-  public var taps: [String]
+  public let taps: [String]
 
   /// A model from heads and a backbone already loaded: from backbone weights plus a heads file
   /// today (`load(heads:weights:)`), from `finetune`'s model file later. Checks that the backbone
