@@ -6,7 +6,8 @@
 //   Engine (NHWC tensors and kernels)      HDF5 (Swift wrapper)      ImageIO (decode, resize)
 //   Backbones (ResNet50, VGG16/19, Keras weight files)      FeatureStore (the feature file)
 //   Extraction (datasets, labels, resumable extraction job)      Heads (multi-head training)
-//   extract (command-line tool)
+//   Predicting (heads applied to images through extract's pipeline)
+//   extract, fit-heads, predict (command-line tools)
 import PackageDescription
 
 let package = Package(
@@ -15,6 +16,7 @@ let package = Package(
   products: [
     .executable(name: "extract", targets: ["extract"]),
     .executable(name: "fit-heads", targets: ["fit-heads"]),
+    .executable(name: "predict", targets: ["predict"]),
     .library(name: "Extraction", targets: ["Extraction"]),
   ],
   dependencies: [
@@ -41,6 +43,8 @@ let package = Package(
     .target(name: "Report", dependencies: ["ImageIO", "CShims"]),
     .target(
       name: "Fitting", dependencies: ["Heads", "FeatureStore", "Report", .product(name: "Yams", package: "Yams")]),
+    // predict: the heads file's provenance decides decoding and taps; extract's pipeline makes the features.
+    .target(name: "Predicting", dependencies: ["Extraction", "Heads", "Backbones", "ImageIO", "FeatureStore"]),
     // The exit-code contract the tools share (0 done, 2 usage, 1 runtime).
     .target(name: "ToolSupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(
@@ -51,6 +55,11 @@ let package = Package(
       dependencies: [
         "Extraction", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    .executableTarget(
+      name: "predict",
+      dependencies: [
+        "Predicting", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
 
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
@@ -60,6 +69,9 @@ let package = Package(
     .testTarget(name: "HeadsTests", dependencies: ["Heads", "HDF5", "FeatureStore"]),
     .testTarget(name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "HDF5", "fit-heads"]),
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "extract"]),
+    .testTarget(
+      name: "PredictTests",
+      dependencies: ["Predicting", "Heads", "Backbones", "FeatureStore", "HDF5", "extract", "fit-heads", "predict"]),
     .testTarget(
       name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "fit-heads"]),
   ]

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Quick start, first command: set up a fresh machine, build in release mode and extract features
 # of the bundled sample dataset (Datasets/sample) into demo-out/sample-features.h5, then train
-# heads on them with fit-heads, writing an HTML report of the run to demo-out/report.html.
+# heads on them with fit-heads, writing an HTML report of the run to demo-out/report.html, and
+# apply the heads to the images with predict (demo-out/predictions.csv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build -c release --product extract 2>&1 | tail -n 1
 swift build -c release --product fit-heads 2>&1 | tail -n 1
+swift build -c release --product predict 2>&1 | tail -n 1
 weights_file="${KERAS_HOME:-$HOME/.keras}/models/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
 if [ -f "$weights_file" ]; then
   weights=()
@@ -24,7 +26,13 @@ set -x
   --head balance=tanh:balance --head contrast=tanh:contrast --head complexity=tanh:complexity \
   --metrics demo-out/sample-metrics.json --output demo-out/sample-heads.h5 --quiet \
   --report demo-out/report.html --images Datasets/sample/images
+# predict reads size, taps and preprocessing from the heads file; the weights must be the same.
+if [ ${#weights[@]} -gt 0 ]; then predict_weights=(--weights random); else predict_weights=(); fi
+.build/release/predict --heads demo-out/sample-heads.h5 "${predict_weights[@]}" \
+  --images Datasets/sample/images --output demo-out/predictions.csv
 { set +x; } 2>/dev/null
+echo "predictions: demo-out/predictions.csv (first lines, first columns):"
+head -n 4 demo-out/predictions.csv | cut -d, -f1-6
 echo "report: open demo-out/report.html in a browser (one self-contained page: curves, plots, worst rows)"
 if [ ${#weights[@]} -gt 0 ]; then
   echo "note: random backbone weights — these metrics show the pipeline working, not what ImageNet features reach."

@@ -5,12 +5,15 @@ import Foundation
 import ImageIO
 
 /// One batch ready for the backbone: the usable images packed first, and every image's outcome.
-final class DecodedBatch: @unchecked Sendable {
-  let index: Int
+public final class DecodedBatch: @unchecked Sendable {
+  /// The batch's index in the run's list of batches.
+  public let index: Int
   /// (usable images, H, W, 3) 'caffe'-preprocessed BGR, packed in dataset order.
-  var input: [Float]
-  var entries: [JournalEntry]
-  var usable: Int { entries.filter { $0.failure == nil }.count }
+  public internal(set) var input: [Float]
+  /// Every image's outcome, in the batch's path order: `failure` says why an image is unusable.
+  public internal(set) var entries: [JournalEntry]
+  /// How many images decoded (the rows of `input`).
+  public var usable: Int { entries.filter { $0.failure == nil }.count }
 
   init(index: Int, capacity: Int, pixelsPerImage: Int) {
     self.index = index
@@ -21,12 +24,21 @@ final class DecodedBatch: @unchecked Sendable {
 
 /// Decodes, resizes and preprocesses the images of a batch exactly as Keras' `load_img` +
 /// `preprocess_input` would, spreading the images over `threads` workers.
-struct BatchDecoder: Sendable {
-  let root: String
-  let options: LoadOptions
-  let threads: Int
+public struct BatchDecoder: Sendable {
+  /// The folder the paths are relative to; empty when the paths are usable as they are.
+  public let root: String
+  public let options: LoadOptions
+  public let threads: Int
 
-  func decode(paths: ArraySlice<String>, batch: Int) -> DecodedBatch {
+  public init(root: String, options: LoadOptions, threads: Int) {
+    self.root = root
+    self.options = options
+    self.threads = threads
+  }
+
+  /// Decodes `paths` (relative to `root`) into one batch; an image that cannot be used gets its
+  /// reason in `entries` and no row in `input`.
+  public func decode(paths: ArraySlice<String>, batch: Int) -> DecodedBatch {
     let pixelsPerImage = options.height * options.width * 3
     let count = paths.count
     let result = DecodedBatch(index: batch, capacity: count, pixelsPerImage: pixelsPerImage)
@@ -44,7 +56,8 @@ struct BatchDecoder: Sendable {
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
       for i in stride(from: worker, to: count, by: workers) {
         do {
-          let loaded = try loadImage(at: root + "/" + paths[i], options: options)
+          let file = root.isEmpty ? paths[i] : root + "/" + paths[i]
+          let loaded = try loadImage(at: file, options: options)
           let slot = UnsafeMutableBufferPointer(rebasing: slots[(i * pixelsPerImage)..<((i + 1) * pixelsPerImage)])
           caffePreprocess(loaded.image, into: slot)
           outcomes[i] = JournalEntry(failure: nil, exifOrientation: UInt8(clamping: loaded.exifOrientation))

@@ -69,7 +69,7 @@ public struct Dataset: Sendable {
   }
 
   /// Every regular, non-hidden file below `root`, relative, sorted bytewise.
-  static func listFiles(root: String) throws -> [String] {
+  public static func listFiles(root: String) throws -> [String] {
     let rootURL = URL(fileURLWithPath: root, isDirectory: true).standardizedFileURL
     guard
       let enumerator = FileManager.default.enumerator(
@@ -88,7 +88,8 @@ public struct Dataset: Sendable {
     return sortedBytewise(paths)
   }
 
-  static func sortedBytewise(_ paths: [String]) -> [String] {
+  /// Sorted by the paths' UTF-8 bytes, the order of a feature file's rows.
+  public static func sortedBytewise(_ paths: [String]) -> [String] {
     paths.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
   }
 

@@ -10,7 +10,6 @@
 //      remove the journal.
 
 import Backbones
-import Dispatch
 import FeatureStore
 import Foundation
 import ImageIO
@@ -81,44 +80,23 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
   let progress = Progress(total: total, alreadyDone: resumed, quiet: options.quiet)
   var done = resumed
   progress.update(done: done)
-  var next: DecodedBatch? = pending.first.map { decoder.decode(paths: slice($0), batch: $0) }
-  var position = 0
-  while let batch = next {
-    // Decode the following batch while the backbone works on this one.
-    let group = DispatchGroup()
-    let following = position + 1 < pending.count ? pending[position + 1] : nil
-    nonisolated(unsafe) var prefetched: DecodedBatch?
-    if let following {
-      DispatchQueue.global().async(group: group) {
-        prefetched = decoder.decode(paths: slice(following), batch: following)
-      }
-    }
-    if options.strict, let bad = batch.entries.firstIndex(where: { $0.failure != nil }) {
-      group.wait()
+  try forEachFeatureBatch(
+    pending, paths: slice, decoder: decoder, backbone: weights.backbone, taps: taps,
+    inspect: { batch in
+      guard options.strict, let bad = batch.entries.firstIndex(where: { $0.failure != nil }) else { return }
       progress.finish()
       let path = slice(batch.index)[slice(batch.index).startIndex + bad]
       throw ExtractError.strictStop(
         "--strict: \(path): \(batch.entries[bad].failure ?? ""); the \(done) images before its batch are kept, "
           + "rerun to continue")
-    }
-    let features: [Float]
-    if batch.usable > 0 {
-      features = try batch.input.withUnsafeBufferPointer {
-        try weights.backbone.features(
-          $0, count: batch.usable, height: options.height, width: options.width, taps: taps)
+    },
+    body: { batch, features in
+      try features.withUnsafeBufferPointer {
+        try journal.append(batch: batch.index, entries: batch.entries, features: $0, dimension: dimension)
       }
-    } else {
-      features = []
-    }
-    try features.withUnsafeBufferPointer {
-      try journal.append(batch: batch.index, entries: batch.entries, features: $0, dimension: dimension)
-    }
-    done += batch.entries.count
-    progress.update(done: done)
-    group.wait()
-    next = prefetched
-    position += 1
-  }
+      done += batch.entries.count
+      progress.update(done: done)
+    })
   progress.finish()
 
   // 4. Assemble.

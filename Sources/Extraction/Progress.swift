@@ -3,7 +3,7 @@
 import Foundation
 
 /// Reports done/total, images per second and the time left, on standard error.
-final class Progress {
+public final class Progress {
   enum Style { case live, log, quiet }
 
   private let total: Int
@@ -13,7 +13,8 @@ final class Progress {
   private var lastPrint = Date.distantPast
   private let logInterval: TimeInterval
 
-  init(total: Int, alreadyDone: Int, quiet: Bool, logInterval: TimeInterval = 5) {
+  /// `alreadyDone` images were finished before this run (they do not count towards the rate).
+  public init(total: Int, alreadyDone: Int, quiet: Bool, logInterval: TimeInterval = 5) {
     self.total = total
     self.startDone = alreadyDone
     self.logInterval = logInterval
@@ -25,7 +26,7 @@ final class Progress {
   }
 
   /// Called after each batch with the number of images finished so far (this run and before).
-  func update(done: Int) {
+  public func update(done: Int) {
     let now = Date()
     switch style {
     case .quiet: return
@@ -41,7 +42,7 @@ final class Progress {
   }
 
   /// Ends the live line so the summary starts on a fresh one.
-  func finish() {
+  public func finish() {
     if style == .live { FileHandle.standardError.write(Data("\n".utf8)) }
   }
 

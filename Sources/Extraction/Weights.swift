@@ -31,29 +31,24 @@ public func kerasModelsDirectory(environment: [String: String] = ProcessInfo.pro
 }
 
 /// The weights a run will use, loaded and checked, with what the feature file records of them.
-struct LoadedWeights {
-  var backbone: Backbone
-  /// The file as given (or "random").
-  var file: String
-  var sha256: String
+public struct LoadedWeights {
+  public var backbone: Backbone
+  /// The file as given, or "random (seed N)" (what the feature file's `weights_file` records).
+  public var file: String
+  /// Hex SHA-256 of the file's bytes; empty for random weights.
+  public var sha256: String
   /// Present for random weights: the features are meaningless for real use.
-  var warning: String?
+  public var warning: String?
   /// What the file stores that the backbone does not use (e.g. the ImageNet classifier).
-  var report: WeightBindingReport?
+  public var report: WeightBindingReport?
 }
 
-/// Resolves the weights choice to a file, hashes it and builds the backbone. Every problem is a
-/// `.usage` error: the run has not started, nothing is written.
-func loadWeights(_ choice: WeightsChoice, kind: BackboneKind) throws -> LoadedWeights {
+/// The file a weights choice names (Keras' default location resolved), checked to be readable;
+/// nil for random weights. Problems are `.usage` errors.
+public func weightsPath(_ choice: WeightsChoice, kind: BackboneKind) throws -> String? {
   let path: String
   switch choice {
-  case .random(let seed):
-    let weights = SyntheticWeights.make(kind, seed: seed)
-    let backbone = try Backbone(kind: kind, weights: weights)
-    return LoadedWeights(
-      backbone: backbone, file: "random (seed \(seed))", sha256: "",
-      warning: "RANDOM WEIGHTS (seed \(seed)): these features are meaningless for real use",
-      report: nil)
+  case .random: return nil
   case .kerasDefault:
     path = kerasModelsDirectory() + "/" + kind.kerasWeightsFileName
     guard FileManager.default.fileExists(atPath: path) else {
@@ -68,6 +63,25 @@ func loadWeights(_ choice: WeightsChoice, kind: BackboneKind) throws -> LoadedWe
   guard FileManager.default.isReadableFile(atPath: path) else {
     throw ExtractError.usage("--weights \(path): no such readable file")
   }
+  return path
+}
+
+/// Resolves the weights choice to a file, hashes it and builds the backbone. Every problem is a
+/// `.usage` error: the run has not started, nothing is written. `predict` loads its weights
+/// through this too, so both tools record and hash them the same way; a caller that has hashed
+/// the file already passes the digest as `sha256`.
+public func loadWeights(_ choice: WeightsChoice, kind: BackboneKind, sha256 knownDigest: String? = nil) throws
+  -> LoadedWeights
+{
+  if case .random(let seed) = choice {
+    let weights = SyntheticWeights.make(kind, seed: seed)
+    let backbone = try Backbone(kind: kind, weights: weights)
+    return LoadedWeights(
+      backbone: backbone, file: "random (seed \(seed))", sha256: "",
+      warning: "RANDOM WEIGHTS (seed \(seed)): these features are meaningless for real use",
+      report: nil)
+  }
+  let path = try weightsPath(choice, kind: kind)!
   var weights: KerasWeights
   do {
     let contents = try readKerasWeightFile(path: path)
@@ -89,5 +103,6 @@ func loadWeights(_ choice: WeightsChoice, kind: BackboneKind) throws -> LoadedWe
     throw ExtractError.usage("--weights \(path): \(error)")
   }
   return LoadedWeights(
-    backbone: backbone, file: path, sha256: try SHA256.hexDigest(ofFile: path), warning: nil, report: report)
+    backbone: backbone, file: path, sha256: try knownDigest ?? SHA256.hexDigest(ofFile: path), warning: nil,
+    report: report)
 }

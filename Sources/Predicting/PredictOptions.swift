@@ -1,0 +1,74 @@
+// Everything one `predict` run needs to know, as the tool's options give it. How images are
+// decoded and preprocessed is deliberately absent: it is read from the heads file.
+
+import Foundation
+
+/// Where the backbone's weights come from.
+public enum PredictWeights: Equatable, Sendable {
+  /// Keras' standard file for the heads' backbone in `$KERAS_HOME/models` or `~/.keras/models`.
+  case kerasDefault
+  /// A Keras weight file (any generation `extract` reads).
+  case file(String)
+  /// `extract`'s deterministic random weights, for demos and tests. The seed is the one the heads
+  /// file records; a seed given here must equal it.
+  case random(seed: UInt32?)
+}
+
+/// How predictions are written.
+public enum PredictionFormat: String, CaseIterable, Sendable {
+  /// Comma-separated values with a header row, fields quoted as RFC 4180 says.
+  case csv
+  /// One JSON object per line (JSON Lines).
+  case jsonl
+
+  /// The format an output file's extension names (`.csv`, `.jsonl`, `.ndjson`), or nil.
+  public init?(fileExtensionOf path: String) {
+    switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+    case "csv": self = .csv
+    case "jsonl", "ndjson": self = .jsonl
+    default: return nil
+    }
+  }
+}
+
+/// The options of one `predict` run.
+public struct PredictOptions: Sendable {
+  /// The heads file `fit-heads` wrote.
+  public var heads: String
+  public var weights: PredictWeights = .kerasDefault
+  /// Image folders (searched recursively) and image files.
+  public var images: [String]
+  /// The predictions file; nil writes to standard output.
+  public var output: String?
+  /// The output format; nil takes it from the output's extension (CSV on standard output).
+  public var format: PredictionFormat?
+  public var batchSize = 16
+  public var threads = 2
+  public var quiet = false
+
+  public init(heads: String, images: [String]) {
+    self.heads = heads
+    self.images = images
+  }
+
+  /// The format to write, from `format` or the output's extension.
+  public func resolvedFormat() throws -> PredictionFormat {
+    if let format { return format }
+    guard let output else { return .csv }
+    guard let format = PredictionFormat(fileExtensionOf: output) else {
+      throw PredictError.usage(
+        "--output \(output): unknown extension; use .csv or .jsonl, or name the format with --format csv|jsonl")
+    }
+    return format
+  }
+}
+
+/// What a finished run did, for the summary line.
+public struct PredictSummary: Sendable {
+  public var total: Int
+  public var predicted: Int
+  public var failed: Int
+  public var seconds: Double
+  /// The predictions file, or nil for standard output.
+  public var output: String?
+}

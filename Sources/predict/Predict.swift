@@ -1,0 +1,125 @@
+// `predict`: apply trained heads to new images, with the backbone and preprocessing their
+// features were made with.
+
+import ArgumentParser
+import Foundation
+import Predicting
+import ToolSupport
+
+extension PredictError: ToolError {}
+extension PredictionFormat: ExpressibleByArgument {}
+
+@main
+struct Predict: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Predict with heads from fit-heads on new images, one line per image.",
+    discussion: """
+      Decoding, input size, resize filter, EXIF handling, taps and normalisation are read from the \
+      heads file (the provenance of the features the heads were trained on), never re-specified: \
+      the images go through extract's own pipeline. The weights must be the file those features \
+      were made with (same SHA-256), or --weights random when they were made with extract's \
+      random weights (the seed is read from the heads file).
+
+      Per head: softmax gives the class and one probability column per class (<head>:<class>); \
+      sigmoid the labels at or over their stored thresholds (';'-joined, '-' for none) and each \
+      label's probability; tanh the value in the label's own units; embedding the nearest wheel \
+      class (the hue). Images that cannot be read are listed with status 'failed' and the reason; \
+      the run goes on. Rows are sorted by path, as extract sorts them.
+
+      A model file from finetune (backbone and heads in one file) is not accepted yet: finetune \
+      does not exist, and its format will be defined with it.
+
+      Examples:
+        predict --heads heads.h5 --weights resnet50_notop.h5 --images new/ --output predictions.csv
+        predict --heads heads.h5 --images a.jpg b.png --output predictions.jsonl
+      """)
+
+  @Option(help: ArgumentHelp("Heads file written by fit-heads.", valueName: "heads.h5"))
+  var heads: String
+
+  @Option(
+    help: ArgumentHelp(
+      "Keras weight file the heads' features were made with, or 'random' for extract's random weights. "
+        + "Default: Keras' standard file for the backbone in $KERAS_HOME/models or ~/.keras/models.",
+      valueName: "file|random"))
+  var weights: String?
+
+  @Option(help: "Seed for --weights random (default: the one the heads file records; another is refused).")
+  var seed: UInt32?
+
+  @Option(
+    parsing: .upToNextOption,
+    help: ArgumentHelp(
+      "Image folders (searched recursively) and image files. With one folder, paths are relative to it.",
+      valueName: "dir|file"))
+  var images: [String] = []
+
+  @Option(
+    help: ArgumentHelp(
+      "Predictions file, .csv or .jsonl (default: CSV on standard output).", valueName: "predictions.csv"))
+  var output: String?
+
+  @Option(help: "Output format, instead of the extension's: csv or jsonl.")
+  var format: PredictionFormat?
+
+  @Option(help: "Images per forward pass.")
+  var batchSize: Int = 16
+
+  @Option(help: "Threads decoding images (the arithmetic uses OpenBLAS' threads).")
+  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+  @Flag(help: "No progress or summary output (warnings are still shown).")
+  var quiet = false
+
+  mutating func validate() throws {
+    if seed != nil, weights != "random" { throw ValidationError("--seed goes with --weights random") }
+  }
+
+  func run() throws {
+    var options = PredictOptions(heads: heads, images: images)
+    switch weights {
+    case nil: options.weights = .kerasDefault
+    case "random": options.weights = .random(seed: seed)
+    case let path?: options.weights = .file(path)
+    }
+    options.output = output
+    options.format = format
+    options.batchSize = batchSize
+    options.threads = threads
+    options.quiet = quiet
+    if let output { removeOnInterrupt(output + ".writing") }
+    let summary = try runPrediction(options)
+    let destination = summary.output ?? "standard output"
+    if !quiet {
+      let rate = summary.seconds > 0 ? Double(summary.total) / summary.seconds : 0
+      log(
+        "predicted \(summary.predicted) of \(summary.total) images"
+          + String(format: "; %.1f s, %.1f images/s -> %@", summary.seconds, rate, destination))
+    }
+    if summary.failed > 0 {
+      log("warning: \(summary.failed) image(s) could not be read (status 'failed' in \(destination))")
+    }
+  }
+
+  /// Exit codes: 0 done, 2 bad arguments or input (one line, nothing written), 1 anything else.
+  static func main() { mainWithExitCodes(toolName: "predict") }
+}
+
+/// The temporary output, made once before any signal can arrive (the handler may not allocate).
+nonisolated(unsafe) private var temporaryOutput: UnsafeMutablePointer<CChar>?
+
+/// Ctrl-C or `kill`: remove the half-written `OUTPUT.writing`, so an interrupted run leaves
+/// nothing behind (the output itself is only ever a complete file).
+private func removeOnInterrupt(_ path: String) {
+  temporaryOutput = strdup(path)
+  for signalNumber in [SIGINT, SIGTERM] {
+    signal(signalNumber) { _ in
+      if let path = temporaryOutput { unlink(path) }
+      _exit(130)
+    }
+  }
+}
+
+private func log(_ message: String) {
+  FileHandle.standardError.write(Data((message + "\n").utf8))
+}
