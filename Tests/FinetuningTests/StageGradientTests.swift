@@ -79,7 +79,7 @@ final class StageGradientTests: XCTestCase {
         let k = g.kernel.indices.max { abs(g.kernel[$0]) < abs(g.kernel[$1]) }!
         probes.append(
           (
-            "\(name)_conv/kernel[\(k)]", g.kernel[k], 3e-4, { trainer.stage.blocks[b][keyPath: unit].kernel[k] = $0 },
+            "\(name)_conv/kernel[\(k)]", g.kernel[k], 1e-4, { trainer.stage.blocks[b][keyPath: unit].kernel[k] = $0 },
             initial.blocks[b][keyPath: unit].kernel[k]
           ))
         // One unit per block also probes its bias, gamma and beta.
@@ -126,6 +126,90 @@ final class StageGradientTests: XCTestCase {
     print(
       "stage gradient check \(batchNorm), \(probes.count) probes: worst relative error \(worst.error) (\(worst.name))")
     XCTAssertLessThan(worst.error, 5e-2, worst.name)
+    try checkDirection(
+      trainer: trainer, initial: initial, headParameters: headParameters, gradients: gradients,
+      headGradients: headGradients, loss: loss)
+  }
+
+  /// Every gradient at once: the derivative along one direction d through all ~15M stage
+  /// parameters and the heads, sum g.d against (L(w + h d) - L(w - h d)) / 2h. Per array d is
+  /// the gradient scaled to the weights' norm, so every array adds |g| |w| (a random direction
+  /// cancels down to the size of the float32 noise and of the ReLU kinks it crosses).
+  func checkDirection(
+    trainer: LastBlockTrainer, initial: ResNet50LastStage, headParameters: [Float],
+    gradients: [ResidualBlockGradients], headGradients: [Float], loss: () throws -> Double
+  ) throws {
+    let units: [WritableKeyPath<ResidualBlockParameters, ConvBatchNormParameters>] = [
+      \.conv1, \.conv2, \.conv3, \.shortcut!,
+    ]
+    let gradientUnits: [KeyPath<ResidualBlockGradients, ConvBatchNormGradients>] = [
+      \.conv1, \.conv2, \.conv3, \.shortcut!,
+    ]
+    var direction: [[Float]] = []
+    var analytic = 0.0
+    for b in 0..<3 {
+      for u in 0..<(b == 0 ? 4 : 3) {
+        for (role, gradientRole) in zip(Self.roles, Self.gradientRoles) {
+          let g = gradients[b][keyPath: gradientUnits[u]][keyPath: gradientRole]
+          direction.append(Self.direction(for: initial.blocks[b][keyPath: units[u]][keyPath: role], gradient: g))
+          analytic += Self.dot(g, direction.last!)
+        }
+      }
+    }
+    direction.append(Self.direction(for: headParameters, gradient: headGradients))
+    analytic += Self.dot(headGradients, direction.last!)
+    func move(_ t: Float) {
+      var stage = initial
+      var index = 0
+      for b in 0..<3 {
+        for u in 0..<(b == 0 ? 4 : 3) {
+          for role in Self.roles {
+            stage.blocks[b][keyPath: units[u]][keyPath: role].withUnsafeMutableBufferPointer { w in
+              direction[index].withUnsafeBufferPointer { d in
+                for i in 0..<w.count { w[i] += t * d[i] }
+              }
+            }
+            index += 1
+          }
+        }
+      }
+      trainer.stage = stage
+      var parameters = headParameters
+      for i in parameters.indices { parameters[i] += t * direction[index][i] }
+      trainer.heads.parameters = parameters
+    }
+    // h moves the loss by ~0.01: far above its float32 noise, small enough to stay linear.
+    let h = Float(5e-3 / abs(analytic))
+    move(h)
+    let up = try loss()
+    move(-h)
+    let down = try loss()
+    move(0)
+    let numeric = (up - down) / (2 * Double(h))
+    let error = abs(numeric - analytic) / abs(analytic)
+    print(
+      "stage directional derivative \(trainer.batchNorm): analytic \(analytic), numeric \(numeric), relative error \(error)"
+    )
+    XCTAssertLessThan(error, 5e-3)
+  }
+
+  static var roles: [WritableKeyPath<ConvBatchNormParameters, [Float]>] {
+    [
+      \.kernel, \.bias, \.batchNorm.gamma, \.batchNorm.beta,
+    ]
+  }
+  static var gradientRoles: [KeyPath<ConvBatchNormGradients, [Float]>] { [\.kernel, \.bias, \.gamma, \.beta] }
+
+  /// g * |w| / |g|: the gradient at the scale of the weights.
+  static func direction(for w: [Float], gradient g: [Float]) -> [Float] {
+    let scale = (dot(w, w) / max(dot(g, g), 1e-30)).squareRoot()
+    return g.map { Float(Double($0) * scale) }
+  }
+
+  static func dot(_ a: [Float], _ b: [Float]) -> Double {
+    var sum = 0.0
+    for i in a.indices { sum += Double(a[i]) * Double(b[i]) }
+    return sum
   }
 
   func testFrozenBatchNorm() throws { try check(batchNorm: .frozenStatistics, batch: 2, side: 2) }
