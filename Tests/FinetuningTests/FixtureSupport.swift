@@ -97,3 +97,15 @@ func relativeToScale(_ a: [Float], _ b: [Float]) -> Double {
   }
   return scale == 0 ? error : error / scale
 }
+
+/// sum |a - b| in float64, over raw pointers (15M elements per call: fast enough in debug).
+func absoluteDifferenceSum(_ a: [Float], _ b: [Float]) -> Double {
+  precondition(a.count == b.count)
+  return a.withUnsafeBufferPointer { a in
+    b.withUnsafeBufferPointer { b in
+      var sum = 0.0
+      for i in 0..<a.count { sum += abs(Double(a[i]) - Double(b[i])) }
+      return sum
+    }
+  }
+}

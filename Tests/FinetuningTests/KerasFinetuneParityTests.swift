@@ -113,8 +113,7 @@ final class KerasFinetuneParityTests: XCTestCase {
         worstRaw = max(worstRaw, error / scale)
         let relative = max(0, error - ulps) / scale
         if relative > worst.error { worst = (relative, "\(array.layer)/\(array.role)") }
-        var sum = 0.0
-        for (v, w) in zip(ours.values, initial.values) { sum += abs(Double(v) - Double(w)) }
+        let sum = absoluteDifferenceSum(ours.values, initial.values)
         let sumError = abs(sum - run.abs_delta_sums[a]) / run.abs_delta_sums[a]
         if sumError > worstSum.error { worstSum = (sumError, "\(array.layer)/\(array.role)") }
       }
@@ -124,9 +123,7 @@ final class KerasFinetuneParityTests: XCTestCase {
           + "(\(headsRaw / headsScale) with it), conv5 sampled update rel "
           + "\(worst.error) beyond the weights' rounding (\(worst.name); \(worstRaw) with it), "
           + "whole-array sum |update| rel \(worstSum.error) (\(worstSum.name))")
-      // Adam with its default epsilon turns gradient rounding into update noise (the fixture
-      // script explains); that run is held to 1e-3, the others to the 1e-4.
-      let bar = run.name == "adam_epsilon_1e-7" ? 1e-3 : 1e-4
+      let bar = 1e-4
       XCTAssertLessThan(lossError, 1e-5, run.name)
       XCTAssertLessThan(headsError, bar, run.name)
       XCTAssertLessThan(worst.error, bar, "\(run.name) \(worst.name)")

@@ -202,14 +202,22 @@ final class StageGradientTests: XCTestCase {
 
   /// g * |w| / |g|: the gradient at the scale of the weights.
   static func direction(for w: [Float], gradient g: [Float]) -> [Float] {
-    let scale = (dot(w, w) / max(dot(g, g), 1e-30)).squareRoot()
-    return g.map { Float(Double($0) * scale) }
+    let scale = Float((dot(w, w) / max(dot(g, g), 1e-30)).squareRoot())
+    var d = g
+    d.withUnsafeMutableBufferPointer { d in
+      for i in 0..<d.count { d[i] *= scale }
+    }
+    return d
   }
 
   static func dot(_ a: [Float], _ b: [Float]) -> Double {
-    var sum = 0.0
-    for i in a.indices { sum += Double(a[i]) * Double(b[i]) }
-    return sum
+    a.withUnsafeBufferPointer { a in
+      b.withUnsafeBufferPointer { b in
+        var sum = 0.0
+        for i in 0..<a.count { sum += Double(a[i]) * Double(b[i]) }
+        return sum
+      }
+    }
   }
 
   func testFrozenBatchNorm() throws { try check(batchNorm: .frozenStatistics, batch: 2, side: 2) }

@@ -18,7 +18,6 @@ optimizer.apply_gradients on one fixed batch of 4 examples:
   sgd           SGD(lr 0.005, momentum 0.9), model(images, training=False): batch norm frozen;
                 the whole model from the 'caffe'-preprocessed images (frozen prefix included)
   adam          Adam(lr 1e-4, epsilon 1e-3), training=False, from a stored conv5 input (below)
-  adam_epsilon_1e-7   the same with Keras' default epsilon 1e-7 (see below)
   sgd_bn_train  SGD(lr 0.005), training=True, from the stored conv5 input: conv5's batch norms
                 use batch statistics and move their moving mean and variance (momentum 0.99);
                 the frozen layers' batch norms would stay in inference mode (Keras 3 runs a
@@ -36,8 +35,9 @@ constant function, so starting there is the same training with the prefix output
 Adam's default epsilon (1e-7) makes a parameter whose gradient is below ~1e-6 move by
 lr * 0.03 * g / epsilon: a gradient known to 1e-9 (float32 sums of ~1e-3 terms) gives an update
 known only to ~3e-4 of the learning rate. The `adam` run uses epsilon 1e-3, where the update
-is a smooth function of the gradient, to hold the 1e-4 bar; `adam_epsilon_1e-7` shows the
-default's figure (the test allows 1e-3 there).
+is a smooth function of the gradient, to hold the 1e-4 bar. (Measured once with epsilon 1e-7,
+2 steps: losses 5.9e-7, head updates 6.0e-4 and conv5 updates 3.2e-4 of the largest update,
+all else equal; not committed, as Adam's debug-build steps over 15M parameters are slow.)
 
 Files written into Tests/Fixtures/finetune/ (raw little-endian float32, row-major):
   input.f32           (4, 64, 64, 3) the batch, 'caffe'-preprocessed values
@@ -153,8 +153,6 @@ def main() -> None:
         dict(name="sgd", optimizer=dict(name="sgd", learning_rate=0.005, momentum=0.9), training=False,
              steps=3, input="input.f32"),
         dict(name="adam", optimizer=dict(name="adam", learning_rate=1e-4, epsilon=1e-3),
-             training=False, steps=2, input="block_input_random.f32"),
-        dict(name="adam_epsilon_1e-7", optimizer=dict(name="adam", learning_rate=1e-4, epsilon=1e-7),
              training=False, steps=2, input="block_input_random.f32"),
         dict(name="sgd_bn_train", optimizer=dict(name="sgd", learning_rate=0.005, momentum=0.0),
              training=True, steps=2, input="block_input_random.f32"),
