@@ -102,7 +102,7 @@ public final class LastBlockTrainer {
     let work = try workspace(blockInput: blockInput, count: count)
     var frozen = stage
     forward(work, blockInput: blockInput, parameters: &frozen, mode: .frozen)
-    return Array(work.features)
+    return Array(work.top.features)
   }
 
   /// The losses of one batch (N, H, W, 1024) with the current weights, forward only, in the
@@ -116,8 +116,7 @@ public final class LastBlockTrainer {
     forward(work, blockInput: blockInput, parameters: &copy, mode: batchNorm.engineMode)
     var scratch = [Float](repeating: 0, count: heads.parameters.count)
     return scratch.withUnsafeMutableBufferPointer { g in
-      heads.lossAndGradient(
-        features: UnsafeBufferPointer(work.features), targets: targets, rows: 0..<count, gradients: g)
+      work.top.lossAndBackward(heads: heads, targets: targets, headGradients: g, dOutput: nil)
     }
   }
 
@@ -132,24 +131,10 @@ public final class LastBlockTrainer {
     let work = try workspace(blockInput: blockInput, count: count)
     forward(work, blockInput: blockInput, parameters: &stage, mode: batchNorm.engineMode)
     zeroGradients()
-    let width = ResNet50LastStage.outChannels
-    work.dFeatures.update(repeating: 0)
-    let losses = headGradients.withUnsafeMutableBufferPointer { g in
-      heads.lossAndGradient(
-        features: UnsafeBufferPointer(work.features), targets: targets, rows: 0..<count, gradients: g,
-        dFeatures: work.dFeatures)
-    }
-    // Back through L2 and GAP to the stage output.
-    work.dPooled.update(repeating: 0)
-    l2NormalizeRowsBackward(
-      work.dPooled, UnsafeBufferPointer(work.dFeatures), x: UnsafeBufferPointer(work.pooled), rows: count,
-      width: width)
-    let last = work.shapes[2]
     let (dOutput, dBetween) = (work.dOutputs[0], work.dOutputs[1])
-    dOutput.update(repeating: 0)
-    globalAveragePoolBackward(
-      dOutput, UnsafeBufferPointer(work.dPooled), batch: count, height: last.conv3.outputHeight,
-      width: last.conv3.outputWidth, channels: width)
+    let losses = headGradients.withUnsafeMutableBufferPointer { g in
+      work.top.lossAndBackward(heads: heads, targets: targets, headGradients: g, dOutput: dOutput)
+    }
     // Block 3 and 2 send their input gradient down; block 1's input is frozen.
     var dCurrent = dOutput
     var dNext = dBetween
@@ -232,15 +217,7 @@ public final class LastBlockTrainer {
         }
       }
     }
-    let last = work.shapes[2]
-    let width = ResNet50LastStage.outChannels
-    work.activations[2].withOutput { output in
-      globalAveragePool(
-        work.pooled, output, batch: last.batch, height: last.conv3.outputHeight, width: last.conv3.outputWidth,
-        channels: width)
-    }
-    _ = work.features.update(fromContentsOf: work.pooled)
-    l2NormalizeRows(work.features, rows: last.batch, width: width)
+    work.activations[2].withOutput { work.top.forward($0) }
   }
 
   private func workspace(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> StageWorkspace {
@@ -260,25 +237,21 @@ public final class LastBlockTrainer {
 final class StageWorkspace {
   let shapes: [ResidualBlockShape]
   let activations: [ResidualBlockActivations]
-  let pooled: UnsafeMutableBufferPointer<Float>  // (N, 2048) GAP of the stage output
-  let features: UnsafeMutableBufferPointer<Float>  // (N, 2048) pooled, L2-normalised
-  let dFeatures: UnsafeMutableBufferPointer<Float>  // (N, 2048)
-  let dPooled: UnsafeMutableBufferPointer<Float>  // (N, 2048)
+  let top: PooledHeads
   let dOutputs: [UnsafeMutableBufferPointer<Float>]  // 2 x (N, OH, OW, 2048), used in turn
 
   init(shapes: [ResidualBlockShape]) {
     self.shapes = shapes
     activations = shapes.map { ResidualBlockActivations(shape: $0) }
-    let rows = shapes[2].batch * shapes[2].outChannels
-    pooled = .allocate(capacity: rows)
-    features = .allocate(capacity: rows)
-    dFeatures = .allocate(capacity: rows)
-    dPooled = .allocate(capacity: rows)
-    dOutputs = (0..<2).map { _ in .allocate(capacity: shapes[2].outputCount) }
-    for buffer in [pooled, features, dFeatures, dPooled] + dOutputs { buffer.initialize(repeating: 0) }
+    let last = shapes[2]
+    top = PooledHeads(
+      batch: last.batch, height: last.conv3.outputHeight, width: last.conv3.outputWidth,
+      channels: last.outChannels)
+    dOutputs = (0..<2).map { _ in .allocate(capacity: last.outputCount) }
+    for buffer in dOutputs { buffer.initialize(repeating: 0) }
   }
 
   deinit {
-    for buffer in [pooled, features, dFeatures, dPooled] + dOutputs { buffer.deallocate() }
+    for buffer in dOutputs { buffer.deallocate() }
   }
 }
