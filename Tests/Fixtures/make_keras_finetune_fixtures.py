@@ -227,6 +227,105 @@ def main() -> None:
     for i, a in enumerate(arrays):
         text = text.replace(f'"@{i}@"', json.dumps(a["indices"]))
     (OUT / "manifest.json").write_text(text + "\n")
+    vgg(x, labels, kind_targets, score_targets, rng)
+
+
+def vgg(x, labels, kind_targets, score_targets, rng) -> None:
+    """VGG16 and VGG19: block5 trained with the same heads (on 512 features), no batch norm.
+
+    Files: vgg_manifest.json (as manifest.json, plus `backbone` per run), vgg_heads_initial.f32
+    (kind kernel (512, 3), bias, score kernel (512, 2), bias), vgg_block_input_random.f32
+    (4, 4, 4, 512), and per run <run>_heads.f32, <run>_deltas.f32 as above.
+    """
+    import keras
+    import tensorflow as tf
+
+    heads = [
+        [rng.uniform(-1.5, 1.5, size=(512, KIND_CLASSES)).astype(np.float32),
+         rng.uniform(-0.2, 0.2, size=(KIND_CLASSES,)).astype(np.float32)],
+        [rng.uniform(-1.5, 1.5, size=(512, SCORE_OUTPUTS)).astype(np.float32),
+         rng.uniform(-0.2, 0.2, size=(SCORE_OUTPUTS,)).astype(np.float32)],
+    ]
+    flat_heads = np.concatenate([a.reshape(-1) for head in heads for a in head])
+    (OUT / "vgg_heads_initial.f32").write_bytes(flat_heads.astype("<f4").tobytes())
+    random_input = np.maximum(rng.uniform(-1.0, 2.0, size=(BATCH, 4, 4, 512)), 0).astype(np.float32)
+    (OUT / "vgg_block_input_random.f32").write_bytes(random_input.astype("<f4").tobytes())
+    runs = [
+        dict(name="vgg16_sgd", backbone="vgg16", optimizer=dict(name="sgd", learning_rate=0.005, momentum=0.9),
+             training=False, steps=3, input="input.f32"),
+        dict(name="vgg16_adam", backbone="vgg16", optimizer=dict(name="adam", learning_rate=1e-4, epsilon=1e-3),
+             training=False, steps=2, input="vgg_block_input_random.f32"),
+        dict(name="vgg19_sgd", backbone="vgg19", optimizer=dict(name="sgd", learning_rate=0.005, momentum=0.9),
+             training=False, steps=2, input="input.f32"),
+    ]
+    arrays = {}
+    for run in runs:
+        ctor = keras.applications.VGG16 if run["backbone"] == "vgg16" else keras.applications.VGG19
+        base = ctor(weights=None, include_top=False, input_shape=(SIZE, SIZE, 3))
+        set_synthetic_weights(base, 0)
+        for layer in base.layers:
+            layer.trainable = layer.name.startswith("block5_")
+        kind = keras.layers.Dense(KIND_CLASSES, activation="softmax", name="kind")
+        score = keras.layers.Dense(SCORE_OUTPUTS, activation="tanh", name="score")
+        kind.build((None, 512))
+        score.build((None, 512))
+        kind.set_weights(heads[0])
+        score.set_weights(heads[1])
+        pool = keras.layers.GlobalAveragePooling2D()
+        stage = keras.Model(base.get_layer("block4_pool").output, base.output)
+        from_block_input = run["input"] != "input.f32"
+        inputs = tf.constant(random_input if from_block_input else x)
+        listed = [dict(layer=l.name, role=w.path.split("/")[-1], shape=list(w.shape),
+                       indices=sample_indices(int(np.prod(w.shape))).tolist())
+                  for l in base.layers if l.name.startswith("block5_") for w in l.weights]
+        arrays[run["backbone"]] = listed
+        initial = {(a["layer"], a["role"]): np.asarray(base.get_layer(a["layer"]).weights[
+            0 if a["role"] == "kernel" else 1].numpy(), dtype=np.float64) for a in listed}
+        o = run["optimizer"]
+        if o["name"] == "sgd":
+            optimizer = keras.optimizers.SGD(learning_rate=o["learning_rate"], momentum=o["momentum"])
+        else:
+            optimizer = keras.optimizers.Adam(learning_rate=o["learning_rate"], epsilon=o["epsilon"])
+        variables = base.trainable_variables + kind.trainable_variables + score.trainable_variables
+        cce = keras.losses.CategoricalCrossentropy()
+        mse = keras.losses.MeanSquaredError()
+
+        @tf.function
+        def step(inputs):
+            with tf.GradientTape() as tape:
+                y = stage(inputs, training=False) if from_block_input else base(inputs, training=False)
+                features = tf.math.l2_normalize(pool(y), axis=-1)
+                l_kind = cce(kind_targets, kind(features))
+                l_score = mse(score_targets, score(features))
+                total = LOSS_WEIGHTS["kind"] * l_kind + LOSS_WEIGHTS["score"] * l_score
+            grads = tape.gradient(total, variables)
+            optimizer.apply_gradients(zip(grads, variables))
+            return total, l_kind, l_score
+
+        losses = []
+        for _ in range(run["steps"]):
+            total, l_kind, l_score = step(inputs)
+            losses.append(dict(total=float(total), kind=float(l_kind), score=float(l_score)))
+        deltas, sums = [], []
+        for a in listed:
+            w = base.get_layer(a["layer"]).weights[0 if a["role"] == "kernel" else 1]
+            d = (np.asarray(w.numpy(), dtype=np.float64) - initial[(a["layer"], a["role"])]).reshape(-1)
+            deltas.append(d[np.array(a["indices"], dtype=np.int64)])
+            sums.append(float(np.abs(d).sum()))
+        (OUT / f"{run['name']}_deltas.f32").write_bytes(np.concatenate(deltas).astype("<f4").tobytes())
+        final_heads = np.concatenate(
+            [np.asarray(v.numpy()).reshape(-1) for v in kind.weights + score.weights])
+        (OUT / f"{run['name']}_heads.f32").write_bytes(final_heads.astype("<f4").tobytes())
+        run.update(losses=losses, abs_delta_sums=sums, trainable_variables=len(variables))
+        print(run["name"], losses, flush=True)
+    manifest = dict(
+        model=("VGG16 / VGG19(weights=None, include_top=False, input_shape=(64, 64, 3)), synthetic "
+               "weights seed 0; GAP; tf.math.l2_normalize; the same heads on 512 features; layers "
+               "before block5 trainable=False"),
+        batch=BATCH, size=SIZE, kind_labels=labels.tolist(),
+        score_targets=score_targets.astype(np.float64).tolist(), loss_weights=LOSS_WEIGHTS, runs=runs,
+        arrays=arrays)
+    (OUT / "vgg_manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
 
 if __name__ == "__main__":
