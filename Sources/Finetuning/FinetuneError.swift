@@ -4,8 +4,8 @@ import Backbones
 /// A fine-tuning set-up that does not fit together.
 public struct FinetuneError: Error, CustomStringConvertible, Sendable, Equatable {
   public enum Reason: Sendable, Equatable {
-    /// Only these backbones have a trainable last block so far.
-    case unsupportedBackbone(BackboneKind)
+    /// The backbone is not one this block belongs to (ResNet50's conv5, VGG's block5).
+    case wrongBackbone(BackboneKind, expected: [BackboneKind])
     /// A weight array of the trained block is missing or has another shape.
     case badWeights(layer: String, role: String, expected: [Int], found: [Int]?)
     /// The heads expect features of another width than the block computes.
@@ -19,8 +19,10 @@ public struct FinetuneError: Error, CustomStringConvertible, Sendable, Equatable
 
   public var description: String {
     switch reason {
-    case .unsupportedBackbone(let kind):
-      return "fine-tuning the last block of \(kind.rawValue) is not supported yet (resnet50 is)"
+    case .wrongBackbone(let kind, let expected):
+      return
+        "the backbone is \(kind.rawValue), but this last block belongs to "
+        + expected.map(\.rawValue).joined(separator: " or ")
     case .badWeights(let layer, let role, let expected, let found):
       let got = found.map { "shape \($0)" } ?? "nothing"
       return "weights: \(layer)/\(role) should have shape \(expected), the weights have \(got)"

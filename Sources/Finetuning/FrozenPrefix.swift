@@ -9,7 +9,7 @@ extension ResNet50LastStage {
   public static func blockInput(
     _ backbone: Backbone, images: UnsafeBufferPointer<Float>, count: Int, height: Int, width: Int
   ) throws -> [Float] {
-    guard backbone.kind == .resnet50 else { throw FinetuneError(.unsupportedBackbone(backbone.kind)) }
+    guard backbone.kind == .resnet50 else { throw FinetuneError(.wrongBackbone(backbone.kind, expected: [.resnet50])) }
     return try backbone.activations(images, count: count, height: height, width: width, layer: inputLayer)
   }
 

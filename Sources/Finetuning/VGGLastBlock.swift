@@ -27,7 +27,7 @@ public struct VGGLastBlock: Sendable {
     switch kind {
     case .vgg16: return (1...3).map { "block5_conv\($0)" }
     case .vgg19: return (1...4).map { "block5_conv\($0)" }
-    case .resnet50: throw FinetuneError(.unsupportedBackbone(kind))
+    case .resnet50: throw FinetuneError(.wrongBackbone(kind, expected: [.vgg16, .vgg19]))
     }
   }
 
