@@ -68,4 +68,11 @@ final class BatchNormModeTests: XCTestCase {
       XCTAssertEqual("\(error)", "the backbone is resnet50, but this last block belongs to vgg16 or vgg19")
     }
   }
+
+  func testTargetsGatheredPerBatch() {
+    let targets = HeadTargets.classes([2, -1, 0, 1], count: 3)
+    let batch = targets.gathering(rows: [3, 1, 0], width: 3)
+    XCTAssertEqual(batch.values, [0, 1, 0, 0, 0, 0, 0, 0, 1])
+    XCTAssertEqual(batch.rowWeights, [1, 0, 1])
+  }
 }

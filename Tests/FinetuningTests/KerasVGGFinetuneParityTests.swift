@@ -34,20 +34,22 @@ final class KerasVGGFinetuneParityTests: XCTestCase {
     let images = try FinetuneManifest.floats("input.f32")
     let initialHeads = try FinetuneManifest.floats("vgg_heads_initial.f32")
     let specs = FinetuneManifest.specs
+    var cache: [BackboneKind: (weights: KerasWeights, prefix: [Float])] = [:]
     for run in manifest.runs {
       let kind = BackboneKind(rawValue: run.backbone)!
-      let weights = SyntheticWeights.make(kind, seed: 0)
-      let size = try VGGLastBlock.blockInputSize(kind, height: manifest.size, width: manifest.size)
-      let blockInput: [Float]
-      if run.input == "input.f32" {
+      if cache[kind] == nil {
+        // Synthetic weights and the prefix output once per backbone (seconds in a debug build).
+        let weights = SyntheticWeights.make(kind, seed: 0)
         let backbone = try Backbone(kind: kind, weights: weights, winograd: false)
-        blockInput = try images.withUnsafeBufferPointer {
+        let prefix = try images.withUnsafeBufferPointer {
           try VGGLastBlock.blockInput(
             backbone, images: $0, count: manifest.batch, height: manifest.size, width: manifest.size)
         }
-      } else {
-        blockInput = try FinetuneManifest.floats(run.input)
+        cache[kind] = (weights, prefix)
       }
+      let weights = cache[kind]!.weights
+      let size = try VGGLastBlock.blockInputSize(kind, height: manifest.size, width: manifest.size)
+      let blockInput = run.input == "input.f32" ? cache[kind]!.prefix : try FinetuneManifest.floats(run.input)
       let o = run.optimizer
       let optimizer: OptimizerKind =
         o["name"]?.text == "adam"
