@@ -85,6 +85,25 @@ def sample_indices(n: int) -> np.ndarray:
     return k * (n - 1) // (SAMPLES - 1)
 
 
+def compact_indices(manifest: dict) -> str:
+    """JSON with one line per sample-index list, not one line per index."""
+    lists = []
+
+    def placeholder(a):
+        lists.append(a["indices"])
+        return dict(a, indices=f"@{len(lists) - 1}@")
+
+    arrays = manifest["arrays"]
+    if isinstance(arrays, dict):
+        listed = {k: [placeholder(a) for a in v] for k, v in arrays.items()}
+    else:
+        listed = [placeholder(a) for a in arrays]
+    text = json.dumps(dict(manifest, arrays=listed), indent=1)
+    for i, indices in enumerate(lists):
+        text = text.replace(f'"@{i}@"', json.dumps(indices))
+    return text
+
+
 def build(rng_heads):
     import keras
     import tensorflow as tf
@@ -221,12 +240,7 @@ def main() -> None:
         batch=BATCH, size=SIZE, kind_labels=labels.tolist(),
         score_targets=score_targets.astype(np.float64).tolist(),
         loss_weights=LOSS_WEIGHTS, runs=runs, arrays=arrays)
-    # One line per index list, not one line per index.
-    listed = [dict(a, indices=f"@{i}@") for i, a in enumerate(arrays)]
-    text = json.dumps(dict(manifest, arrays=listed), indent=1)
-    for i, a in enumerate(arrays):
-        text = text.replace(f'"@{i}@"', json.dumps(a["indices"]))
-    (OUT / "manifest.json").write_text(text + "\n")
+    (OUT / "manifest.json").write_text(compact_indices(manifest) + "\n")
     vgg(x, labels, kind_targets, score_targets, rng)
 
 
@@ -325,7 +339,7 @@ def vgg(x, labels, kind_targets, score_targets, rng) -> None:
         batch=BATCH, size=SIZE, kind_labels=labels.tolist(),
         score_targets=score_targets.astype(np.float64).tolist(), loss_weights=LOSS_WEIGHTS, runs=runs,
         arrays=arrays)
-    (OUT / "vgg_manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    (OUT / "vgg_manifest.json").write_text(compact_indices(manifest) + "\n")
 
 
 if __name__ == "__main__":
