@@ -15,7 +15,7 @@ final class BatchNormModeTests: XCTestCase {
       specs: specs, inputWidth: 2048,
       parameters: StageGradientTests.values(MultiHeadModel.parameterCount(specs: specs, inputWidth: 2048), seed: 2))
     let stage = try ResNet50LastStage(weights: StageGradientTests.weights)
-    let trainer = try LastBlockTrainer(
+    let trainer = try ResNet50LastStageTrainer(
       stage: stage, heads: heads, optimizer: .sgd(learningRate: 0.1), batchNorm: mode, inputHeight: 4,
       inputWidth: 4)
     let input = StageGradientTests.values(2 * 16 * 1024, seed: 4).map { max(0, $0 + 0.3) }
@@ -57,7 +57,7 @@ final class BatchNormModeTests: XCTestCase {
       specs: [HeadSpec(name: "kind", kind: .softmax, outputs: 3)], inputWidth: 1024,
       parameters: [Float](repeating: 0, count: 1024 * 3 + 3))
     XCTAssertThrowsError(
-      try LastBlockTrainer(stage: stage, heads: narrow, optimizer: .sgd(), inputHeight: 2, inputWidth: 2)
+      try ResNet50LastStageTrainer(stage: stage, heads: narrow, optimizer: .sgd(), inputHeight: 2, inputWidth: 2)
     ) { error in
       XCTAssertEqual(
         "\(error)",

@@ -42,7 +42,7 @@ final class ExportConsistencyTests: XCTestCase {
     let heads = MultiHeadModel(
       specs: FinetuneManifest.specs, inputWidth: 2048, parameters: try FinetuneManifest.floats("heads_initial.f32"))
     // Training-mode batch norm, so the moving statistics change too and must be exported.
-    let trainer = try LastBlockTrainer(
+    let trainer = try ResNet50LastStageTrainer(
       stage: try ResNet50LastStage(weights: weights), heads: heads, optimizer: .sgd(learningRate: 0.005),
       batchNorm: .training(momentum: 0.99), inputHeight: size.height, inputWidth: size.width)
     try blockInput.withUnsafeBufferPointer {

@@ -55,7 +55,7 @@ final class KerasFinetuneParityTests: XCTestCase {
         optimizer = .sgd(learningRate: o["learning_rate"]!.number, momentum: o["momentum"]!.number)
       }
       let heads = MultiHeadModel(specs: FinetuneManifest.specs, inputWidth: 2048, parameters: initialHeads)
-      let trainer = try LastBlockTrainer(
+      let trainer = try ResNet50LastStageTrainer(
         stage: try ResNet50LastStage(weights: initialWeights), heads: heads, optimizer: optimizer,
         batchNorm: run.training ? .training(momentum: 0.99) : .frozenStatistics, inputHeight: size.height,
         inputWidth: size.width)

@@ -40,7 +40,7 @@ final class StageGradientTests: XCTestCase {
       $0 * 1.5
     }
     let heads = MultiHeadModel(specs: specs, inputWidth: 2048, parameters: headParameters)
-    let trainer = try LastBlockTrainer(
+    let trainer = try ResNet50LastStageTrainer(
       stage: try ResNet50LastStage(weights: Self.weights), heads: heads, optimizer: .sgd(learningRate: 0.1),
       batchNorm: batchNorm, inputHeight: side, inputWidth: side)
     let input = Self.values(batch * side * side * 1024, seed: 5).map { max(0, $0 * 1.5 + 0.5) }
@@ -136,7 +136,7 @@ final class StageGradientTests: XCTestCase {
   /// the gradient scaled to the weights' norm, so every array adds |g| |w| (a random direction
   /// cancels down to the size of the float32 noise and of the ReLU kinks it crosses).
   func checkDirection(
-    trainer: LastBlockTrainer, initial: ResNet50LastStage, headParameters: [Float],
+    trainer: ResNet50LastStageTrainer, initial: ResNet50LastStage, headParameters: [Float],
     gradients: [ResidualBlockGradients], headGradients: [Float], loss: () throws -> Double
   ) throws {
     let units: [WritableKeyPath<ResidualBlockParameters, ConvBatchNormParameters>] = [

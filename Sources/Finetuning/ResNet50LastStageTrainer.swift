@@ -34,7 +34,7 @@ public enum FinetuneBatchNorm: Sendable, Equatable {
 
 /// ResNet50's conv5 stage and a set of heads, trained end to end on batches of stage inputs.
 /// Not for concurrent use.
-public final class LastBlockTrainer {
+public final class ResNet50LastStageTrainer {
   /// The stage's current weights (moving statistics included). Replace it only with a stage
   /// of the same shapes (e.g. restored from a checkpoint); the optimiser state stays.
   public var stage: ResNet50LastStage
