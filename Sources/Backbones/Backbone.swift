@@ -115,20 +115,9 @@ public final class Backbone: @unchecked Sendable {
     let last = tapLayers.max()!
     let plan = Array(architecture.plan(height: height, width: width)[0...last])
     let pass = min(count, imagesPerPass)
-    // Every slot can hold the largest activation of the layers we run.
-    var perImage = imageSize
-    var columns = 0
-    for (layer, p) in zip(architecture.layers, plan) {
-      perImage = max(perImage, p.outHeight * p.outWidth * layer.outChannels)
-      if let shape = convShape(layer, p, batch: pass), winograd && winogradApplies(shape) {
-        columns = max(columns, winogradScratchCount(shape))
-      } else if let shape = convShape(layer, p, batch: pass) {
-        columns = max(columns, conv2dScratchCount(shape))
-      }
-    }
+    let (perImage, scratchCount) = workspaceSizes(plan, imageSize: imageSize, pass: pass)
     let slotStride = pass * perImage
     let slotsCount = architecture.slotCount * slotStride
-    let scratchCount = max(columns, 1)
     let workspace = borrowWorkspace(capacity: slotsCount + scratchCount + pass * (widths.max() ?? 1))
     defer { returnWorkspace(workspace) }
     let slots = UnsafeMutableBufferPointer(rebasing: workspace[0..<slotsCount])
@@ -148,37 +137,9 @@ public final class Backbone: @unchecked Sendable {
               rebasing: input[(first * imageSize)..<((first + n) * imageSize)]))
           for (i, p) in plan.enumerated() {
             let layer = architecture.layers[i]
-            let inCount = p.inHeight * p.inWidth * p.inChannels
             let outCount = p.outHeight * p.outWidth * layer.outChannels
-            let source = UnsafeBufferPointer(slot(layer.input, n, inCount))
             let destination = slot(layer.output, n, outCount)
-            switch layer.operation {
-            case .conv(let conv):
-              let shape = convShape(layer, p, batch: n)!
-              let ranges = parameterRanges[i]!
-              if winograd && winogradApplies(shape) {
-                conv2dForwardWinograd(
-                  destination, source,
-                  transformedKernel: UnsafeBufferPointer(rebasing: weights[ranges.kernel]),
-                  bias: UnsafeBufferPointer(rebasing: weights[ranges.bias]), shape: shape,
-                  residual: conv.residual.map { UnsafeBufferPointer(slot($0, n, outCount)) },
-                  activation: conv.relu ? .relu : .identity, scratch: scratch)
-                break
-              }
-              conv2dForward(
-                destination, source, kernel: UnsafeBufferPointer(rebasing: weights[ranges.kernel]),
-                bias: UnsafeBufferPointer(rebasing: weights[ranges.bias]), shape: shape,
-                residual: conv.residual.map { UnsafeBufferPointer(slot($0, n, outCount)) },
-                activation: conv.relu ? .relu : .identity, scratch: scratch)
-            case .maxPool:
-              let window = Window2D(
-                height: p.window, width: p.window, strideHeight: p.stride, strideWidth: p.stride,
-                padding: p.padding)
-              // ZeroPadding2D pads with zeros, so the pad value is 0.
-              maxPool2dForward(
-                destination, source, batch: n, height: p.inHeight, width: p.inWidth, channels: p.inChannels,
-                window: window, padValue: 0)
-            }
+            runLayer(i, p, images: n, slot: slot, weights: weights, scratch: scratch)
             var offset = 0
             for (t, tapLayer) in tapLayers.enumerated() {
               defer { offset += widths[t] }
@@ -200,6 +161,63 @@ public final class Backbone: @unchecked Sendable {
       }
     }
     return result
+  }
+
+  /// Elements per image of one activation slot (the largest activation of the layers in
+  /// `plan`) and of the convolution scratch, for passes of `pass` images.
+  func workspaceSizes(_ plan: [PlannedLayer], imageSize: Int, pass: Int) -> (perImage: Int, scratch: Int) {
+    var perImage = imageSize
+    var columns = 0
+    for (layer, p) in zip(architecture.layers, plan) {
+      perImage = max(perImage, p.outHeight * p.outWidth * layer.outChannels)
+      if let shape = convShape(layer, p, batch: pass), winograd && winogradApplies(shape) {
+        columns = max(columns, winogradScratchCount(shape))
+      } else if let shape = convShape(layer, p, batch: pass) {
+        columns = max(columns, conv2dScratchCount(shape))
+      }
+    }
+    return (perImage, max(columns, 1))
+  }
+
+  /// Runs layer `i` (planned as `p`) on `images` images: reads its input slot, writes its
+  /// output slot. `slot(index, images, elementsPerImage)` views one activation slot.
+  func runLayer(
+    _ i: Int, _ p: PlannedLayer, images n: Int,
+    slot: (Int, Int, Int) -> UnsafeMutableBufferPointer<Float>,
+    weights: UnsafeBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>
+  ) {
+    let layer = architecture.layers[i]
+    let inCount = p.inHeight * p.inWidth * p.inChannels
+    let outCount = p.outHeight * p.outWidth * layer.outChannels
+    let source = UnsafeBufferPointer(slot(layer.input, n, inCount))
+    let destination = slot(layer.output, n, outCount)
+    switch layer.operation {
+    case .conv(let conv):
+      let shape = convShape(layer, p, batch: n)!
+      let ranges = parameterRanges[i]!
+      if winograd && winogradApplies(shape) {
+        conv2dForwardWinograd(
+          destination, source,
+          transformedKernel: UnsafeBufferPointer(rebasing: weights[ranges.kernel]),
+          bias: UnsafeBufferPointer(rebasing: weights[ranges.bias]), shape: shape,
+          residual: conv.residual.map { UnsafeBufferPointer(slot($0, n, outCount)) },
+          activation: conv.relu ? .relu : .identity, scratch: scratch)
+        return
+      }
+      conv2dForward(
+        destination, source, kernel: UnsafeBufferPointer(rebasing: weights[ranges.kernel]),
+        bias: UnsafeBufferPointer(rebasing: weights[ranges.bias]), shape: shape,
+        residual: conv.residual.map { UnsafeBufferPointer(slot($0, n, outCount)) },
+        activation: conv.relu ? .relu : .identity, scratch: scratch)
+    case .maxPool:
+      let window = Window2D(
+        height: p.window, width: p.window, strideHeight: p.stride, strideWidth: p.stride,
+        padding: p.padding)
+      // ZeroPadding2D pads with zeros, so the pad value is 0.
+      maxPool2dForward(
+        destination, source, batch: n, height: p.inHeight, width: p.inWidth, channels: p.inChannels,
+        window: window, padValue: 0)
+    }
   }
 
   /// Takes the cached workspace if it is free and large enough, else allocates one.

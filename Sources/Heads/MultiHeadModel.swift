@@ -78,11 +78,14 @@ public struct MultiHeadModel: Sendable {
   /// Forward and backward over one batch: returns the batch's losses (before any update) and
   /// ACCUMULATES the gradient of the total loss into `gradients` (same layout as `parameters`).
   /// `rows` selects the batch from `features` (N, D) and from each head's targets.
+  /// With `dFeatures` (B, D), the gradient of the total loss with respect to the batch's
+  /// feature rows is ACCUMULATED into it too (fine-tuning trains what computes the features).
   public func lossAndGradient(
     features: UnsafeBufferPointer<Float>, targets: [HeadTargets], rows: Range<Int>,
-    gradients: UnsafeMutableBufferPointer<Float>
+    gradients: UnsafeMutableBufferPointer<Float>, dFeatures: UnsafeMutableBufferPointer<Float>? = nil
   ) -> HeadLosses {
     precondition(targets.count == specs.count && gradients.count == parameters.count)
+    precondition(dFeatures == nil || dFeatures!.count >= rows.count * inputWidth, "dFeatures too small")
     let batch = rows.count
     // x is (B, D), a view of the batch's rows.
     let x = UnsafeBufferPointer(rebasing: features[(rows.lowerBound * inputWidth)..<(rows.upperBound * inputWidth)])
@@ -122,13 +125,13 @@ public struct MultiHeadModel: Sendable {
         }
         headLosses.append(loss)
         total += loss * Double(spec.lossWeight)
-        // Back through the layers; the features are frozen, so the first layer needs no dx.
+        // Back through the layers; the first layer needs no dx unless the features train.
         for l in stride(from: last, through: 0, by: -1) {
           let slot = layers[l]
           let below: UnsafeMutableBufferPointer<Float>? = l > 0 ? grads[l - 1] : nil
           below?.initialize(repeating: 0)
           denseBackward(
-            dx: below, dWeight: UnsafeMutableBufferPointer(rebasing: gradients[slot.kernel]),
+            dx: l > 0 ? below : dFeatures, dWeight: UnsafeMutableBufferPointer(rebasing: gradients[slot.kernel]),
             dBias: UnsafeMutableBufferPointer(rebasing: gradients[slot.bias]), dy: UnsafeBufferPointer(grads[l]),
             x: l > 0 ? UnsafeBufferPointer(outputs[l - 1]) : x,
             weight: UnsafeBufferPointer(rebasing: params[slot.kernel]), batch: batch, inFeatures: slot.inputs,

@@ -1,0 +1,55 @@
+// The raw output of one layer, for fine-tuning: the frozen part of the network runs once and
+// the trained block starts from this activation (ResNet50: conv4_block6_out; VGG: block4_pool).
+//
+// Input (N, H, W, 3) float32 'caffe'-preprocessed BGR; output (N, OH, OW, C) NHWC.
+
+extension Backbone {
+  /// The output of layer `layer` (a tap name: any entry of `kind.allTapNames`) for `count`
+  /// images, (N, OH, OW, C) NHWC with OH, OW, C as `outputShape(ofTap:height:width:)` gives.
+  /// The forward pass stops after that layer; images run in passes of `imagesPerPass`.
+  public func activations(
+    _ input: UnsafeBufferPointer<Float>, count: Int, height: Int, width: Int, layer: String
+  ) throws -> [Float] {
+    guard let last = layerIndex[layer] else { throw BackboneError(kind: kind, reason: .unknownTap(layer)) }
+    let minimum = kind.minimumInputSize
+    guard height >= minimum && width >= minimum else {
+      throw BackboneError(kind: kind, reason: .inputTooSmall(height: height, width: width, minimum: minimum))
+    }
+    let imageSize = height * width * 3
+    guard input.count == count * imageSize else {
+      throw BackboneError(
+        kind: kind, reason: .inputCountMismatch(expected: count * imageSize, actual: input.count))
+    }
+    let plan = Array(architecture.plan(height: height, width: width)[0...last])
+    let outputSize = plan[last].outHeight * plan[last].outWidth * architecture.layers[last].outChannels
+    var result = [Float](repeating: 0, count: count * outputSize)
+    if count == 0 { return result }
+    let pass = min(count, imagesPerPass)
+    let (perImage, scratchCount) = workspaceSizes(plan, imageSize: imageSize, pass: pass)
+    let slotStride = pass * perImage
+    let workspace = UnsafeMutableBufferPointer<Float>.allocate(
+      capacity: architecture.slotCount * slotStride + scratchCount)
+    defer { workspace.deallocate() }
+    let scratch = UnsafeMutableBufferPointer(rebasing: workspace[(architecture.slotCount * slotStride)...])
+    func slot(_ i: Int, _ n: Int, _ elementsPerImage: Int) -> UnsafeMutableBufferPointer<Float> {
+      UnsafeMutableBufferPointer(rebasing: workspace[(i * slotStride)..<(i * slotStride + n * elementsPerImage)])
+    }
+    parameters.withUnsafeBufferPointer { weights in
+      result.withUnsafeMutableBufferPointer { out in
+        var first = 0
+        while first < count {
+          let n = min(pass, count - first)
+          _ = slot(0, n, imageSize).initialize(
+            fromContentsOf: UnsafeBufferPointer(rebasing: input[(first * imageSize)..<((first + n) * imageSize)]))
+          for (i, p) in plan.enumerated() {
+            runLayer(i, p, images: n, slot: slot, weights: weights, scratch: scratch)
+          }
+          let produced = slot(architecture.layers[last].output, n, outputSize)
+          (out.baseAddress! + first * outputSize).update(from: produced.baseAddress!, count: n * outputSize)
+          first += n
+        }
+      }
+    }
+    return result
+  }
+}

@@ -1,0 +1,37 @@
+// Why a fine-tuning set-up cannot run, in words a user can act on.
+import Backbones
+
+/// A fine-tuning set-up that does not fit together.
+public struct FinetuneError: Error, CustomStringConvertible, Sendable, Equatable {
+  public enum Reason: Sendable, Equatable {
+    /// The backbone is not one this block belongs to (ResNet50's conv5, VGG's block5).
+    case wrongBackbone(BackboneKind, expected: [BackboneKind])
+    /// A weight array of the trained block is missing or has another shape.
+    case badWeights(layer: String, role: String, expected: [Int], found: [Int]?)
+    /// The heads expect features of another width than the block computes.
+    case headsWidth(expected: Int, found: Int)
+    /// The block input does not have the trained block's channels, or the count is off.
+    case blockInput(expected: Int, found: Int)
+  }
+  public var reason: Reason
+
+  public init(_ reason: Reason) { self.reason = reason }
+
+  public var description: String {
+    switch reason {
+    case .wrongBackbone(let kind, let expected):
+      return
+        "the backbone is \(kind.rawValue), but this last block belongs to "
+        + expected.map(\.rawValue).joined(separator: " or ")
+    case .badWeights(let layer, let role, let expected, let found):
+      let got = found.map { "shape \($0)" } ?? "nothing"
+      return "weights: \(layer)/\(role) should have shape \(expected), the weights have \(got)"
+    case .headsWidth(let expected, let found):
+      return
+        "the heads take \(found) features but the fine-tuned block gives \(expected) "
+        + "(fine-tuning needs heads fitted on the last tap alone)"
+    case .blockInput(let expected, let found):
+      return "the block input has \(found) values where \(expected) were expected"
+    }
+  }
+}

@@ -1,0 +1,78 @@
+// One face for the two trained blocks (ResNet50's conv5 stage, a VGG's block5), so a tool can
+// fine-tune whichever backbone it was given: where the frozen part ends, one training step,
+// the losses and features with the current weights, and the weights written back.
+import Backbones
+import Heads
+
+/// A backbone's last block and the heads on its pooled, L2-normalised output, trained
+/// together on batches of block inputs (the frozen prefix's output, NHWC).
+public protocol LastBlockTraining: AnyObject {
+  /// The heads' current weights.
+  var heads: MultiHeadModel { get set }
+  /// One step: forward, backward, one optimiser update of the block and the heads. `targets`
+  /// hold exactly the batch's `count` rows. Returns the losses before the update.
+  @discardableResult
+  func step(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]) throws -> HeadLosses
+  /// The losses with the current weights, forward only (validation).
+  func loss(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]) throws -> HeadLosses
+  /// The features (N, width) with the current weights, batch norms at their moving
+  /// statistics: what `extract` would compute for the block's tap with the exported weights.
+  func features(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> [Float]
+  /// Writes the block's current arrays into `weights` under their Keras names.
+  func write(into weights: inout KerasWeights)
+}
+
+extension ResNet50LastStageTrainer: LastBlockTraining {
+  public func write(into weights: inout KerasWeights) { stage.write(into: &weights) }
+}
+
+extension VGGLastBlockTrainer: LastBlockTraining {
+  public func write(into weights: inout KerasWeights) { block.write(into: &weights) }
+}
+
+/// What fine-tuning `kind` trains and where its frozen part ends.
+public enum LastBlock {
+  /// The layer whose output feeds the trained block: conv4_block6_out or block4_pool.
+  public static func inputLayer(_ kind: BackboneKind) -> String {
+    kind == .resnet50 ? ResNet50LastStage.inputLayer : VGGLastBlock.inputLayer
+  }
+
+  /// The trained block's Keras layers that hold weights.
+  public static func layerNames(_ kind: BackboneKind) -> [String] {
+    kind == .resnet50 ? ResNet50LastStage.layerNames : ((try? VGGLastBlock.layerNames(kind)) ?? [])
+  }
+
+  /// The (height, width, channels) of the block input for images of height x width.
+  public static func inputShape(_ kind: BackboneKind, height: Int, width: Int) throws -> (
+    height: Int, width: Int, channels: Int
+  ) {
+    try kind.outputShape(ofTap: inputLayer(kind), height: height, width: width)
+  }
+
+  /// The block input (N, h, w, c) of `count` images (N, H, W, 3), 'caffe'-preprocessed BGR,
+  /// through the frozen part of `backbone`.
+  public static func input(
+    _ backbone: Backbone, images: UnsafeBufferPointer<Float>, count: Int, height: Int, width: Int
+  ) throws -> [Float] {
+    try backbone.activations(images, count: count, height: height, width: width, layer: inputLayer(backbone.kind))
+  }
+
+  /// A trainer for `kind`'s last block starting from `weights` and `heads`, for images of
+  /// height x width. `batchNorm` applies to ResNet50 (VGG has none).
+  public static func trainer(
+    _ kind: BackboneKind, weights: KerasWeights, heads: MultiHeadModel, optimizer: OptimizerKind,
+    weightDecay: Double? = nil, batchNorm: FinetuneBatchNorm = .frozenStatistics, height: Int, width: Int
+  ) throws -> any LastBlockTraining {
+    let shape = try inputShape(kind, height: height, width: width)
+    switch kind {
+    case .resnet50:
+      return try ResNet50LastStageTrainer(
+        stage: try ResNet50LastStage(weights: weights), heads: heads, optimizer: optimizer,
+        weightDecay: weightDecay, batchNorm: batchNorm, inputHeight: shape.height, inputWidth: shape.width)
+    case .vgg16, .vgg19:
+      return try VGGLastBlockTrainer(
+        block: try VGGLastBlock(kind: kind, weights: weights), heads: heads, optimizer: optimizer,
+        weightDecay: weightDecay, inputHeight: shape.height, inputWidth: shape.width)
+    }
+  }
+}

@@ -1,0 +1,257 @@
+// Training ResNet50's last stage together with the heads, one batch at a time, as Keras does
+// with the layers before conv5 frozen:
+//
+//   block input (N, H, W, 1024)  conv4_block6_out, from the frozen prefix (or a cache of it)
+//   conv5_block1..3              residualBlockForward, activations kept     -> (N, OH, OW, 2048)
+//   GAP                          globalAveragePool                         -> pooled (N, 2048)
+//   L2                           l2NormalizeRows (the tap as `extract` computes it) -> features
+//   heads                        MultiHeadModel.lossAndGradient, with dFeatures
+// and back: l2NormalizeRowsBackward, globalAveragePoolBackward, residualBlockBackward x 3 (the
+// first block's input gradient is not needed), then one optimiser step over every trainable
+// array of the stage and over the heads' parameters, each with Keras 3's update rule.
+import Backbones
+import Engine
+import Heads
+
+/// How the stage's batch norms behave while fine-tuning.
+public enum FinetuneBatchNorm: Sendable, Equatable {
+  /// Moving statistics kept and used (Keras: the base model called with training=False, its
+  /// recommended set-up for fine-tuning); gamma and beta are trainable variables and train.
+  case frozenStatistics
+  /// The batch norm layers do not train at all (Keras: `layer.trainable = False` on them):
+  /// moving statistics used, gamma and beta fixed.
+  case frozen
+  /// Batch statistics; the moving mean and variance move with `momentum` (Keras: the model
+  /// called with training=True; momentum 0.99 in ResNet50); gamma and beta train.
+  case training(momentum: Float)
+
+  var engineMode: BatchNormMode {
+    if case .training(let momentum) = self { return .training(momentum: momentum) }
+    return .frozen
+  }
+  var trainsAffine: Bool { self != .frozen }
+}
+
+/// ResNet50's conv5 stage and a set of heads, trained end to end on batches of stage inputs.
+/// Not for concurrent use.
+public final class ResNet50LastStageTrainer {
+  /// The stage's current weights (moving statistics included). Replace it only with a stage
+  /// of the same shapes (e.g. restored from a checkpoint); the optimiser state stays.
+  public var stage: ResNet50LastStage
+  /// The heads' current weights; replace only with heads of the same specs.
+  public var heads: MultiHeadModel
+  public let batchNorm: FinetuneBatchNorm
+  /// The block input's spatial size (conv4_block6_out of the training images).
+  public let inputHeight: Int
+  public let inputWidth: Int
+
+  private var gradients: [ResidualBlockGradients]
+  private var headGradients: [Float]
+  /// One per trainable array, in `trainableArrays` order (Keras keeps state per variable).
+  private var optimizers: [Optimizer]
+  private var headOptimizer: Optimizer
+  private var workspaces: [Int: StageWorkspace] = [:]
+
+  /// Where one conv/BN unit sits in a block's parameters and in its gradients.
+  private typealias Unit = (
+    parameters: WritableKeyPath<ResidualBlockParameters, ConvBatchNormParameters>,
+    gradients: WritableKeyPath<ResidualBlockGradients, ConvBatchNormGradients>
+  )
+
+  /// Every conv/BN unit of a block: _1, _2, _3, then the shortcut _0 when it has one.
+  private static func units(_ block: ResidualBlockParameters) -> [Unit] {
+    var units: [Unit] = [(\.conv1, \.conv1), (\.conv2, \.conv2), (\.conv3, \.conv3)]
+    if block.shortcut != nil { units.append((\.shortcut!, \.shortcut!)) }
+    return units
+  }
+
+  /// A trainer starting from `stage` and `heads`. `inputHeight` x `inputWidth` is the block
+  /// input's size (2 x 2 for 64 x 64 images, 7 x 7 -> conv5 at 4 x 4 ... as Keras plans it).
+  /// The same optimiser kind and weight decay apply to the stage and the heads.
+  public init(
+    stage: ResNet50LastStage, heads: MultiHeadModel, optimizer: OptimizerKind, weightDecay: Double? = nil,
+    batchNorm: FinetuneBatchNorm = .frozenStatistics, inputHeight: Int, inputWidth: Int
+  ) throws {
+    guard heads.inputWidth == ResNet50LastStage.outChannels else {
+      throw FinetuneError(.headsWidth(expected: ResNet50LastStage.outChannels, found: heads.inputWidth))
+    }
+    self.stage = stage
+    self.heads = heads
+    self.batchNorm = batchNorm
+    self.inputHeight = inputHeight
+    self.inputWidth = inputWidth
+    gradients = stage.blocks.map { ResidualBlockGradients(zerosFor: $0) }
+    headGradients = [Float](repeating: 0, count: heads.parameters.count)
+    headOptimizer = Optimizer(optimizer, parameterCount: heads.parameters.count, weightDecay: weightDecay)
+    var optimizers: [Optimizer] = []
+    for block in stage.blocks {
+      for (unit, _) in Self.units(block) {
+        let u = block[keyPath: unit]
+        var counts = [u.kernel.count, u.bias.count]
+        if batchNorm.trainsAffine { counts += [u.batchNorm.channels, u.batchNorm.channels] }
+        optimizers += counts.map { Optimizer(optimizer, parameterCount: $0, weightDecay: weightDecay) }
+      }
+    }
+    self.optimizers = optimizers
+  }
+
+  /// Features (N, 2048) of `count` block inputs (N, H, W, 1024) with the current weights:
+  /// conv5, GAP, L2, as `extract` computes the tap conv5_block3_out. Batch norms use their
+  /// moving statistics (inference), whatever `batchNorm` says.
+  public func features(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> [Float] {
+    let work = try workspace(blockInput: blockInput, count: count)
+    var frozen = stage
+    forward(work, blockInput: blockInput, parameters: &frozen, mode: .frozen)
+    return Array(work.top.features)
+  }
+
+  /// The losses of one batch (N, H, W, 1024) with the current weights, forward only, in the
+  /// batch-norm mode of training (batch statistics in `.training`, without moving the moving
+  /// statistics): what `computeGradients` differentiates.
+  public func loss(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]) throws
+    -> HeadLosses
+  {
+    let work = try workspace(blockInput: blockInput, count: count)
+    var copy = stage
+    forward(work, blockInput: blockInput, parameters: &copy, mode: batchNorm.engineMode)
+    var scratch = [Float](repeating: 0, count: heads.parameters.count)
+    return scratch.withUnsafeMutableBufferPointer { g in
+      work.top.lossAndBackward(heads: heads, targets: targets, headGradients: g, dOutput: nil)
+    }
+  }
+
+  /// Forward and backward over one batch (N, H, W, 1024) with its `targets` (one per head,
+  /// N rows each): returns the losses before the update and leaves the gradients of the total
+  /// loss (stage and heads) in `lastGradients` / `lastHeadGradients`. In `.training` batch-norm
+  /// mode the moving statistics move, as in Keras' forward pass.
+  @discardableResult
+  public func computeGradients(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets])
+    throws -> HeadLosses
+  {
+    let work = try workspace(blockInput: blockInput, count: count)
+    forward(work, blockInput: blockInput, parameters: &stage, mode: batchNorm.engineMode)
+    zeroGradients()
+    let (dOutput, dBetween) = (work.dOutputs[0], work.dOutputs[1])
+    let losses = headGradients.withUnsafeMutableBufferPointer { g in
+      work.top.lossAndBackward(heads: heads, targets: targets, headGradients: g, dOutput: dOutput)
+    }
+    // Block 3 and 2 send their input gradient down; block 1's input is frozen.
+    var dCurrent = dOutput
+    var dNext = dBetween
+    for b in stride(from: 2, through: 0, by: -1) {
+      if b > 0 { dNext.update(repeating: 0) }
+      let parameters = stage.blocks[b]
+      let activations = work.activations[b]
+      let dIn = dNext
+      let dOut = UnsafeBufferPointer(dCurrent)
+      if b == 0 {
+        residualBlockBackward(
+          dInput: nil, gradients: &gradients[b], dOutput: dOut, input: blockInput, parameters: parameters,
+          activations: activations)
+      } else {
+        work.activations[b - 1].withOutput { input in
+          residualBlockBackward(
+            dInput: dIn, gradients: &gradients[b], dOutput: dOut, input: input, parameters: parameters,
+            activations: activations)
+        }
+      }
+      swap(&dCurrent, &dNext)
+    }
+    return losses
+  }
+
+  /// The gradients of the stage from the last `computeGradients`, block by block.
+  public var lastGradients: [ResidualBlockGradients] { gradients }
+  /// The gradients of the heads' parameters from the last `computeGradients`.
+  public var lastHeadGradients: [Float] { headGradients }
+
+  /// One training step: `computeGradients`, then every trainable array of the stage and the
+  /// heads' parameters move by the optimiser. Returns the losses before the update.
+  @discardableResult
+  public func step(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]) throws
+    -> HeadLosses
+  {
+    let losses = try computeGradients(blockInput: blockInput, count: count, targets: targets)
+    var index = 0
+    for b in stage.blocks.indices {
+      for (unit, gradient) in Self.units(stage.blocks[b]) {
+        let g = gradients[b][keyPath: gradient]
+        optimizers[index].step(&stage.blocks[b][keyPath: unit].kernel, gradients: g.kernel)
+        optimizers[index + 1].step(&stage.blocks[b][keyPath: unit].bias, gradients: g.bias)
+        index += 2
+        if batchNorm.trainsAffine {
+          optimizers[index].step(&stage.blocks[b][keyPath: unit].batchNorm.gamma, gradients: g.gamma)
+          optimizers[index + 1].step(&stage.blocks[b][keyPath: unit].batchNorm.beta, gradients: g.beta)
+          index += 2
+        }
+      }
+    }
+    headOptimizer.step(&heads.parameters, gradients: headGradients)
+    return losses
+  }
+
+  /// Sets every gradient to zero with memset (15M stage gradients every step).
+  private func zeroGradients() {
+    func zero(_ array: inout [Float]) { array.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+    for b in gradients.indices {
+      for (_, unit) in Self.units(stage.blocks[b]) {
+        zero(&gradients[b][keyPath: unit].kernel)
+        zero(&gradients[b][keyPath: unit].bias)
+        zero(&gradients[b][keyPath: unit].gamma)
+        zero(&gradients[b][keyPath: unit].beta)
+      }
+    }
+    zero(&headGradients)
+  }
+
+  private func forward(
+    _ work: StageWorkspace, blockInput: UnsafeBufferPointer<Float>, parameters: inout ResNet50LastStage,
+    mode: BatchNormMode
+  ) {
+    for b in 0..<3 {
+      if b == 0 {
+        residualBlockForward(work.activations[0], input: blockInput, parameters: &parameters.blocks[0], mode: mode)
+      } else {
+        work.activations[b - 1].withOutput { input in
+          residualBlockForward(work.activations[b], input: input, parameters: &parameters.blocks[b], mode: mode)
+        }
+      }
+    }
+    work.activations[2].withOutput { work.top.forward($0) }
+  }
+
+  private func workspace(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> StageWorkspace {
+    let expected = count * inputHeight * inputWidth * ResNet50LastStage.inChannels
+    guard blockInput.count == expected, count > 0 else {
+      throw FinetuneError(.blockInput(expected: expected, found: blockInput.count))
+    }
+    if let work = workspaces[count] { return work }
+    let work = StageWorkspace(
+      shapes: ResNet50LastStage.shapes(batch: count, height: inputHeight, width: inputWidth))
+    workspaces[count] = work
+    return work
+  }
+}
+
+/// The buffers one batch size needs: the blocks' saved activations and the head-side rows.
+final class StageWorkspace {
+  let shapes: [ResidualBlockShape]
+  let activations: [ResidualBlockActivations]
+  let top: PooledHeads
+  let dOutputs: [UnsafeMutableBufferPointer<Float>]  // 2 x (N, OH, OW, 2048), used in turn
+
+  init(shapes: [ResidualBlockShape]) {
+    self.shapes = shapes
+    activations = shapes.map { ResidualBlockActivations(shape: $0) }
+    let last = shapes[2]
+    top = PooledHeads(
+      batch: last.batch, height: last.conv3.outputHeight, width: last.conv3.outputWidth,
+      channels: last.outChannels)
+    dOutputs = (0..<2).map { _ in .allocate(capacity: last.outputCount) }
+    for buffer in dOutputs { buffer.initialize(repeating: 0) }
+  }
+
+  deinit {
+    for buffer in dOutputs { buffer.deallocate() }
+  }
+}

@@ -1,0 +1,205 @@
+// Training a VGG's block5 together with the heads, one batch at a time, as Keras does with
+// the layers before block5 frozen:
+//
+//   block input (N, H, W, 512)   block4_pool, from the frozen prefix (or a cache of it)
+//   block5_conv1..n              conv 3x3 'same' + ReLU, each output kept   -> (N, H, W, 512)
+//   block5_pool                  max pool 2x2/2                            -> (N, H/2, W/2, 512)
+//   GAP, L2, heads               PooledHeads
+// and back: ReLU and convolution backward layer by layer (the first convolution's input
+// gradient is not needed), max pool backward (TF's first-maximum routing), then one optimiser
+// step per trainable array and over the heads.
+import Backbones
+import Engine
+import Heads
+
+/// A VGG's block5 and a set of heads, trained end to end on batches of block inputs.
+/// Not for concurrent use.
+public final class VGGLastBlockTrainer {
+  /// The block's current weights; replace only with a block of the same kind.
+  public var block: VGGLastBlock
+  /// The heads' current weights; replace only with heads of the same specs.
+  public var heads: MultiHeadModel
+  /// The block input's spatial size (block4_pool of the training images).
+  public let inputHeight: Int
+  public let inputWidth: Int
+
+  private var kernelGradients: [[Float]]
+  private var biasGradients: [[Float]]
+  private var headGradients: [Float]
+  /// Kernel and bias optimisers of each convolution, in turn (Keras keeps state per variable).
+  private var optimizers: [Optimizer]
+  private var headOptimizer: Optimizer
+  private var workspaces: [Int: VGGWorkspace] = [:]
+
+  /// A trainer starting from `block` and `heads`, for block inputs of inputHeight x inputWidth
+  /// (at least 2 x 2, or block5_pool is empty). The same optimiser kind and weight decay apply
+  /// to the block and the heads.
+  public init(
+    block: VGGLastBlock, heads: MultiHeadModel, optimizer: OptimizerKind, weightDecay: Double? = nil,
+    inputHeight: Int, inputWidth: Int
+  ) throws {
+    guard heads.inputWidth == VGGLastBlock.channels else {
+      throw FinetuneError(.headsWidth(expected: VGGLastBlock.channels, found: heads.inputWidth))
+    }
+    self.block = block
+    self.heads = heads
+    self.inputHeight = inputHeight
+    self.inputWidth = inputWidth
+    kernelGradients = block.kernels.map { [Float](repeating: 0, count: $0.count) }
+    biasGradients = block.biases.map { [Float](repeating: 0, count: $0.count) }
+    headGradients = [Float](repeating: 0, count: heads.parameters.count)
+    optimizers = zip(block.kernels, block.biases).flatMap { kernel, bias in
+      [kernel.count, bias.count].map { Optimizer(optimizer, parameterCount: $0, weightDecay: weightDecay) }
+    }
+    headOptimizer = Optimizer(optimizer, parameterCount: heads.parameters.count, weightDecay: weightDecay)
+  }
+
+  /// Features (N, 512) of `count` block inputs (N, H, W, 512) with the current weights:
+  /// block5, GAP, L2, as `extract` computes the tap block5_pool.
+  public func features(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> [Float] {
+    let work = try workspace(blockInput: blockInput, count: count)
+    forward(work, blockInput: blockInput)
+    return Array(work.top.features)
+  }
+
+  /// The losses of one batch with the current weights, forward only.
+  public func loss(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]) throws
+    -> HeadLosses
+  {
+    let work = try workspace(blockInput: blockInput, count: count)
+    forward(work, blockInput: blockInput)
+    var scratch = [Float](repeating: 0, count: heads.parameters.count)
+    return scratch.withUnsafeMutableBufferPointer { g in
+      work.top.lossAndBackward(heads: heads, targets: targets, headGradients: g, dOutput: nil)
+    }
+  }
+
+  /// Forward and backward over one batch (N, H, W, 512) with its `targets` (one per head, N
+  /// rows each): returns the losses before any update and leaves the gradients in
+  /// `lastKernelGradients`, `lastBiasGradients` and `lastHeadGradients`.
+  @discardableResult
+  public func computeGradients(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets])
+    throws -> HeadLosses
+  {
+    let work = try workspace(blockInput: blockInput, count: count)
+    forward(work, blockInput: blockInput)
+    for i in kernelGradients.indices {
+      kernelGradients[i].withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+      biasGradients[i].withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+    headGradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    let losses = headGradients.withUnsafeMutableBufferPointer { g in
+      work.top.lossAndBackward(heads: heads, targets: targets, headGradients: g, dOutput: work.dPool)
+    }
+    let s = work.shape
+    let last = work.outputs.count - 1
+    // dActivation holds the gradient at conv i's output after ReLU; dPre before it.
+    var dActivation = work.dBuffers[0]
+    let dPre = work.dBuffers[1]
+    var dBelow = work.dBuffers[2]
+    dActivation.update(repeating: 0)
+    maxPool2dBackward(
+      dActivation, UnsafeBufferPointer(work.dPool), input: UnsafeBufferPointer(work.outputs[last]), batch: s.batch,
+      height: s.height, width: s.width, channels: VGGLastBlock.channels, window: VGGLastBlock.pool)
+    for i in stride(from: last, through: 0, by: -1) {
+      dPre.update(repeating: 0)
+      reluBackward(dPre, UnsafeBufferPointer(dActivation), y: UnsafeBufferPointer(work.outputs[i]))
+      if i > 0 { dBelow.update(repeating: 0) }
+      let input = i > 0 ? UnsafeBufferPointer(work.outputs[i - 1]) : blockInput
+      let dInput = i > 0 ? dBelow : nil
+      kernelGradients[i].withUnsafeMutableBufferPointer { dKernel in
+        biasGradients[i].withUnsafeMutableBufferPointer { dBias in
+          block.kernels[i].withUnsafeBufferPointer { kernel in
+            conv2dBackward(
+              dInput: dInput, dKernel: dKernel, dBias: dBias, dOutput: UnsafeBufferPointer(dPre), input: input,
+              kernel: kernel, shape: s, scratch: work.scratch)
+          }
+        }
+      }
+      swap(&dActivation, &dBelow)
+    }
+    return losses
+  }
+
+  /// The kernel gradients (HWIO) of block5_conv1... from the last `computeGradients`.
+  public var lastKernelGradients: [[Float]] { kernelGradients }
+  /// The bias gradients of block5_conv1... from the last `computeGradients`.
+  public var lastBiasGradients: [[Float]] { biasGradients }
+  /// The gradients of the heads' parameters from the last `computeGradients`.
+  public var lastHeadGradients: [Float] { headGradients }
+
+  /// One training step: `computeGradients`, then every kernel and bias of the block and the
+  /// heads' parameters move by the optimiser. Returns the losses before the update.
+  @discardableResult
+  public func step(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]) throws
+    -> HeadLosses
+  {
+    let losses = try computeGradients(blockInput: blockInput, count: count, targets: targets)
+    for i in block.kernels.indices {
+      optimizers[2 * i].step(&block.kernels[i], gradients: kernelGradients[i])
+      optimizers[2 * i + 1].step(&block.biases[i], gradients: biasGradients[i])
+    }
+    headOptimizer.step(&heads.parameters, gradients: headGradients)
+    return losses
+  }
+
+  private func forward(_ work: VGGWorkspace, blockInput: UnsafeBufferPointer<Float>) {
+    for i in work.outputs.indices {
+      let input = i == 0 ? blockInput : UnsafeBufferPointer(work.outputs[i - 1])
+      block.kernels[i].withUnsafeBufferPointer { kernel in
+        block.biases[i].withUnsafeBufferPointer { bias in
+          conv2dForward(
+            work.outputs[i], input, kernel: kernel, bias: bias, shape: work.shape, activation: .relu,
+            scratch: work.scratch)
+        }
+      }
+    }
+    let s = work.shape
+    maxPool2dForward(
+      work.pooled, UnsafeBufferPointer(work.outputs.last!), batch: s.batch, height: s.height, width: s.width,
+      channels: VGGLastBlock.channels, window: VGGLastBlock.pool, padValue: 0)
+    work.top.forward(UnsafeBufferPointer(work.pooled))
+  }
+
+  private func workspace(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> VGGWorkspace {
+    let expected = count * inputHeight * inputWidth * VGGLastBlock.channels
+    guard blockInput.count == expected, count > 0 else {
+      throw FinetuneError(.blockInput(expected: expected, found: blockInput.count))
+    }
+    if let work = workspaces[count] { return work }
+    let work = VGGWorkspace(
+      shape: VGGLastBlock.convShape(batch: count, height: inputHeight, width: inputWidth),
+      convolutions: block.kernels.count)
+    workspaces[count] = work
+    return work
+  }
+}
+
+/// The buffers one batch size needs.
+final class VGGWorkspace {
+  let shape: ConvShape
+  let outputs: [UnsafeMutableBufferPointer<Float>]  // per conv (N, H, W, 512), after ReLU
+  let pooled: UnsafeMutableBufferPointer<Float>  // (N, H/2, W/2, 512) block5_pool
+  let dPool: UnsafeMutableBufferPointer<Float>  // (N, H/2, W/2, 512)
+  let dBuffers: [UnsafeMutableBufferPointer<Float>]  // 3 x (N, H, W, 512), rotated
+  let scratch: UnsafeMutableBufferPointer<Float>  // im2col columns
+  let top: PooledHeads
+
+  init(shape: ConvShape, convolutions: Int) {
+    self.shape = shape
+    let count = shape.outputCount
+    let (oh, ow) = (VGGLastBlock.pool.outputHeight(shape.height), VGGLastBlock.pool.outputWidth(shape.width))
+    let pooledCount = shape.batch * oh * ow * VGGLastBlock.channels
+    outputs = (0..<convolutions).map { _ in .allocate(capacity: count) }
+    pooled = .allocate(capacity: pooledCount)
+    dPool = .allocate(capacity: pooledCount)
+    dBuffers = (0..<3).map { _ in .allocate(capacity: count) }
+    scratch = .allocate(capacity: max(conv2dScratchCount(shape), shape.patchSize))
+    for buffer in outputs + dBuffers + [pooled, dPool, scratch] { buffer.initialize(repeating: 0) }
+    top = PooledHeads(batch: shape.batch, height: oh, width: ow, channels: VGGLastBlock.channels)
+  }
+
+  deinit {
+    for buffer in outputs + dBuffers + [pooled, dPool, scratch] { buffer.deallocate() }
+  }
+}
