@@ -41,6 +41,8 @@ let package = Package(
     .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5"]),
     // Finetuning: the last backbone block trained end to end with the heads.
     .target(name: "Finetuning", dependencies: ["Backbones", "Heads", "Engine"]),
+    // Augmentation: Keras ImageDataGenerator's geometric transforms on (H, W, C) float images.
+    .target(name: "Augmentation"),
     // Report: one self-contained HTML page per run (inline SVG, data: URI thumbnails).
     .target(name: "Report", dependencies: ["ImageIO", "CShims"]),
     .target(
@@ -68,6 +70,7 @@ let package = Package(
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
     .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "HDF5"]),
     .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5"]),
+    .testTarget(name: "AugmentationTests", dependencies: ["Augmentation", "Heads"]),
     .testTarget(name: "FinetuningTests", dependencies: ["Finetuning", "Backbones", "Heads", "Engine"]),
     .testTarget(name: "HeadsTests", dependencies: ["Heads", "HDF5", "FeatureStore"]),
     .testTarget(name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "HDF5", "fit-heads"]),
