@@ -109,17 +109,18 @@ extension AugmentationTransform {
     precondition(h > 0 && w > 0 && ch > 0 && input.count == h * w * ch && output.count == input.count)
     let src = input.baseAddress!
     let dst = output.baseAddress!
-    // The flips only choose where an output pixel lands.
-    func target(_ r: Int, _ c: Int) -> UnsafeMutablePointer<Float> {
-      dst + ((flipVertical ? h - 1 - r : r) * w + (flipHorizontal ? w - 1 - c : c)) * ch
-    }
     guard let map = samplingMap(height: h, width: w) else {
       for r in 0..<h {
-        for c in 0..<w { target(r, c).update(from: src + (r * w + c) * ch, count: ch) }
+        for c in 0..<w {
+          let target = dst + ((flipVertical ? h - 1 - r : r) * w + (flipHorizontal ? w - 1 - c : c)) * ch
+          target.update(from: src + (r * w + c) * ch, count: ch)
+        }
       }
       return
     }
     let fill = Float(cval)
+    let lastRow = Double(h - 1)
+    let lastColumn = Double(w - 1)
     // c * a01 and c * a11 for every column and shift + r * a_0 for every row: the same
     // products and sums scipy forms, computed once.
     withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * w) { columnTerms in
@@ -127,29 +128,38 @@ extension AugmentationTransform {
         columnTerms[2 * c] = Double(c) * map.a01
         columnTerms[2 * c + 1] = Double(c) * map.a11
       }
+      // The flips only choose where an output pixel lands: walk each output row forwards or
+      // backwards.
+      let step = flipHorizontal ? -ch : ch
       for r in 0..<h {
         let rowTerm0 = map.offsetRow + Double(r) * map.a00
         let rowTerm1 = map.offsetColumn + Double(r) * map.a10
+        var out = dst + (flipVertical ? h - 1 - r : r) * w * ch + (flipHorizontal ? (w - 1) * ch : 0)
         for c in 0..<w {
-          let out = target(r, c)
-          let y = AxisSample(rowTerm0 + columnTerms[2 * c], h, fillMode)
-          let x = AxisSample(rowTerm1 + columnTerms[2 * c + 1], w, fillMode)
+          defer { out += step }
+          let sy = rowTerm0 + columnTerms[2 * c]
+          let sx = rowTerm1 + columnTerms[2 * c + 1]
+          // Most samples fall strictly inside: no mode applies, floor is truncation and the
+          // taps are neighbours. The weights are formed exactly as `AxisSample` forms them.
+          if sy >= 0 && sy < lastRow && sx >= 0 && sx < lastColumn {
+            let iy = Int(sy)
+            let ix = Int(sx)
+            let wy0 = 1 - (sy - Double(iy))
+            let wx0 = 1 - (sx - Double(ix))
+            let p00 = src + (iy * w + ix) * ch
+            blend(
+              out, p00, p00 + ch, p00 + w * ch, p00 + w * ch + ch, wy0, 1 - wy0, wx0, 1 - wx0, channels: ch)
+            continue
+          }
+          let y = AxisSample(sy, h, fillMode)
+          let x = AxisSample(sx, w, fillMode)
           if y.outside || x.outside {
             for k in 0..<ch { out[k] = fill }
             continue
           }
-          let p00 = src + (y.i0 * w + x.i0) * ch
-          let p01 = src + (y.i0 * w + x.i1) * ch
-          let p10 = src + (y.i1 * w + x.i0) * ch
-          let p11 = src + (y.i1 * w + x.i1) * ch
-          for k in 0..<ch {
-            // scipy's order: taps (0,0), (0,1), (1,0), (1,1); each value * row weight * column weight.
-            var t = Double(p00[k]) * y.w0 * x.w0
-            t += Double(p01[k]) * y.w0 * x.w1
-            t += Double(p10[k]) * y.w1 * x.w0
-            t += Double(p11[k]) * y.w1 * x.w1
-            out[k] = Float(t)
-          }
+          blend(
+            out, src + (y.i0 * w + x.i0) * ch, src + (y.i0 * w + x.i1) * ch, src + (y.i1 * w + x.i0) * ch,
+            src + (y.i1 * w + x.i1) * ch, y.w0, y.w1, x.w0, x.w1, channels: ch)
         }
       }
     }
@@ -188,6 +198,30 @@ extension AugmentationTransform {
     if flipHorizontal { x = flip(x, rows: h, columns: w, channels: ch, horizontally: true) }
     if flipVertical { x = flip(x, rows: h, columns: w, channels: ch, horizontally: false) }
     return x
+  }
+}
+
+/// One output pixel (C values) from its four taps, in scipy's order: taps (0,0), (0,1),
+/// (1,0), (1,1), each value * row weight * column weight, summed in Float64 from the first.
+@inline(__always)
+private func blend(
+  _ out: UnsafeMutablePointer<Float>, _ p00: UnsafePointer<Float>, _ p01: UnsafePointer<Float>,
+  _ p10: UnsafePointer<Float>, _ p11: UnsafePointer<Float>, _ wy0: Double, _ wy1: Double, _ wx0: Double,
+  _ wx1: Double, channels: Int
+) {
+  @inline(__always) func one(_ k: Int) {
+    var t = Double(p00[k]) * wy0 * wx0
+    t += Double(p01[k]) * wy0 * wx1
+    t += Double(p10[k]) * wy1 * wx0
+    t += Double(p11[k]) * wy1 * wx1
+    out[k] = Float(t)
+  }
+  if channels == 3 {  // RGB, unrolled
+    one(0)
+    one(1)
+    one(2)
+  } else {
+    for k in 0..<channels { one(k) }
   }
 }
 

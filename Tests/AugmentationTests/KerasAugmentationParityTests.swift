@@ -16,7 +16,9 @@ struct AugmentationCase: Decodable {
   var cval: Double
   var parameters: Parameters
   var input: String
+  var input_offset: Int
   var output: String
+  var output_offset: Int
 
   var transform: AugmentationTransform {
     let p = parameters
@@ -53,10 +55,13 @@ final class KerasAugmentationParityTests: XCTestCase {
     let manifest = try AugmentationManifest.load()
     XCTAssertGreaterThanOrEqual(manifest.cases.count, 12)
     var worst: Float = 0
+    var totalDiffering = 0
+    var totalValues = 0
     for c in manifest.cases {
-      let input = try AugmentationManifest.floats(c.input)
-      let expected = try AugmentationManifest.floats(c.output)
-      XCTAssertEqual(input.count, c.height * c.width * c.channels, c.name)
+      let n = c.height * c.width * c.channels
+      let input = Array(try AugmentationManifest.floats(c.input).dropFirst(c.input_offset).prefix(n))
+      let expected = Array(try AugmentationManifest.floats(c.output).dropFirst(c.output_offset).prefix(n))
+      XCTAssertEqual(input.count, n, c.name)
       XCTAssertEqual(expected.count, input.count, c.name)
       let mode = try XCTUnwrap(FillMode(rawValue: c.fill_mode), c.name)
       let fast = c.transform.apply(
@@ -65,15 +70,21 @@ final class KerasAugmentationParityTests: XCTestCase {
         to: input, height: c.height, width: c.width, channels: c.channels, fillMode: mode, cval: c.cval)
       let diff = zip(fast, expected).map { abs($0 - $1) }.max() ?? .infinity
       let differing = zip(fast, expected).filter { $0 != $1 }.count
-      print(
-        "augmentation parity \(c.name) (\(c.height)x\(c.width)x\(c.channels), \(c.fill_mode)): max |diff| \(diff),"
-          + " \(differing) of \(fast.count) values not bit-identical")
+      if !c.name.hasPrefix("random") || differing > 0 {
+        print(
+          "augmentation parity \(c.name) (\(c.height)x\(c.width)x\(c.channels), \(c.fill_mode)): max |diff| \(diff),"
+            + " \(differing) of \(fast.count) values not bit-identical")
+      }
+      totalDiffering += differing
+      totalValues += fast.count
       XCTAssertLessThanOrEqual(diff, 1e-5, c.name)
       XCTAssertEqual(fast, reference, "\(c.name): fast kernel and reference differ")
       // The output is not just the input (except for the identity case).
       if c.name != "identity" { XCTAssertNotEqual(fast, input, c.name) }
       worst = max(worst, diff)
     }
-    print("augmentation parity: worst max |diff| over \(manifest.cases.count) Keras cases \(worst)")
+    print(
+      "augmentation parity: worst max |diff| over \(manifest.cases.count) Keras cases \(worst);"
+        + " \(totalDiffering) of \(totalValues) values not bit-identical")
   }
 }

@@ -3,7 +3,8 @@
 Run with the Keras venv:  /work/venv-keras/bin/python Tests/Fixtures/make_augmentation_fixtures.py
 Writes Tests/Fixtures/augmentation/cases.json (the parameter sets and image sizes), one
 little-endian float32 input image per size and one output per case, all (H, W, C) channels
-last. The inputs are stored rather than recomputed in Swift because sin/cos may differ in the
+last (the 40 small random cases share random_cases.f32, at the offsets the manifest gives, in
+floats). The inputs are stored rather than recomputed in Swift because sin/cos may differ in the
 last bit between NumPy and Foundation.
 
 No randomness is involved on the Keras side: each case passes an explicit
@@ -61,6 +62,28 @@ CASES = [
 ]
 
 
+def random_cases(count=40, seed=1234):
+    """Small images under wild parameters (zoom up to 3, shifts past the edge, large angles) in
+    every mode, so the boundary rules are exercised far outside the image too."""
+    rng = np.random.default_rng(seed)
+    modes = ["nearest", "constant", "reflect", "wrap"]
+    cases = []
+    for i in range(count):
+        h, w = (int(v) for v in rng.integers(2, 12, 2))
+        params = {
+            "theta": float(rng.uniform(-180, 180)),
+            "tx": float(rng.uniform(-1.5, 1.5) * h),
+            "ty": float(rng.uniform(-1.5, 1.5) * w),
+            "shear": float(rng.uniform(-60, 60)),
+            "zx": float(rng.uniform(0.3, 3.0)),
+            "zy": float(rng.uniform(0.3, 3.0)),
+            "flip_horizontal": bool(rng.random() < 0.5),
+            "flip_vertical": bool(rng.random() < 0.5),
+        }
+        cases.append((f"random_{i:02d}", (h, w, 2), modes[i % 4], float(rng.uniform(-10, 10)), params))
+    return cases
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     manifest = {
@@ -70,23 +93,35 @@ def main():
         "image": "float32(127.5 + 100 sin(0.37 r + 0.11 q^2 / W + 1.3 k) + 20 cos(0.23 q - 0.5 r + k))",
         "cases": [],
     }
-    for name, (h, w, c), fill_mode, cval, params in CASES:
+    packed, packed_count = [], 0
+    for name, (h, w, c), fill_mode, cval, params in CASES + random_cases():
         x = test_image(h, w, c)
         gen = ImageDataGenerator(fill_mode=fill_mode, cval=cval)
         y = gen.apply_transform(x.copy(), dict(params))
         y = np.ascontiguousarray(y, dtype=np.float32)
         assert y.shape == (h, w, c)
-        fname = name + ".f32"
-        y.astype("<f4").tofile(os.path.join(OUT, fname))
-        input_name = f"input_{h}x{w}x{c}.f32"
-        x.astype("<f4").tofile(os.path.join(OUT, input_name))
+        n = h * w * c
+        if name.startswith("random"):
+            # The many small random cases share one file, input then output, one after another.
+            packed.append(x.reshape(-1))
+            packed.append(y.reshape(-1))
+            input_name, input_offset = "random_cases.f32", packed_count
+            fname, output_offset = "random_cases.f32", packed_count + n
+            packed_count += 2 * n
+        else:
+            fname, output_offset = name + ".f32", 0
+            y.astype("<f4").tofile(os.path.join(OUT, fname))
+            input_name, input_offset = f"input_{h}x{w}x{c}.f32", 0
+            x.astype("<f4").tofile(os.path.join(OUT, input_name))
         full = {"theta": 0.0, "tx": 0.0, "ty": 0.0, "shear": 0.0, "zx": 1.0, "zy": 1.0,
                 "flip_horizontal": False, "flip_vertical": False}
         full.update({k: (bool(v) if isinstance(v, bool) else float(v)) for k, v in params.items()})
         manifest["cases"].append({"name": name, "height": h, "width": w, "channels": c, "fill_mode": fill_mode,
                                   "cval": cval, "parameters": full, "input": input_name,
-                                  "output": fname})
-        print(f"{name:32s} {h}x{w}x{c} {fill_mode:8s} changed {float(np.abs(y - x).max()):8.3f}")
+                                  "input_offset": input_offset, "output": fname, "output_offset": output_offset})
+        if not name.startswith("random"):
+            print(f"{name:32s} {h}x{w}x{c} {fill_mode:8s} changed {float(np.abs(y - x).max()):8.3f}")
+    np.concatenate(packed).astype("<f4").tofile(os.path.join(OUT, "random_cases.f32"))
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
