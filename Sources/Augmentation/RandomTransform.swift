@@ -66,3 +66,19 @@ private func index(below bound: Int, _ g: inout some RandomNumberGenerator) -> I
     if r >= threshold { return Int(r % n) }
   }
 }
+
+extension AugmentationSettings {
+  /// Keras' `random_transform`: draws one transform for this (H, W, C) image, applies it from
+  /// `input` into `output` (same shape, not overlapping) with these settings' fill mode and
+  /// cval, and returns the transform drawn (for logs and tests).
+  @discardableResult
+  public func augment(
+    _ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, height: Int, width: Int,
+    channels: Int, using generator: inout some RandomNumberGenerator
+  ) -> AugmentationTransform {
+    let transform = randomTransform(self, height: height, width: width, using: &generator)
+    transform.apply(
+      input, into: output, height: height, width: width, channels: channels, fillMode: fillMode, cval: cval)
+    return transform
+  }
+}

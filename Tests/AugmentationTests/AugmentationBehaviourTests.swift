@@ -66,6 +66,26 @@ final class AugmentationBehaviourTests: XCTestCase {
     XCTAssertFalse(Self.full.isIdentity)
   }
 
+  func testAugmentIsDrawThenApply() {
+    var settings = Self.full
+    settings.fillMode = .constant
+    settings.cval = 9
+    let x = Self.image(12, 15, 3, seed: 4)
+    var out = [Float](repeating: 0, count: x.count)
+    var g = SplitMix64(seed: 5, stream: 2)
+    var h = g
+    for _ in 0..<5 {
+      let drawn = x.withUnsafeBufferPointer { input in
+        out.withUnsafeMutableBufferPointer { output in
+          settings.augment(input, into: output, height: 12, width: 15, channels: 3, using: &g)
+        }
+      }
+      let expected = randomTransform(settings, height: 12, width: 15, using: &h)
+      XCTAssertEqual(drawn, expected)
+      XCTAssertEqual(out, expected.apply(to: x, height: 12, width: 15, channels: 3, fillMode: .constant, cval: 9))
+    }
+  }
+
   func testIdentityReturnsTheInputExactly() {
     let x = Self.image(13, 17, 3, seed: 5)
     for mode in FillMode.allCases {
