@@ -14,6 +14,15 @@ public enum ShiftRange: Sendable, Equatable {
   /// (`np.random.choice(n)`), then given a random sign.
   case pixels(Int)
 
+  /// True when every draw is 0 (including `.uniform(0)` and `.pixels(1)`).
+  public var isNone: Bool {
+    switch self {
+    case .none: return true
+    case .uniform(let r): return r == 0
+    case .pixels(let n): return n <= 1
+    }
+  }
+
   /// Parses a command-line value the way Python would type it: `"8"` is the int form
   /// (whole pixels), `"0.1"` or `"8.0"` the float form; `"0"` is no shift.
   public init?(argument: String) {
@@ -86,7 +95,7 @@ public struct AugmentationSettings: Sendable, Equatable {
   /// True when no pixel can change: the images are the same every epoch, so a caller may cache
   /// anything computed from them.
   public var isIdentity: Bool {
-    rotationRange == 0 && widthShiftRange == .none && heightShiftRange == .none && shearRange == 0
+    rotationRange == 0 && widthShiftRange.isNone && heightShiftRange.isNone && shearRange == 0
       && zoomRange.lower == 1 && zoomRange.upper == 1 && !horizontalFlip && !verticalFlip
   }
 

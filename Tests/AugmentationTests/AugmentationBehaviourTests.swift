@@ -63,6 +63,8 @@ final class AugmentationBehaviourTests: XCTestCase {
     }
     XCTAssert(AugmentationSettings().isIdentity)
     XCTAssertFalse(AugmentationSettings(horizontalFlip: true).isIdentity)
+    XCTAssert(AugmentationSettings(widthShiftRange: .uniform(0), heightShiftRange: .pixels(1)).isIdentity)
+    XCTAssertFalse(AugmentationSettings(heightShiftRange: .pixels(2)).isIdentity)
     XCTAssertFalse(Self.full.isIdentity)
   }
 
