@@ -67,6 +67,7 @@ public struct AugmentationSettings: Sendable, Equatable {
   public var horizontalFlip: Bool
   /// Mirror top-bottom with probability 1/2.
   public var verticalFlip: Bool
+  /// What samples outside the image read; Keras' default is `.nearest`.
   public var fillMode: FillMode
   /// The value outside the image for `.constant` (Keras' `cval`), in the image's own units:
   /// Keras augments the float RGB image before 'caffe' preprocessing, so 0 is black.

@@ -8,14 +8,15 @@
 // `input[A · (row, col) + offset]`. The swap has visible consequences that we reproduce:
 //   * `tx` (from height_shift_range, scaled by H) moves columns; `ty` (width, scaled by W)
 //     moves rows;
-//   * `zx` scales columns, `zy` rows; the rotation turns the other way round;
+//   * `zx` scales columns, `zy` rows; the rotation and shear matrices are transposed;
 //   * on non-square images the centre is transposed: rows turn about W/2 - 0.5 and columns
 //     about H/2 - 0.5.
 // Flips come after the affine resampling, as in `apply_transform`.
 
 import Foundation
 
-/// The parameters of one geometric augmentation, with Keras' names and units.
+/// The parameters of one geometric augmentation, with Keras' names and units. (Not called
+/// `AffineTransform`: Foundation has a type of that name, and callers import both.)
 public struct AugmentationTransform: Sendable, Equatable {
   /// Rotation in degrees.
   public var theta: Double
@@ -25,8 +26,9 @@ public struct AugmentationTransform: Sendable, Equatable {
   public var ty: Double
   /// Shear angle in degrees.
   public var shear: Double
-  /// Keras' `zx` (scales the sampled columns) and `zy` (rows).
+  /// Keras' `zx`: the zoom factor of the sampled columns (> 1 shrinks the content).
   public var zx: Double
+  /// Keras' `zy`: the zoom factor of the sampled rows.
   public var zy: Double
   /// Reverse the columns after the affine part.
   public var flipHorizontal: Bool
@@ -83,7 +85,9 @@ public struct AugmentationTransform: Sendable, Equatable {
 /// `row = (offsetRow + r * a00) + c * a01`, `col = (offsetColumn + r * a10) + c * a11`,
 /// evaluated in that order in Float64 as scipy's C loop does (the order shows in the last bit).
 public struct SamplingMap: Sendable, Equatable {
+  /// The 2x2 matrix, row-major, acting on (row, column).
   public var a00: Double, a01: Double, a10: Double, a11: Double
+  /// scipy's `offset`, in (row, column) order.
   public var offsetRow: Double, offsetColumn: Double
 
   public init(a00: Double, a01: Double, a10: Double, a11: Double, offsetRow: Double, offsetColumn: Double) {
