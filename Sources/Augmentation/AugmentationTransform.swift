@@ -8,7 +8,7 @@
 // `input[A · (row, col) + offset]`. The swap has visible consequences that we reproduce:
 //   * `tx` (from height_shift_range, scaled by H) moves columns; `ty` (width, scaled by W)
 //     moves rows;
-//   * `zx` scales columns, `zy` rows; the rotation and shear matrices are transposed;
+//   * `zx` scales columns, `zy` rows; rotation and shear act with rows and columns exchanged;
 //   * on non-square images the centre is transposed: rows turn about W/2 - 0.5 and columns
 //     about H/2 - 0.5.
 // Flips come after the affine resampling, as in `apply_transform`.
