@@ -87,6 +87,7 @@ let package = Package(
     .testTarget(
       name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "fit-heads"]),
     .testTarget(
-      name: "FinetuneToolTests", dependencies: ["Heads", "HDF5", "Backbones", "extract", "fit-heads", "finetune", "predict"]),
+      name: "FinetuneToolTests",
+      dependencies: ["Heads", "HDF5", "Backbones", "extract", "fit-heads", "finetune", "predict"]),
   ]
 )

@@ -49,7 +49,9 @@ struct Checkpoint {
     for (prefix, weights) in [("block", block), ("best", bestBlock)] {
       for layer in weights.layers.keys.sorted() {
         for kind in WeightKind.allCases {
-          if let array = weights.layers[layer]?[kind] { add("\(prefix)/\(layer)/\(kind.rawValue)", array.shape, array.values) }
+          if let array = weights.layers[layer]?[kind] {
+            add("\(prefix)/\(layer)/\(kind.rawValue)", array.shape, array.values)
+          }
         }
       }
     }
@@ -85,7 +87,8 @@ struct Checkpoint {
     withUnsafeMutableBytes(of: &length) { $0.copyBytes(from: data[magic.count..<(magic.count + 8)]) }
     let headerStart = magic.count + 8
     let headerEnd = headerStart + Int(UInt64(littleEndian: length))
-    guard headerEnd <= data.count, let header = try? JSONDecoder().decode(Header.self, from: data[headerStart..<headerEnd])
+    guard headerEnd <= data.count,
+      let header = try? JSONDecoder().decode(Header.self, from: data[headerStart..<headerEnd])
     else { throw broken }
     var offset = headerEnd
     var arrays: [String: WeightArray] = [:]

@@ -63,7 +63,12 @@ func writeTrainerPredictions(
     try trainer.features(blockInput: $0, count: inputs.rows.count)
   }
   let outputs = model.predict(features: features)
-  var lines = ["path," + heads.specs.enumerated().flatMap { h, spec in (0..<(outputs[h].count / inputs.rows.count)).map { "\(spec.name):\($0)" } }.joined(separator: ",")]
+  var lines = [
+    "path,"
+      + heads.specs.enumerated().flatMap { h, spec in
+        (0..<(outputs[h].count / inputs.rows.count)).map { "\(spec.name):\($0)" }
+      }.joined(separator: ",")
+  ]
   for (i, row) in inputs.rows.enumerated() {
     var fields = [paths[row]]
     for output in outputs {

@@ -112,11 +112,14 @@ private func accumulate(_ sums: inout [Double], _ losses: HeadLosses, count: Int
   for (h, loss) in losses.heads.enumerated() { sums[h + 1] += loss * Double(count) }
 }
 
-private func record(_ history: inout [String: [Float]], _ name: String, _ sums: [Double], specs: [HeadSpec], rows: Int) {
+private func record(_ history: inout [String: [Float]], _ name: String, _ sums: [Double], specs: [HeadSpec], rows: Int)
+{
   let n = Double(max(1, rows))
   history[name, default: []].append(Float(sums[0] / n))
   let prefix = name == "loss" ? "" : "val_"
-  for (h, spec) in specs.enumerated() { history["\(prefix)\(spec.name)_loss", default: []].append(Float(sums[h + 1] / n)) }
+  for (h, spec) in specs.enumerated() {
+    history["\(prefix)\(spec.name)_loss", default: []].append(Float(sums[h + 1] / n))
+  }
 }
 
 /// Validation losses (summed over rows) and every head's outputs on the validation rows.
@@ -130,7 +133,8 @@ private func evaluate(_ trainer: any LastBlockTraining, setup: TrainingSetup, wi
     let input = setup.inputs.gather(positions[...])
     let targets = zip(setup.targets, widths).map { $0.gathering(rows: positions, width: $1) }
     try input.withUnsafeBufferPointer { buffer in
-      accumulate(&sums, try trainer.loss(blockInput: buffer, count: positions.count, targets: targets), count: positions.count)
+      accumulate(
+        &sums, try trainer.loss(blockInput: buffer, count: positions.count, targets: targets), count: positions.count)
       features += try trainer.features(blockInput: buffer, count: positions.count)
     }
   }

@@ -80,8 +80,11 @@ final class Workspace: @unchecked Sendable {
       "extract", ["--images", images, "--output", features, "--weights", "random", "--size", "64x64", "--quiet"])
     guard extract.status == 0 else { throw NSError(domain: "extract: \(extract.stderr)", code: 1) }
     let fit = try runTool(
-      "fit-heads", ["--features", features, "--head", "kind=softmax:class", "--epochs", "3", "--val-split", "0",
-        "--output", heads])
+      "fit-heads",
+      [
+        "--features", features, "--head", "kind=softmax:class", "--epochs", "3", "--val-split", "0",
+        "--output", heads,
+      ])
     guard fit.status == 0 else { throw NSError(domain: "fit-heads: \(fit.stderr)", code: 1) }
   }
 
