@@ -52,8 +52,14 @@ func runEpochs(
   let widths = setup.specs.map(\.targetWidth)
   var epochSeconds: [Double] = []
   var epoch = state.epochsDone
-  while epoch < setup.epochs {
-    if let stop = setup.stopAfter, epoch >= stop { break }
+  var interrupted = false
+  // A run killed after its early-stopping epoch was checkpointed must not train on.
+  let stoppedEarly = epoch > 0 && epoch - state.bestEpoch >= setup.patience
+  while epoch < setup.epochs, !stoppedEarly {
+    if let stop = setup.stopAfter, epoch >= stop {
+      interrupted = true
+      break
+    }
     let start = Date()
     let batches = epochBatches(
       rows: setup.train.count, batchSize: setup.batchSize, epoch: epoch, seed: setup.seed, shuffle: true)
@@ -100,10 +106,9 @@ func runEpochs(
       break
     }
   }
-  let finished = setup.stopAfter.map { state.epochsDone < $0 || state.epochsDone >= setup.epochs } ?? true
   return TrainingOutcome(
     block: state.bestBlock, heads: state.bestHeads, bestEpoch: state.bestEpoch, epochsRun: state.epochsDone,
-    history: state.history, finished: finished || state.epochsDone >= setup.epochs)
+    history: state.history, finished: !interrupted)
 }
 
 /// Adds a batch's mean losses, weighted by its row count: total first, then per head.
