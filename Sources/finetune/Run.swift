@@ -28,7 +28,7 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
     case "random": .random(seed: command.seed)
     case let path?: .file(path)
     }
-  let start = try loadStartWeights(choice, recipe: recipe, headsPath: command.heads)
+  let start = try identifyStartWeights(choice, recipe: recipe, headsPath: command.heads)
   let headsDigest = try SHA256.hexDigest(ofFile: command.heads)
 
   // The arguments that decide the result; threads, memory, quiet and the test flags do not.
@@ -54,9 +54,10 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   let kind = recipe.kind
   let height = recipe.loading.height
   let width = recipe.loading.width
+  let startWeights = try start.load()
   let backbone: Backbone
   do {
-    backbone = try Backbone(kind: kind, weights: start.weights)
+    backbone = try Backbone(kind: kind, weights: startWeights)
   } catch {
     throw FinetuneFailure.usage("--weights \(start.file): \(error)")
   }
@@ -92,7 +93,7 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
     case "train": .training(momentum: 0.99)
     default: .frozenStatistics
     }
-  var blockWeights = start.weights
+  var blockWeights = startWeights
   var headParameters = recipe.heads.parameters
   if let checkpoint {
     for (layer, arrays) in checkpoint.block.layers { blockWeights.layers[layer] = arrays }
@@ -124,7 +125,7 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
     return
   }
 
-  var modelWeights = start.weights
+  var modelWeights = startWeights
   for (layer, arrays) in outcome.block.layers { modelWeights.layers[layer] = arrays }
   let headsPath = try export(
     modelWeights, kind: kind, heads: recipe.heads, parameters: outcome.heads, outcome: outcome, command: command,

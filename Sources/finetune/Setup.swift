@@ -65,16 +65,31 @@ func readRecipe(headsPath: String) throws -> Recipe {
     loading: LoadOptions(height: p.height, width: p.width, interpolation: interpolation, exif: exif))
 }
 
-/// The backbone's raw weights, where they came from and their digest; refused (exit 2) when they
-/// are not the weights the heads' features were made with, since the heads would then start from
-/// features they never saw.
+/// The backbone's weights as identified before loading (file, SHA-256), refused (exit 2) when
+/// they are not the weights the heads' features were made with, since the heads would then start
+/// from features they never saw; `load()` reads the arrays.
 struct StartWeights {
-  var weights: KerasWeights
+  var choice: WeightsChoice
+  var kind: BackboneKind
   var file: String
   var sha256: String
+
+  /// The raw Keras arrays (the trained block is built from them, the export writes them back).
+  func load() throws -> KerasWeights {
+    if case .random(let seed) = choice { return SyntheticWeights.make(kind, seed: seed) }
+    do {
+      let contents = try readKerasWeightFile(path: file)
+      var weights = contents.weights
+      if contents.layerNamesAreClassGroups { weights = namingClassGroups(weights, layers: kind.kerasLayers) }
+      _ = try kind.validateWeights(weights)
+      return weights
+    } catch {
+      throw FinetuneFailure.usage("--weights \(file): \(error)")
+    }
+  }
 }
 
-func loadStartWeights(_ choice: WeightsChoice, recipe: Recipe, headsPath: String) throws -> StartWeights {
+func identifyStartWeights(_ choice: WeightsChoice, recipe: Recipe, headsPath: String) throws -> StartWeights {
   let p = recipe.heads.provenance
   let kind = recipe.kind
   if case .random(let seed) = choice {
@@ -84,7 +99,7 @@ func loadStartWeights(_ choice: WeightsChoice, recipe: Recipe, headsPath: String
         "--weights random --seed \(seed): the heads in \(headsPath) were trained on features of "
           + "\(p.weightsFile); pass those weights")
     }
-    return StartWeights(weights: SyntheticWeights.make(kind, seed: seed), file: recorded, sha256: "")
+    return StartWeights(choice: choice, kind: kind, file: recorded, sha256: "")
   }
   do {
     guard let path = try weightsPath(choice, kind: kind) else { throw FinetuneFailure.usage("--weights: no file") }
@@ -94,11 +109,7 @@ func loadStartWeights(_ choice: WeightsChoice, recipe: Recipe, headsPath: String
         "--weights \(path) (SHA-256 \(digest.prefix(12))) is not what the heads in \(headsPath) were trained on "
           + "(\(p.weightsSHA256.isEmpty ? p.weightsFile : "SHA-256 " + p.weightsSHA256.prefix(12)))")
     }
-    let contents = try readKerasWeightFile(path: path)
-    var weights = contents.weights
-    if contents.layerNamesAreClassGroups { weights = namingClassGroups(weights, layers: kind.kerasLayers) }
-    _ = try kind.validateWeights(weights)
-    return StartWeights(weights: weights, file: path, sha256: digest)
+    return StartWeights(choice: choice, kind: kind, file: path, sha256: digest)
   } catch let error as FinetuneFailure {
     throw error
   } catch {
