@@ -68,7 +68,7 @@ let package = Package(
     .executableTarget(
       name: "finetune",
       dependencies: [
-        "Finetuning", "Extraction", "Fitting", "ToolSupport",
+        "Finetuning", "Extraction", "Fitting", "HDF5", "ToolSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

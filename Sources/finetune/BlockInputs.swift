@@ -6,12 +6,17 @@ import Backbones
 import Extraction
 import Finetuning
 import Foundation
+import HDF5
 import ImageIO
 
-/// The block input of every usable image, rows in dataset order.
+/// The block input of every usable image, rows in dataset order: in memory, or (over
+/// --max-memory) in an HDF5 file under --cache-dir, float32 (N, h*w*c), one chunk per image,
+/// read back image by image for each batch.
 struct BlockInputs {
-  /// (N, h, w, c) NHWC float32.
+  /// (N, h, w, c) NHWC float32, when in memory.
   var values: [Float]
+  /// The spilled block inputs and their file (removed when the run ends), else nil.
+  var disk: (dataset: HDF5Dataset, file: HDF5File, path: String)?
   /// Values per image: h x w x c.
   var stride: Int
   /// Dataset rows (indices into the dataset's paths) of the N images, in order.
@@ -27,19 +32,31 @@ struct BlockInputs {
   /// Decodes `paths` (relative to `root`) batch by batch and runs the frozen prefix.
   static func compute(
     backbone: Backbone, root: String, paths: [String], loading: LoadOptions, batchSize: Int, threads: Int,
-    maxBytes: Int, quiet: Bool
+    maxBytes: Int, cacheDirectory: String?, quiet: Bool
   ) throws -> BlockInputs {
     let shape = try LastBlock.inputShape(backbone.kind, height: loading.height, width: loading.width)
     let perImage = shape.height * shape.width * shape.channels
     let needed = paths.count * perImage * MemoryLayout<Float>.size
-    guard needed <= maxBytes else {
-      throw FinetuneFailure.usage(
-        "the block inputs of \(paths.count) images need \(needed / 1_048_576) MiB, over --max-memory "
-          + "(\(maxBytes / 1_048_576) MiB); raise it or use fewer or smaller images")
+    var result = BlockInputs(
+      values: [], disk: nil, stride: perImage, rows: [], failed: [], prefixSeconds: 0, totalSeconds: 0)
+    if needed > maxBytes {
+      guard let cacheDirectory else {
+        throw FinetuneFailure.usage(
+          "the block inputs of \(paths.count) images need \(needed / 1_048_576) MiB, over --max-memory "
+            + "(\(maxBytes / 1_048_576) MiB); raise it, or give --cache-dir to keep them on disk")
+      }
+      let path = cacheDirectory + "/finetune-block-inputs-\(getpid()).h5"
+      do {
+        let file = try HDF5File.create(path: path)
+        let dataset = try file.createExtendableDataset("block_inputs", columns: perImage, chunkRows: 1)
+        result.disk = (dataset, file, path)
+      } catch {
+        throw FinetuneFailure.usage("--cache-dir \(cacheDirectory): cannot write \(path) (\(error))")
+      }
+    } else {
+      result.values.reserveCapacity(paths.count * perImage)
     }
     let decoder = BatchDecoder(root: root, options: loading, threads: threads)
-    var result = BlockInputs(values: [], stride: perImage, rows: [], failed: [], prefixSeconds: 0, totalSeconds: 0)
-    result.values.reserveCapacity(paths.count * perImage)
     let progress = Progress(total: paths.count, alreadyDone: 0, quiet: quiet)
     let start = Date()
     for (batch, first) in Swift.stride(from: 0, to: paths.count, by: batchSize).enumerated() {
@@ -59,7 +76,11 @@ struct BlockInputs {
             backbone, images: $0, count: decoded.usable, height: loading.height, width: loading.width)
         }
         result.prefixSeconds += Date().timeIntervalSince(prefixStart)
-        result.values += output
+        if let disk = result.disk {
+          try output.withUnsafeBufferPointer { try disk.dataset.appendRows($0) }
+        } else {
+          result.values += output
+        }
       }
       progress.update(done: first + slice.count)
     }
@@ -69,8 +90,17 @@ struct BlockInputs {
   }
 
   /// The block inputs of `positions` (indices into `rows`), packed in that order.
-  func gather(_ positions: ArraySlice<Int>) -> [Float] {
+  func gather(_ positions: ArraySlice<Int>) throws -> [Float] {
     var out = [Float](repeating: 0, count: positions.count * stride)
+    if let disk {
+      try out.withUnsafeMutableBufferPointer { destination in
+        for (i, position) in positions.enumerated() {
+          try disk.dataset.readRows(
+            position..<(position + 1), into: UnsafeMutableBufferPointer(rebasing: destination[(i * stride)...]))
+        }
+      }
+      return out
+    }
     out.withUnsafeMutableBufferPointer { destination in
       values.withUnsafeBufferPointer { source in
         for (i, position) in positions.enumerated() {
@@ -80,5 +110,15 @@ struct BlockInputs {
       }
     }
     return out
+  }
+
+  /// Every block input (N, h, w, c), read back from disk when spilled.
+  func all() throws -> [Float] {
+    disk == nil ? values : try gather(Array(rows.indices)[...])
+  }
+
+  /// Removes the spilled file, if any.
+  func removeCache() {
+    if let disk { try? FileManager.default.removeItem(atPath: disk.path) }
   }
 }

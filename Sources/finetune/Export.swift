@@ -59,7 +59,7 @@ func writeTrainerPredictions(
   let model = MultiHeadModel(specs: heads.specs, inputWidth: heads.inputWidth, parameters: parameters)
   let trainer = try LastBlock.trainer(
     kind, weights: weights, heads: model, optimizer: .sgd(), height: height, width: width)
-  let features = try inputs.values.withUnsafeBufferPointer {
+  let features = try inputs.all().withUnsafeBufferPointer {
     try trainer.features(blockInput: $0, count: inputs.rows.count)
   }
   let outputs = model.predict(features: features)

@@ -91,6 +91,12 @@ struct Finetune: ParsableCommand {
   @Option(help: ArgumentHelp("Memory for the cached block inputs, e.g. 2G.", valueName: "bytes"))
   var maxMemory: String = "4G"
 
+  @Option(
+    help: ArgumentHelp(
+      "Folder for the block inputs when they exceed --max-memory (an HDF5 file, removed at the end).",
+      valueName: "dir"))
+  var cacheDir: String?
+
   @Option(help: "Threads decoding images.")
   var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 

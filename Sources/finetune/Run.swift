@@ -64,7 +64,9 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   let inputs = try BlockInputs.compute(
     backbone: backbone, root: command.images, paths: dataset.paths, loading: recipe.loading,
     batchSize: command.batchSize, threads: command.threads, maxBytes: parseByteCount(command.maxMemory)!,
-    quiet: command.quiet)
+    cacheDirectory: command.cacheDir, quiet: command.quiet)
+  defer { inputs.removeCache() }
+  if let disk = inputs.disk { log("block inputs over --max-memory: kept on disk in \(disk.path)") }
   for (path, reason) in inputs.failed { log("warning: \(path): \(reason) (skipped)") }
   guard !inputs.rows.isEmpty else { throw FinetuneFailure.usage("--images \(command.images): no usable images") }
 

@@ -66,7 +66,7 @@ func runEpochs(
     var trainLoss = [Double](repeating: 0, count: setup.specs.count + 1)
     for batch in batches {
       let positions = batch.map { setup.train[$0] }
-      let input = setup.inputs.gather(positions[...])
+      let input = try setup.inputs.gather(positions[...])
       let targets = zip(setup.targets, widths).map { $0.gathering(rows: positions, width: $1) }
       let losses = try input.withUnsafeBufferPointer {
         try trainer.step(blockInput: $0, count: positions.count, targets: targets)
@@ -135,7 +135,7 @@ private func evaluate(_ trainer: any LastBlockTraining, setup: TrainingSetup, wi
   var features: [Float] = []
   for first in stride(from: 0, to: setup.val.count, by: setup.batchSize) {
     let positions = Array(setup.val[first..<min(first + setup.batchSize, setup.val.count)])
-    let input = setup.inputs.gather(positions[...])
+    let input = try setup.inputs.gather(positions[...])
     let targets = zip(setup.targets, widths).map { $0.gathering(rows: positions, width: $1) }
     try input.withUnsafeBufferPointer { buffer in
       accumulate(

@@ -83,8 +83,13 @@ final class FinetuneToolTests: XCTestCase {
     XCTAssertEqual(refused.status, 2)
     XCTAssertTrue(refused.stderr.contains("batch-size"), refused.stderr)
     XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
-    let continued = try runTool("finetune", arguments(workspace, output: resumed))
+    // The continuation keeps its block inputs on disk (--max-memory 1K): the HDF5 cache must
+    // give the same bits as memory.
+    let cache = try workspace.folder("cache")
+    let continued = try runTool(
+      "finetune", arguments(workspace, output: resumed) + ["--max-memory", "1K", "--cache-dir", cache.path])
     XCTAssertEqual(continued.status, 0, continued.stderr)
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.path), [], "the cache is removed")
     let a = try readKerasWeightFile(path: model).weights
     let b = try readKerasWeightFile(path: resumed).weights
     var differing = 0
