@@ -17,6 +17,7 @@ let package = Package(
     .executable(name: "extract", targets: ["extract"]),
     .executable(name: "fit-heads", targets: ["fit-heads"]),
     .executable(name: "predict", targets: ["predict"]),
+    .executable(name: "finetune", targets: ["finetune"]),
     .library(name: "Extraction", targets: ["Extraction"]),
   ],
   dependencies: [
@@ -65,6 +66,14 @@ let package = Package(
         "Predicting", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
+    // finetune: the last block and the heads trained end to end on cached block inputs.
+    .executableTarget(
+      name: "finetune",
+      dependencies: [
+        "Finetuning", "Extraction", "Fitting", "HDF5", "ToolSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
@@ -80,5 +89,8 @@ let package = Package(
       dependencies: ["Predicting", "Heads", "Backbones", "FeatureStore", "HDF5", "extract", "fit-heads", "predict"]),
     .testTarget(
       name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "fit-heads"]),
+    .testTarget(
+      name: "FinetuneToolTests",
+      dependencies: ["Heads", "HDF5", "Backbones", "extract", "fit-heads", "finetune", "predict"]),
   ]
 )

@@ -20,6 +20,8 @@ public protocol LastBlockTraining: AnyObject {
   func features(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> [Float]
   /// Writes the block's current arrays into `weights` under their Keras names.
   func write(into weights: inout KerasWeights)
+  /// Every optimiser's state (block arrays, then heads), to checkpoint and resume bit for bit.
+  var optimizerStates: [OptimizerState] { get set }
 }
 
 extension ResNet50LastStageTrainer: LastBlockTraining {

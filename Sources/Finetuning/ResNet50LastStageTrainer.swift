@@ -162,6 +162,16 @@ public final class ResNet50LastStageTrainer {
 
   /// The gradients of the stage from the last `computeGradients`, block by block.
   public var lastGradients: [ResidualBlockGradients] { gradients }
+  /// Every optimiser's state, the block's arrays' first and the heads' last (for checkpoints).
+  public var optimizerStates: [OptimizerState] {
+    get { optimizers.map(\.state) + [headOptimizer.state] }
+    set {
+      precondition(newValue.count == optimizers.count + 1)
+      for i in optimizers.indices { optimizers[i].state = newValue[i] }
+      headOptimizer.state = newValue[optimizers.count]
+    }
+  }
+
   /// The gradients of the heads' parameters from the last `computeGradients`.
   public var lastHeadGradients: [Float] { headGradients }
 

@@ -126,6 +126,16 @@ public final class VGGLastBlockTrainer {
   /// The bias gradients of block5_conv1... from the last `computeGradients`.
   public var lastBiasGradients: [[Float]] { biasGradients }
   /// The gradients of the heads' parameters from the last `computeGradients`.
+  /// Every optimiser's state, the block's arrays' first and the heads' last (for checkpoints).
+  public var optimizerStates: [OptimizerState] {
+    get { optimizers.map(\.state) + [headOptimizer.state] }
+    set {
+      precondition(newValue.count == optimizers.count + 1)
+      for i in optimizers.indices { optimizers[i].state = newValue[i] }
+      headOptimizer.state = newValue[optimizers.count]
+    }
+  }
+
   public var lastHeadGradients: [Float] { headGradients }
 
   /// One training step: `computeGradients`, then every kernel and bias of the block and the

@@ -26,6 +26,20 @@ public struct Optimizer: Sendable {
     momentum = [Float](repeating: 0, count: parameterCount)
   }
 
+  /// The per-parameter state (moments, velocity, momentum buffer, step count), so a checkpoint
+  /// can stop and resume training bit for bit. Setting it requires the same parameter count.
+  public var state: OptimizerState {
+    get { OptimizerState(m: moments.m, v: moments.v, velocity: velocity, momentum: momentum, step: moments.step) }
+    set {
+      precondition(newValue.m.count == moments.m.count && newValue.velocity.count == velocity.count)
+      moments.m = newValue.m
+      moments.v = newValue.v
+      moments.step = newValue.step
+      velocity = newValue.velocity
+      momentum = newValue.momentum
+    }
+  }
+
   /// One update of `parameters` from `gradients`.
   public mutating func step(_ parameters: inout [Float], gradients: [Float]) {
     let decay = weightDecay
@@ -57,5 +71,22 @@ public struct Optimizer: Sendable {
         }
       }
     }
+  }
+}
+
+/// An optimiser's state as plain arrays (each as long as its parameter buffer) and a step count.
+public struct OptimizerState: Sendable, Equatable {
+  public var m: [Float]
+  public var v: [Float]
+  public var velocity: [Float]
+  public var momentum: [Float]
+  public var step: Int
+
+  public init(m: [Float], v: [Float], velocity: [Float], momentum: [Float], step: Int) {
+    self.m = m
+    self.v = v
+    self.velocity = velocity
+    self.momentum = momentum
+    self.step = step
   }
 }

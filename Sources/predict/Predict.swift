@@ -26,8 +26,8 @@ struct Predict: ParsableCommand {
       class (the hue). Images that cannot be read are listed with status 'failed' and the reason; \
       the run goes on. Rows are sorted by path, as extract sorts them.
 
-      A model file from finetune (backbone and heads in one file) is not accepted yet: finetune \
-      does not exist, and its format will be defined with it.
+      A model from finetune is the pair it writes: --heads model.heads.h5 --weights model.h5 \
+      (the heads' provenance records model.h5's SHA-256).
 
       Examples:
         predict --heads heads.h5 --weights resnet50_notop.h5 --images new/ --output predictions.csv

@@ -1,0 +1,124 @@
+// `<output>.partial`: everything a run needs to continue after its last finished epoch, written
+// atomically (temporary file, then rename) after every epoch. The shuffling of epoch e depends
+// only on the seed and e, so the block's and heads' arrays, the optimisers' state and the
+// early-stopping bookkeeping are the whole state; a resumed run equals an uninterrupted one bit
+// for bit. Layout: "HSCKPT1\n", the JSON header's length (UInt64 little endian), the JSON
+// header, then every array's float32 values in header order.
+
+import Backbones
+import Foundation
+import Heads
+
+struct Checkpoint {
+  struct Header: Codable {
+    /// The arguments that decide the result; a rerun with others is refused.
+    var fingerprint: String
+    var epochsDone: Int
+    var bestEpoch: Int
+    var bestLoss: Double
+    var history: [String: [Float]]
+    /// Array names and shapes, in the order their values follow the header.
+    var arrays: [String]
+    var shapes: [[Int]]
+    var optimizerSteps: [Int]
+  }
+
+  var fingerprint: String
+  var epochsDone: Int
+  /// 1-based; 0 before any epoch.
+  var bestEpoch: Int
+  var bestLoss: Double
+  var history: [String: [Float]]
+  var block: KerasWeights
+  var heads: [Float]
+  var optimizers: [OptimizerState]
+  var bestBlock: KerasWeights
+  var bestHeads: [Float]
+
+  private static let magic = Data("HSCKPT1\n".utf8)
+
+  func write(to path: String) throws {
+    var names: [String] = []
+    var shapes: [[Int]] = []
+    var payload = Data()
+    func add(_ name: String, _ shape: [Int], _ values: [Float]) {
+      names.append(name)
+      shapes.append(shape)
+      values.withUnsafeBufferPointer { payload.append(Data(buffer: $0)) }
+    }
+    for (prefix, weights) in [("block", block), ("best", bestBlock)] {
+      for layer in weights.layers.keys.sorted() {
+        for kind in WeightKind.allCases {
+          if let array = weights.layers[layer]?[kind] {
+            add("\(prefix)/\(layer)/\(kind.rawValue)", array.shape, array.values)
+          }
+        }
+      }
+    }
+    add("heads", [heads.count], heads)
+    add("best_heads", [bestHeads.count], bestHeads)
+    for (i, state) in optimizers.enumerated() {
+      add("opt/\(i)/m", [state.m.count], state.m)
+      add("opt/\(i)/v", [state.v.count], state.v)
+      add("opt/\(i)/velocity", [state.velocity.count], state.velocity)
+      add("opt/\(i)/momentum", [state.momentum.count], state.momentum)
+    }
+    let header = Header(
+      fingerprint: fingerprint, epochsDone: epochsDone, bestEpoch: bestEpoch, bestLoss: bestLoss,
+      history: history, arrays: names, shapes: shapes, optimizerSteps: optimizers.map(\.step))
+    let json = try JSONEncoder().encode(header)
+    var data = Self.magic
+    withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+    data.append(json)
+    data.append(payload)
+    let temporary = path + ".writing"
+    try data.write(to: URL(fileURLWithPath: temporary))
+    guard rename(temporary, path) == 0 else {
+      throw FinetuneFailure(description: "cannot rename \(temporary) to \(path)", exitCode: 1)
+    }
+  }
+
+  /// The checkpoint at `path`, or nil when there is none.
+  static func read(path: String) throws -> Checkpoint? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    let broken = FinetuneFailure.usage("\(path) is not a finetune checkpoint; remove it to start over")
+    guard data.count > magic.count + 8, data.prefix(magic.count) == magic else { throw broken }
+    var length: UInt64 = 0
+    withUnsafeMutableBytes(of: &length) { $0.copyBytes(from: data[magic.count..<(magic.count + 8)]) }
+    let headerStart = magic.count + 8
+    let headerEnd = headerStart + Int(UInt64(littleEndian: length))
+    guard headerEnd <= data.count,
+      let header = try? JSONDecoder().decode(Header.self, from: data[headerStart..<headerEnd])
+    else { throw broken }
+    var offset = headerEnd
+    var arrays: [String: WeightArray] = [:]
+    for (name, shape) in zip(header.arrays, header.shapes) {
+      let count = shape.reduce(1, *)
+      let bytes = count * MemoryLayout<Float>.size
+      guard offset + bytes <= data.count else { throw broken }
+      var values = [Float](repeating: 0, count: count)
+      values.withUnsafeMutableBytes { $0.copyBytes(from: data[offset..<(offset + bytes)]) }
+      offset += bytes
+      arrays[name] = WeightArray(shape: shape, values: values)
+    }
+    func weights(_ prefix: String) -> KerasWeights {
+      var result = KerasWeights()
+      for (name, array) in arrays where name.hasPrefix(prefix + "/") {
+        let parts = name.split(separator: "/").map(String.init)
+        guard parts.count == 3, let kind = WeightKind(rawValue: parts[2]) else { continue }
+        result.layers[parts[1], default: [:]][kind] = array
+      }
+      return result
+    }
+    let states = header.optimizerSteps.enumerated().map { i, step in
+      OptimizerState(
+        m: arrays["opt/\(i)/m"]?.values ?? [], v: arrays["opt/\(i)/v"]?.values ?? [],
+        velocity: arrays["opt/\(i)/velocity"]?.values ?? [], momentum: arrays["opt/\(i)/momentum"]?.values ?? [],
+        step: step)
+    }
+    return Checkpoint(
+      fingerprint: header.fingerprint, epochsDone: header.epochsDone, bestEpoch: header.bestEpoch,
+      bestLoss: header.bestLoss, history: header.history, block: weights("block"), heads: arrays["heads"]?.values ?? [],
+      optimizers: states, bestBlock: weights("best"), bestHeads: arrays["best_heads"]?.values ?? [])
+  }
+}

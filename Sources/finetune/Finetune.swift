@@ -1,0 +1,144 @@
+// `finetune`: train a backbone's last block and the heads together, starting from a heads file
+// from fit-heads, and write the whole backbone (Keras legacy layout) plus the updated heads.
+
+import ArgumentParser
+import Extraction
+import Fitting
+import Foundation
+import ToolSupport
+
+extension FinetuneFailure: ToolError {}
+
+@main
+struct Finetune: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Fine-tune the last backbone block and the heads end to end, as Keras' fine-tuning guide does.",
+    discussion: """
+      The backbone, input size, resize filter, EXIF handling and taps come from the heads file's \
+      provenance (as for predict); the weights must be the ones its features were made with. The \
+      trained block is ResNet50's conv5 stage or a VGG's block5 (--unfreeze last); everything \
+      before it is frozen, so its output is computed once for all images and every epoch trains \
+      the last block alone.
+
+      The learning rate defaults small (Adam 1e-4; SGD 1e-3 with momentum 0.9): the heads start \
+      trained and the block pre-trained, and a large step would wreck the pre-trained features \
+      before the heads adapt (Keras' transfer-learning guide fine-tunes with a very low rate). \
+      Batch norm in the block keeps its moving statistics and trains gamma/beta by default \
+      (frozen-statistics, Keras' recommended behaviour: BN layers run in inference mode); \
+      'frozen' also freezes gamma/beta, 'train' updates the statistics.
+
+      Writes OUTPUT (the whole backbone, loadable with \
+      keras.applications.ResNet50(weights=None, include_top=False).load_weights(OUTPUT)) and \
+      OUTPUT-without-.h5 + .heads.h5 (the heads, provenance naming OUTPUT and its SHA-256), so \
+      `predict --heads model.heads.h5 --weights model.h5` applies the result. After every epoch \
+      OUTPUT.partial holds a checkpoint; rerunning the same command continues from it.
+
+      Example:
+        finetune --images photos/ --heads heads.h5 --weights resnet50_notop.h5 --output model.h5
+      """)
+
+  @Option(help: ArgumentHelp("Image folder (searched recursively).", valueName: "dir"))
+  var images: String
+
+  @Option(help: ArgumentHelp("CSV manifest: relative path, then label columns (as extract).", valueName: "file.csv"))
+  var labels: String?
+
+  @Option(help: ArgumentHelp("Split folder names on '_' into these label columns (as extract).", valueName: "a,b"))
+  var dirLabels: String?
+
+  @Option(help: ArgumentHelp("Heads file written by fit-heads (fitted on the last tap).", valueName: "heads.h5"))
+  var heads: String
+
+  @Option(
+    help: ArgumentHelp(
+      "Keras weight file the heads' features were made with, or 'random' (default: Keras' standard file).",
+      valueName: "file|random"))
+  var weights: String?
+
+  @Option(help: "Seed of --weights random.")
+  var seed: UInt32 = 0
+
+  @Option(help: ArgumentHelp("The fine-tuned model (the heads go beside it, .heads.h5).", valueName: "model.h5"))
+  var output: String
+
+  @Option(help: "Epochs at most.")
+  var epochs: Int = 5
+
+  @Option(help: "Images per step.")
+  var batchSize: Int = 16
+
+  @Option(help: "Optimiser: adam, adamax, rmsprop, sgd (momentum 0.9).")
+  var optimizer: String = "adam"
+
+  @Option(help: "Learning rate (default: 1e-4, or 1e-3 for sgd; see above).")
+  var learningRate: Double?
+
+  @Option(help: "Batch norm in the block: frozen-statistics (default), frozen or train.")
+  var bn: String = "frozen-statistics"
+
+  @Option(help: "What to unfreeze: 'last' (the last block; the only choice for now).")
+  var unfreeze: String = "last"
+
+  @Option(help: "Share of images for validation when there is no 'split' column.")
+  var valSplit: Double = 0.1
+
+  @Option(help: "Seed of the split and the shuffling.")
+  var shuffleSeed: UInt64 = 0
+
+  @Option(help: "Stop after this many epochs without a better validation loss.")
+  var patience: Int = 5
+
+  @Option(help: ArgumentHelp("Memory for the cached block inputs, e.g. 2G.", valueName: "bytes"))
+  var maxMemory: String = "4G"
+
+  @Option(
+    help: ArgumentHelp(
+      "Folder for the block inputs when they exceed --max-memory (an HDF5 file, removed at the end).",
+      valueName: "dir"))
+  var cacheDir: String?
+
+  @Option(help: "Threads decoding images.")
+  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+  @Flag(help: "No progress output.")
+  var quiet = false
+
+  /// Tests: stop (as if killed) after this many epochs, leaving the checkpoint.
+  @Option(help: .hidden)
+  var stopAfterEpochs: Int?
+
+  /// Tests: write every image's head outputs computed by the trainer (best epoch) as CSV.
+  @Option(help: .hidden)
+  var trainerPredictions: String?
+
+  mutating func validate() throws {
+    guard unfreeze == "last" else {
+      throw ValidationError("--unfreeze \(unfreeze): names no layer this version can unfreeze (accepted: last)")
+    }
+    guard ["frozen-statistics", "frozen", "train"].contains(bn) else {
+      throw ValidationError("--bn \(bn): expected frozen-statistics, frozen or train")
+    }
+    guard ["adam", "adamax", "rmsprop", "sgd"].contains(optimizer) else {
+      throw ValidationError("--optimizer \(optimizer): expected adam, adamax, rmsprop or sgd")
+    }
+    guard epochs >= 1, batchSize >= 1, patience >= 1, (0..<1).contains(valSplit) else {
+      throw ValidationError("--epochs, --batch-size and --patience must be at least 1, --val-split in [0, 1)")
+    }
+    guard parseByteCount(maxMemory) != nil else { throw ValidationError("--max-memory \(maxMemory): not a size") }
+    guard output.hasSuffix(".h5"), output != heads else {
+      throw ValidationError("--output \(output): must end in .h5 and differ from --heads")
+    }
+    if labels != nil, dirLabels != nil { throw ValidationError("--labels and --dir-labels exclude each other") }
+  }
+
+  func run() throws {
+    try runFinetune(self, log: { if !quiet { log($0) } })
+  }
+
+  /// Exit codes: 0 done, 2 bad arguments or input (one line, nothing written), 1 anything else.
+  static func main() { mainWithExitCodes(toolName: "finetune") }
+}
+
+func log(_ message: String) {
+  FileHandle.standardError.write(Data((message + "\n").utf8))
+}

@@ -1,0 +1,194 @@
+// What a fine-tuning run starts from: the heads file (its provenance decides backbone, decoding,
+// size and taps, as for `predict`), the backbone's raw Keras weights (the trained block is built
+// from them and the export writes them back), and each head's targets read from the images'
+// labels by the columns and class names the heads file stores.
+
+import Backbones
+import Extraction
+import FeatureStore
+import Finetuning
+import Foundation
+import Heads
+import ImageIO
+
+/// A failure with its exit code: 2 for input the user must fix (nothing written), 1 otherwise.
+struct FinetuneFailure: Error, CustomStringConvertible {
+  var description: String
+  var exitCode: Int32
+  static func usage(_ message: String) -> FinetuneFailure { FinetuneFailure(description: message, exitCode: 2) }
+}
+
+/// The heads file and the recipe it records, checked against what fine-tuning can train.
+struct Recipe {
+  var heads: HeadsFile
+  var kind: BackboneKind
+  var loading: LoadOptions
+}
+
+func readRecipe(headsPath: String) throws -> Recipe {
+  guard FileManager.default.isReadableFile(atPath: headsPath) else {
+    throw FinetuneFailure.usage("--heads \(headsPath): no such readable file")
+  }
+  let heads: HeadsFile
+  do {
+    heads = try HeadsFile.read(path: headsPath)
+  } catch {
+    throw FinetuneFailure.usage("--heads \(headsPath): cannot be read as a heads file (\(error))")
+  }
+  let p = heads.provenance
+  guard let kind = BackboneKind(rawValue: p.backbone) else {
+    throw FinetuneFailure.usage("--heads \(headsPath): backbone '\(p.backbone)' is not one this version has")
+  }
+  guard let interpolation = Interpolation(rawValue: p.interpolation), let exif = ExifMode(rawValue: p.exif),
+    p.preprocessing == "caffe", p.normalization == "l2 per tap", p.height >= 32, p.width >= 32
+  else {
+    throw FinetuneFailure.usage(
+      "--heads \(headsPath): the features were made with settings this version cannot reproduce "
+        + "(\(p.interpolation), exif \(p.exif), \(p.preprocessing), \(p.normalization), \(p.height)x\(p.width))")
+  }
+  // The trainers compute the pooled output of the block they train, nothing else: heads fitted
+  // on several taps (or an earlier one) would read features fine-tuning does not make.
+  let blockOutput = kind == .resnet50 ? ResNet50LastStage.outputLayer : VGGLastBlock.outputLayer
+  let taps = (try? kind.resolveTaps(p.taps)) ?? p.taps
+  guard taps == [blockOutput] else {
+    throw FinetuneFailure.usage(
+      "--heads \(headsPath): the heads read taps \(p.taps.joined(separator: ",")); fine-tuning trains "
+        + "\(kind.rawValue)'s last block and needs heads fitted on its output alone (fit-heads --taps \(blockOutput))")
+  }
+  if let sigmoid = heads.specs.first(where: { $0.kind == .sigmoid }) {
+    throw FinetuneFailure.usage(
+      "--heads \(headsPath): head '\(sigmoid.name)' is a sigmoid head, which finetune does not train yet "
+        + "(softmax, tanh and embedding heads are supported)")
+  }
+  return Recipe(
+    heads: heads, kind: kind,
+    loading: LoadOptions(height: p.height, width: p.width, interpolation: interpolation, exif: exif))
+}
+
+/// The backbone's weights as identified before loading (file, SHA-256), refused (exit 2) when
+/// they are not the weights the heads' features were made with, since the heads would then start
+/// from features they never saw; `load()` reads the arrays.
+struct StartWeights {
+  var choice: WeightsChoice
+  var kind: BackboneKind
+  var file: String
+  var sha256: String
+
+  /// The raw Keras arrays (the trained block is built from them, the export writes them back).
+  func load() throws -> KerasWeights {
+    if case .random(let seed) = choice { return SyntheticWeights.make(kind, seed: seed) }
+    do {
+      let contents = try readKerasWeightFile(path: file)
+      var weights = contents.weights
+      if contents.layerNamesAreClassGroups { weights = namingClassGroups(weights, layers: kind.kerasLayers) }
+      _ = try kind.validateWeights(weights)
+      return weights
+    } catch {
+      throw FinetuneFailure.usage("--weights \(file): \(error)")
+    }
+  }
+}
+
+func identifyStartWeights(_ choice: WeightsChoice, recipe: Recipe, headsPath: String) throws -> StartWeights {
+  let p = recipe.heads.provenance
+  let kind = recipe.kind
+  if case .random(let seed) = choice {
+    let recorded = "random (seed \(seed))"
+    guard p.weightsSHA256.isEmpty, p.weightsFile == recorded else {
+      throw FinetuneFailure.usage(
+        "--weights random --seed \(seed): the heads in \(headsPath) were trained on features of "
+          + "\(p.weightsFile); pass those weights")
+    }
+    return StartWeights(choice: choice, kind: kind, file: recorded, sha256: "")
+  }
+  do {
+    guard let path = try weightsPath(choice, kind: kind) else { throw FinetuneFailure.usage("--weights: no file") }
+    let digest = try SHA256.hexDigest(ofFile: path)
+    guard digest == p.weightsSHA256 else {
+      throw FinetuneFailure.usage(
+        "--weights \(path) (SHA-256 \(digest.prefix(12))) is not what the heads in \(headsPath) were trained on "
+          + "(\(p.weightsSHA256.isEmpty ? p.weightsFile : "SHA-256 " + p.weightsSHA256.prefix(12)))")
+    }
+    return StartWeights(choice: choice, kind: kind, file: path, sha256: digest)
+  } catch let error as FinetuneFailure {
+    throw error
+  } catch {
+    throw FinetuneFailure.usage("--weights: \(error)")
+  }
+}
+
+/// Each head's targets over the dataset's rows, from the column the heads file names; a column
+/// that is missing, of the wrong type, or holding classes the head does not know is refused.
+func headTargets(_ heads: HeadsFile, labels: [LabelColumn]) throws -> [HeadTargets] {
+  try heads.specs.map { spec in
+    let columnName = heads.columns[spec.name] ?? ""
+    guard let column = labels.first(where: { $0.name == columnName }) else {
+      throw FinetuneFailure.usage(
+        "the labels do not cover head '\(spec.name)': no column '\(columnName)' (the images' labels have: "
+          + labels.map(\.name).joined(separator: ", ") + ")")
+    }
+    switch (spec.kind, column) {
+    case (.tanh, .numeric(_, let values)):
+      guard let range = heads.labelRanges[spec.name] else {
+        throw FinetuneFailure.usage("head '\(spec.name)' has no label range in the heads file")
+      }
+      return .regression(values, low: Double(range.lowerBound), high: Double(range.upperBound))
+    case (.softmax, .categorical(_, let classes, let indices)), (.embedding, .categorical(_, let classes, let indices)):
+      let known = spec.kind == .embedding ? spec.wheelClasses : (heads.classNames[spec.name] ?? [])
+      let position = try classes.map { name in
+        guard let index = known.firstIndex(of: name) else {
+          throw FinetuneFailure.usage(
+            "the labels do not cover head '\(spec.name)': class '\(name)' of column '\(columnName)' is not "
+              + "one of its classes (" + known.joined(separator: ", ") + ")")
+        }
+        return Int32(index)
+      }
+      let mapped = indices.map { $0 >= 0 ? position[Int($0)] : -1 }
+      return spec.kind == .embedding ? .wheel(mapped) : .classes(mapped, count: spec.outputs)
+    default:
+      throw FinetuneFailure.usage(
+        "the labels do not cover head '\(spec.name)': a \(spec.kind.rawValue) head cannot train on column "
+          + "'\(columnName)' (\(column.isNumeric ? "numbers" : "text classes"))")
+    }
+  }
+}
+
+extension LabelColumn {
+  var isNumeric: Bool {
+    if case .numeric = self { return true }
+    return false
+  }
+}
+
+/// Row indices for training and validation: a `split` column (train / val or validation; other
+/// rows unused), else a seeded random share `valSplit` of the rows.
+func splitRows(labels: [LabelColumn], count: Int, valSplit: Double, seed: UInt64) -> (train: [Int], val: [Int]) {
+  if case .categorical(_, let classes, let indices)? = labels.first(where: { $0.name == "split" }) {
+    var train: [Int] = []
+    var val: [Int] = []
+    for row in 0..<count where indices[row] >= 0 {
+      switch classes[Int(indices[row])] {
+      case "train": train.append(row)
+      case "val", "validation": val.append(row)
+      default: continue
+      }
+    }
+    return (train, val)
+  }
+  var rows = Array(0..<count)
+  var generator = SplitMix64(seed: seed, stream: 0xC0FFEE)
+  fisherYatesShuffle(&rows, using: &generator)
+  let valCount = Int((Double(count) * valSplit).rounded())
+  return (rows[valCount...].sorted(), rows[..<valCount].sorted())
+}
+
+/// The optimiser by name; fine-tuning's small default rates (see the tool's help).
+func optimizerKind(_ name: String, learningRate: Double?) throws -> OptimizerKind {
+  switch name {
+  case "adam": return .adam(learningRate: learningRate ?? 1e-4)
+  case "adamax": return .adamax(learningRate: learningRate ?? 1e-4)
+  case "rmsprop": return .rmsprop(learningRate: learningRate ?? 1e-4)
+  case "sgd": return .sgd(learningRate: learningRate ?? 1e-3, momentum: 0.9)
+  default: throw FinetuneFailure.usage("--optimizer \(name): expected adam, adamax, rmsprop or sgd")
+  }
+}

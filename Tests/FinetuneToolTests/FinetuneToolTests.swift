@@ -1,0 +1,142 @@
+// finetune end to end through the built tools: the loss goes down, the exported backbone plus
+// heads give `predict` the trainer's own outputs, an interrupted run resumes bit for bit, and
+// bad input is refused with exit code 2 and nothing written.
+
+import Backbones
+import Foundation
+import Heads
+import XCTest
+
+final class FinetuneToolTests: XCTestCase {
+  /// Full-batch SGD (8 images, batch 8): each epoch one small gradient step, so the training
+  /// loss must go down.
+  private func arguments(_ workspace: Workspace, output: String) -> [String] {
+    [
+      "--images", workspace.images, "--heads", workspace.heads, "--weights", "random", "--output", output,
+      "--epochs", "2", "--batch-size", "8", "--val-split", "0", "--optimizer", "sgd", "--learning-rate", "1e-2",
+      "--quiet",
+    ]
+  }
+
+  func testTrainsExportsPredictsAndResumesBitForBit() throws {
+    let workspace = try Workspace.get()
+    let folder = try workspace.folder("run")
+    let model = folder.appendingPathComponent("model.h5").path
+    let trainerCSV = folder.appendingPathComponent("trainer.csv").path
+    let run = try runTool("finetune", arguments(workspace, output: model) + ["--trainer-predictions", trainerCSV])
+    XCTAssertEqual(run.status, 0, run.stderr)
+
+    // The loss went down, and the heads file records the model it belongs to.
+    let headsPath = folder.appendingPathComponent("model.heads.h5").path
+    let heads = try HeadsFile.read(path: headsPath)
+    let loss = try XCTUnwrap(heads.training.history["loss"])
+    print("finetune loss per epoch: \(loss)")
+    XCTAssertEqual(loss.count, 2)
+    XCTAssertLessThan(loss[1], loss[0])
+    XCTAssertEqual(heads.provenance.weightsFile, model)
+    XCTAssertEqual(heads.training.bestEpoch, 2)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: model + ".partial"))
+
+    // The whole backbone, every Keras layer, in the legacy layout.
+    let contents = try readKerasWeightFile(path: model)
+    XCTAssertNoThrow(try BackboneKind.resnet50.validateWeights(contents.weights))
+    let start = try readKerasWeightFile(path: model).weights  // reread: the file is the reference
+    XCTAssertEqual(start.layers.count, contents.weights.layers.count)
+
+    // predict on the exported pair gives the trainer's outputs (its own forward pass vs the
+    // backbone's folded, Winograd one).
+    let predictions = folder.appendingPathComponent("predictions.csv").path
+    let predict = try runTool(
+      "predict",
+      [
+        "--heads", headsPath, "--weights", model, "--images", workspace.images, "--output", predictions,
+        "--quiet",
+      ])
+    XCTAssertEqual(predict.status, 0, predict.stderr)
+    let trainerRows = Dictionary(uniqueKeysWithValues: try csvRows(trainerCSV).map { ($0["path"]!, $0) })
+    let predictRows = try csvRows(predictions)
+    XCTAssertEqual(predictRows.count, 8)
+    let classes = try XCTUnwrap(heads.classNames["kind"])
+    var maxDiff: Float = 0
+    for row in predictRows {
+      let mine = try XCTUnwrap(trainerRows[row["path"]!])
+      for (i, name) in classes.enumerated() {
+        let a = try XCTUnwrap(Float(row["kind:\(name)"]!))
+        let b = try XCTUnwrap(Float(mine["kind:\(i)"]!))
+        maxDiff = max(maxDiff, abs(a - b))
+      }
+    }
+    print("predict vs trainer outputs, max |diff| = \(maxDiff)")
+    XCTAssertLessThan(maxDiff, 1e-4)
+
+    // Interrupted after epoch 1 (as a kill between epochs leaves it), then rerun.
+    let second = try workspace.folder("resume")
+    let resumed = second.appendingPathComponent("model.h5").path
+    let stopped = try runTool("finetune", arguments(workspace, output: resumed) + ["--stop-after-epochs", "1"])
+    XCTAssertEqual(stopped.status, 0, stopped.stderr)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: resumed + ".partial"))
+    XCTAssertFalse(FileManager.default.fileExists(atPath: resumed))
+    // Other arguments cannot continue this checkpoint.
+    var other = arguments(workspace, output: resumed)
+    other[other.firstIndex(of: "--batch-size")! + 1] = "4"
+    let refused = try runTool("finetune", other)
+    XCTAssertEqual(refused.status, 2)
+    XCTAssertTrue(refused.stderr.contains("batch-size"), refused.stderr)
+    XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+    // The continuation keeps its block inputs on disk (--max-memory 1K): the HDF5 cache must
+    // give the same bits as memory.
+    let cache = try workspace.folder("cache")
+    let continued = try runTool(
+      "finetune", arguments(workspace, output: resumed) + ["--max-memory", "1K", "--cache-dir", cache.path])
+    XCTAssertEqual(continued.status, 0, continued.stderr)
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.path), [], "the cache is removed")
+    let a = try readKerasWeightFile(path: model).weights
+    let b = try readKerasWeightFile(path: resumed).weights
+    var differing = 0
+    for (layer, arrays) in a.layers {
+      for (kind, array) in arrays where b.layers[layer]?[kind] != array { differing += 1 }
+    }
+    XCTAssertEqual(differing, 0, "arrays differing between the uninterrupted and the resumed run")
+    let resumedHeads = try HeadsFile.read(path: second.appendingPathComponent("model.heads.h5").path)
+    XCTAssertEqual(resumedHeads.parameters, heads.parameters)
+    XCTAssertEqual(resumedHeads.training.history, heads.training.history)
+  }
+
+  func testBadInputIsRefusedWithOneLineAndNothingWritten() throws {
+    let workspace = try Workspace.get()
+    let folder = try workspace.folder("bad")
+    let model = folder.appendingPathComponent("model.h5").path
+    func refused(_ arguments: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+      let result = try runTool("finetune", arguments)
+      XCTAssertEqual(result.status, 2, result.stderr, file: file, line: line)
+      XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr, file: file, line: line)
+      XCTAssertTrue(result.stderr.contains(expected), result.stderr, file: file, line: line)
+      let written = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+      XCTAssertEqual(written, [], "written: \(written)", file: file, line: line)
+    }
+    let base = arguments(workspace, output: model)
+    try refused(base + ["--unfreeze", "conv5_block3"], "accepted: last")
+
+    // Labels without the heads' column.
+    let csv = folder.deletingLastPathComponent().appendingPathComponent("other-labels.csv").path
+    try "path,colour\na/flower_rgb_240x160.png,red\nb/coins_gray_192x152.png,grey\n".write(
+      toFile: csv, atomically: true, encoding: .utf8)
+    try refused(base + ["--labels", csv], "do not cover head 'kind'")
+    // Classes the head does not know.
+    let unknown = folder.deletingLastPathComponent().appendingPathComponent("unknown-labels.csv").path
+    try "path,class\na/flower_rgb_240x160.png,a\nb/coins_gray_192x152.png,zebra\n".write(
+      toFile: unknown, atomically: true, encoding: .utf8)
+    try refused(base + ["--labels", unknown], "class 'zebra'")
+
+    // Heads from another backbone, and heads on another tap.
+    var heads = try HeadsFile.read(path: workspace.heads)
+    heads.provenance.backbone = "vgg16"
+    let vgg = folder.deletingLastPathComponent().appendingPathComponent("vgg-heads.h5").path
+    try heads.write(to: vgg)
+    var swapped = base
+    swapped[swapped.firstIndex(of: "--heads")! + 1] = vgg
+    try refused(swapped, "last block")
+    // Weights other than the heads' features were made with.
+    try refused(base + ["--seed", "5"], "seed 5")
+  }
+}
