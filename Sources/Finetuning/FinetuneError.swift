@@ -12,6 +12,20 @@ public struct FinetuneError: Error, CustomStringConvertible, Sendable, Equatable
     case headsWidth(expected: Int, found: Int)
     /// The block input does not have the trained block's channels, or the count is off.
     case blockInput(expected: Int, found: Int)
+    /// An `--unfreeze` name this version cannot train.
+    case unfreeze(name: String, problem: UnfreezeProblem)
+  }
+
+  /// Why an `--unfreeze` name trains nothing.
+  public enum UnfreezeProblem: Sendable, Equatable {
+    /// No names at all.
+    case empty
+    /// No layer or block of the backbone has this name; `examples` lists accepted ones.
+    case noLayer(BackboneKind, examples: String)
+    /// Every layer it names comes before the last block, which is all this version trains.
+    case beforeLastBlock(BackboneKind, examples: String)
+    /// It names a layer of the last block that has no weights (an activation, add or pool).
+    case noWeights
   }
   public var reason: Reason
 
@@ -32,6 +46,16 @@ public struct FinetuneError: Error, CustomStringConvertible, Sendable, Equatable
         + "(fine-tuning needs heads fitted on the last tap alone)"
     case .blockInput(let expected, let found):
       return "the block input has \(found) values where \(expected) were expected"
+    case .unfreeze(let name, .empty):
+      return "--unfreeze \(name): names no layer (give 'last' or Keras layer or block names, comma-separated)"
+    case .unfreeze(let name, .noLayer(let kind, let examples)):
+      return "--unfreeze \(name): names no layer or block of \(kind.rawValue) (accepted: \(examples))"
+    case .unfreeze(let name, .beforeLastBlock(let kind, let examples)):
+      return
+        "--unfreeze \(name): comes before \(kind.rawValue)'s last block; this version trains the last block "
+        + "only, everything before it stays frozen (accepted: \(examples))"
+    case .unfreeze(let name, .noWeights):
+      return "--unfreeze \(name): that layer has no weights to train (name a convolution, batch norm or block)"
     }
   }
 }

@@ -60,21 +60,24 @@ public enum LastBlock {
   }
 
   /// A trainer for `kind`'s last block starting from `weights` and `heads`, for images of
-  /// height x width. `batchNorm` applies to ResNet50 (VGG has none).
+  /// height x width. `batchNorm` applies to ResNet50 (VGG has none); `trainable` names the
+  /// block's layers that train (`unfrozenLayers`; nil: all).
   public static func trainer(
     _ kind: BackboneKind, weights: KerasWeights, heads: MultiHeadModel, optimizer: OptimizerKind,
-    weightDecay: Double? = nil, batchNorm: FinetuneBatchNorm = .frozenStatistics, height: Int, width: Int
+    weightDecay: Double? = nil, batchNorm: FinetuneBatchNorm = .frozenStatistics, trainable: Set<String>? = nil,
+    height: Int, width: Int
   ) throws -> any LastBlockTraining {
     let shape = try inputShape(kind, height: height, width: width)
     switch kind {
     case .resnet50:
       return try ResNet50LastStageTrainer(
         stage: try ResNet50LastStage(weights: weights), heads: heads, optimizer: optimizer,
-        weightDecay: weightDecay, batchNorm: batchNorm, inputHeight: shape.height, inputWidth: shape.width)
+        weightDecay: weightDecay, batchNorm: batchNorm, trainable: trainable, inputHeight: shape.height,
+        inputWidth: shape.width)
     case .vgg16, .vgg19:
       return try VGGLastBlockTrainer(
         block: try VGGLastBlock(kind: kind, weights: weights), heads: heads, optimizer: optimizer,
-        weightDecay: weightDecay, inputHeight: shape.height, inputWidth: shape.width)
+        weightDecay: weightDecay, trainable: trainable, inputHeight: shape.height, inputWidth: shape.width)
     }
   }
 }

@@ -51,12 +51,20 @@ public final class ResNet50LastStageTrainer {
   private var optimizers: [Optimizer]
   private var headOptimizer: Optimizer
   private var workspaces: [Int: StageWorkspace] = [:]
+  /// Per block, per unit (`units` order): whether its conv and its batch norm's gamma/beta train.
+  private let trains: [[(conv: Bool, batchNorm: Bool)]]
+  /// The first block with anything to train (nil: only the heads train); the backward pass
+  /// stops there.
+  private let firstTrainingBlock: Int?
 
   /// Where one conv/BN unit sits in a block's parameters and in its gradients.
   private typealias Unit = (
     parameters: WritableKeyPath<ResidualBlockParameters, ConvBatchNormParameters>,
     gradients: WritableKeyPath<ResidualBlockGradients, ConvBatchNormGradients>
   )
+
+  /// The Keras number of each unit in `units` order.
+  private static let unitNumbers = [1, 2, 3, 0]
 
   /// Every conv/BN unit of a block: _1, _2, _3, then the shortcut _0 when it has one.
   private static func units(_ block: ResidualBlockParameters) -> [Unit] {
@@ -67,10 +75,13 @@ public final class ResNet50LastStageTrainer {
 
   /// A trainer starting from `stage` and `heads`. `inputHeight` x `inputWidth` is the block
   /// input's size (2 x 2 for 64 x 64 images, 7 x 7 -> conv5 at 4 x 4 ... as Keras plans it).
-  /// The same optimiser kind and weight decay apply to the stage and the heads.
+  /// The same optimiser kind and weight decay apply to the stage and the heads. `trainable`
+  /// names the stage's layers that train (`LastBlock.unfrozenLayers`; nil: all of them); the
+  /// others keep their weights, and no gradient flows below the first block that trains.
   public init(
     stage: ResNet50LastStage, heads: MultiHeadModel, optimizer: OptimizerKind, weightDecay: Double? = nil,
-    batchNorm: FinetuneBatchNorm = .frozenStatistics, inputHeight: Int, inputWidth: Int
+    batchNorm: FinetuneBatchNorm = .frozenStatistics, trainable: Set<String>? = nil, inputHeight: Int,
+    inputWidth: Int
   ) throws {
     guard heads.inputWidth == ResNet50LastStage.outChannels else {
       throw FinetuneError(.headsWidth(expected: ResNet50LastStage.outChannels, found: heads.inputWidth))
@@ -80,6 +91,14 @@ public final class ResNet50LastStageTrainer {
     self.batchNorm = batchNorm
     self.inputHeight = inputHeight
     self.inputWidth = inputWidth
+    let trainable = trainable ?? Set(ResNet50LastStage.layerNames)
+    trains = stage.blocks.indices.map { b in
+      Self.units(stage.blocks[b]).indices.map { u in
+        let layer = "\(ResNet50LastStage.blockNames[b])_\(Self.unitNumbers[u])"
+        return (trainable.contains(layer + "_conv"), trainable.contains(layer + "_bn") && batchNorm.trainsAffine)
+      }
+    }
+    firstTrainingBlock = trains.firstIndex { $0.contains { $0.conv || $0.batchNorm } }
     gradients = stage.blocks.map { ResidualBlockGradients(zerosFor: $0) }
     headGradients = [Float](repeating: 0, count: heads.parameters.count)
     headOptimizer = Optimizer(optimizer, parameterCount: heads.parameters.count, weightDecay: weightDecay)
@@ -135,26 +154,22 @@ public final class ResNet50LastStageTrainer {
     let losses = headGradients.withUnsafeMutableBufferPointer { g in
       work.top.lossAndBackward(heads: heads, targets: targets, headGradients: g, dOutput: dOutput)
     }
-    // Block 3 and 2 send their input gradient down; block 1's input is frozen.
+    // Blocks above the first trained one send their input gradient down; its input is frozen.
+    guard let first = firstTrainingBlock else { return losses }
     var dCurrent = dOutput
     var dNext = dBetween
-    for b in stride(from: 2, through: 0, by: -1) {
-      if b > 0 { dNext.update(repeating: 0) }
+    for b in stride(from: 2, through: first, by: -1) {
+      if b > first { dNext.update(repeating: 0) }
       let parameters = stage.blocks[b]
       let activations = work.activations[b]
-      let dIn = dNext
+      let dIn = b > first ? dNext : nil
       let dOut = UnsafeBufferPointer(dCurrent)
-      if b == 0 {
+      let backward = { (input: UnsafeBufferPointer<Float>) in
         residualBlockBackward(
-          dInput: nil, gradients: &gradients[b], dOutput: dOut, input: blockInput, parameters: parameters,
+          dInput: dIn, gradients: &self.gradients[b], dOutput: dOut, input: input, parameters: parameters,
           activations: activations)
-      } else {
-        work.activations[b - 1].withOutput { input in
-          residualBlockBackward(
-            dInput: dIn, gradients: &gradients[b], dOutput: dOut, input: input, parameters: parameters,
-            activations: activations)
-        }
       }
+      if b == 0 { backward(blockInput) } else { work.activations[b - 1].withOutput(backward) }
       swap(&dCurrent, &dNext)
     }
     return losses
@@ -184,14 +199,18 @@ public final class ResNet50LastStageTrainer {
     let losses = try computeGradients(blockInput: blockInput, count: count, targets: targets)
     var index = 0
     for b in stage.blocks.indices {
-      for (unit, gradient) in Self.units(stage.blocks[b]) {
+      for (u, (unit, gradient)) in Self.units(stage.blocks[b]).enumerated() {
         let g = gradients[b][keyPath: gradient]
-        optimizers[index].step(&stage.blocks[b][keyPath: unit].kernel, gradients: g.kernel)
-        optimizers[index + 1].step(&stage.blocks[b][keyPath: unit].bias, gradients: g.bias)
+        if trains[b][u].conv {
+          optimizers[index].step(&stage.blocks[b][keyPath: unit].kernel, gradients: g.kernel)
+          optimizers[index + 1].step(&stage.blocks[b][keyPath: unit].bias, gradients: g.bias)
+        }
         index += 2
         if batchNorm.trainsAffine {
-          optimizers[index].step(&stage.blocks[b][keyPath: unit].batchNorm.gamma, gradients: g.gamma)
-          optimizers[index + 1].step(&stage.blocks[b][keyPath: unit].batchNorm.beta, gradients: g.beta)
+          if trains[b][u].batchNorm {
+            optimizers[index].step(&stage.blocks[b][keyPath: unit].batchNorm.gamma, gradients: g.gamma)
+            optimizers[index + 1].step(&stage.blocks[b][keyPath: unit].batchNorm.beta, gradients: g.beta)
+          }
           index += 2
         }
       }

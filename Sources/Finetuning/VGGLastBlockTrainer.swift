@@ -30,13 +30,17 @@ public final class VGGLastBlockTrainer {
   private var optimizers: [Optimizer]
   private var headOptimizer: Optimizer
   private var workspaces: [Int: VGGWorkspace] = [:]
+  /// Per convolution: whether it trains.
+  private let trains: [Bool]
 
   /// A trainer starting from `block` and `heads`, for block inputs of inputHeight x inputWidth
   /// (at least 2 x 2, or block5_pool is empty). The same optimiser kind and weight decay apply
-  /// to the block and the heads.
+  /// to the block and the heads. `trainable` names the convolutions that train
+  /// (`LastBlock.unfrozenLayers`; nil: all); the others keep their weights, and no gradient
+  /// flows below the first one that trains.
   public init(
     block: VGGLastBlock, heads: MultiHeadModel, optimizer: OptimizerKind, weightDecay: Double? = nil,
-    inputHeight: Int, inputWidth: Int
+    trainable: Set<String>? = nil, inputHeight: Int, inputWidth: Int
   ) throws {
     guard heads.inputWidth == VGGLastBlock.channels else {
       throw FinetuneError(.headsWidth(expected: VGGLastBlock.channels, found: heads.inputWidth))
@@ -45,6 +49,8 @@ public final class VGGLastBlockTrainer {
     self.heads = heads
     self.inputHeight = inputHeight
     self.inputWidth = inputWidth
+    let names = (try? VGGLastBlock.layerNames(block.kind)) ?? []
+    trains = names.map { trainable?.contains($0) ?? true }
     kernelGradients = block.kernels.map { [Float](repeating: 0, count: $0.count) }
     biasGradients = block.biases.map { [Float](repeating: 0, count: $0.count) }
     headGradients = [Float](repeating: 0, count: heads.parameters.count)
@@ -101,12 +107,14 @@ public final class VGGLastBlockTrainer {
     maxPool2dBackward(
       dActivation, UnsafeBufferPointer(work.dPool), input: UnsafeBufferPointer(work.outputs[last]), batch: s.batch,
       height: s.height, width: s.width, channels: VGGLastBlock.channels, window: VGGLastBlock.pool)
-    for i in stride(from: last, through: 0, by: -1) {
+    // Gradients flow down to the first convolution that trains; its input is frozen.
+    guard let first = trains.firstIndex(of: true) else { return losses }
+    for i in stride(from: last, through: first, by: -1) {
       dPre.update(repeating: 0)
       reluBackward(dPre, UnsafeBufferPointer(dActivation), y: UnsafeBufferPointer(work.outputs[i]))
-      if i > 0 { dBelow.update(repeating: 0) }
+      if i > first { dBelow.update(repeating: 0) }
       let input = i > 0 ? UnsafeBufferPointer(work.outputs[i - 1]) : blockInput
-      let dInput = i > 0 ? dBelow : nil
+      let dInput = i > first ? dBelow : nil
       kernelGradients[i].withUnsafeMutableBufferPointer { dKernel in
         biasGradients[i].withUnsafeMutableBufferPointer { dBias in
           block.kernels[i].withUnsafeBufferPointer { kernel in
@@ -145,7 +153,7 @@ public final class VGGLastBlockTrainer {
     -> HeadLosses
   {
     let losses = try computeGradients(blockInput: blockInput, count: count, targets: targets)
-    for i in block.kernels.indices {
+    for i in block.kernels.indices where trains[i] {
       optimizers[2 * i].step(&block.kernels[i], gradients: kernelGradients[i])
       optimizers[2 * i + 1].step(&block.biases[i], gradients: biasGradients[i])
     }

@@ -18,7 +18,8 @@ struct Finetune: ParsableCommand {
       provenance (as for predict); the weights must be the ones its features were made with. The \
       trained block is ResNet50's conv5 stage or a VGG's block5 (--unfreeze last); everything \
       before it is frozen, so its output is computed once for all images and every epoch trains \
-      the last block alone.
+      the last block alone. --unfreeze can narrow training to some of that block's layers \
+      (Keras: layer.trainable = False on the others); layers before it always stay frozen.
 
       The learning rate defaults small (Adam 1e-4; SGD 1e-3 with momentum 0.9): the heads start \
       trained and the block pre-trained, and a large step would wreck the pre-trained features \
@@ -76,7 +77,11 @@ struct Finetune: ParsableCommand {
   @Option(help: "Batch norm in the block: frozen-statistics (default), frozen or train.")
   var bn: String = "frozen-statistics"
 
-  @Option(help: "What to unfreeze: 'last' (the last block; the only choice for now).")
+  @Option(
+    help: ArgumentHelp(
+      "What trains: 'last' (ResNet50's conv5 stage, a VGG's block5), or Keras block or layer names in it, "
+        + "comma-separated (conv5_block3, conv5_block3_2_conv, block5_conv3); the rest stays frozen.",
+      valueName: "names"))
   var unfreeze: String = "last"
 
   @Option(help: "Share of images for validation when there is no 'split' column.")
@@ -112,9 +117,6 @@ struct Finetune: ParsableCommand {
   var trainerPredictions: String?
 
   mutating func validate() throws {
-    guard unfreeze == "last" else {
-      throw ValidationError("--unfreeze \(unfreeze): names no layer this version can unfreeze (accepted: last)")
-    }
     guard ["frozen-statistics", "frozen", "train"].contains(bn) else {
       throw ValidationError("--bn \(bn): expected frozen-statistics, frozen or train")
     }

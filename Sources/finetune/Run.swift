@@ -10,6 +10,7 @@ import Heads
 
 func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   let recipe = try readRecipe(headsPath: command.heads)
+  let trainable = try unfrozenLayers(command.unfreeze, kind: recipe.kind, bn: command.bn)
   let source: LabelSource =
     if let csv = command.labels { .csv(csv) } else if let columns = command.dirLabels {
       .splitFolders(columns.split(separator: ",").map(String.init))
@@ -106,8 +107,8 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   let trainer: any LastBlockTraining
   do {
     trainer = try LastBlock.trainer(
-      kind, weights: blockWeights, heads: heads, optimizer: optimizer, batchNorm: batchNorm, height: height,
-      width: width)
+      kind, weights: blockWeights, heads: heads, optimizer: optimizer, batchNorm: batchNorm, trainable: trainable,
+      height: height, width: width)
   } catch let error as FinetuneError {
     throw FinetuneFailure.usage("--heads \(command.heads): \(error)")
   }

@@ -65,6 +65,27 @@ func readRecipe(headsPath: String) throws -> Recipe {
     loading: LoadOptions(height: p.height, width: p.width, interpolation: interpolation, exif: exif))
 }
 
+/// The last block's layers that `--unfreeze` names for `kind`; a name that trains nothing is
+/// refused (exit 2), and so is `--bn train` with part of the block frozen: Keras runs a frozen
+/// batch norm in inference mode, which the trainer's one batch-norm mode cannot mix.
+func unfrozenLayers(_ argument: String, kind: BackboneKind, bn: String) throws -> Set<String> {
+  let names = argument.split(separator: ",", omittingEmptySubsequences: false).map {
+    $0.trimmingCharacters(in: .whitespaces)
+  }
+  let layers: Set<String>
+  do {
+    layers = try LastBlock.unfrozenLayers(kind, names: names.filter { !$0.isEmpty })
+  } catch {
+    throw FinetuneFailure.usage(error.description)
+  }
+  if bn == "train", layers.count < LastBlock.layerNames(kind).count {
+    throw FinetuneFailure.usage(
+      "--bn train with --unfreeze \(argument): batch statistics need the whole last block training "
+        + "(use --unfreeze last, or keep the default --bn frozen-statistics)")
+  }
+  return layers
+}
+
 /// The backbone's weights as identified before loading (file, SHA-256), refused (exit 2) when
 /// they are not the weights the heads' features were made with, since the heads would then start
 /// from features they never saw; `load()` reads the arrays.

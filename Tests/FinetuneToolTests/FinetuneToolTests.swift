@@ -102,6 +102,23 @@ final class FinetuneToolTests: XCTestCase {
     XCTAssertEqual(resumedHeads.training.history, heads.training.history)
   }
 
+  /// --unfreeze with one layer: only that layer's arrays leave the starting weights.
+  func testUnfreezeOneLayerExportsTheOthersUnchanged() throws {
+    let workspace = try Workspace.get()
+    let model = try workspace.folder("unfreeze").appendingPathComponent("model.h5").path
+    var args = arguments(workspace, output: model) + ["--unfreeze", "conv5_block3_3_conv"]
+    args[args.firstIndex(of: "--epochs")! + 1] = "1"
+    let run = try runTool("finetune", args)
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let start = SyntheticWeights.make(.resnet50, seed: 0)
+    let exported = try readKerasWeightFile(path: model).weights
+    var changed: [String] = []
+    for (layer, arrays) in start.layers {
+      for (kind, array) in arrays where exported.layers[layer]?[kind] != array { changed.append("\(layer)/\(kind)") }
+    }
+    XCTAssertEqual(changed.sorted(), ["conv5_block3_3_conv/bias", "conv5_block3_3_conv/kernel"])
+  }
+
   func testBadInputIsRefusedWithOneLineAndNothingWritten() throws {
     let workspace = try Workspace.get()
     let folder = try workspace.folder("bad")
@@ -115,7 +132,11 @@ final class FinetuneToolTests: XCTestCase {
       XCTAssertEqual(written, [], "written: \(written)", file: file, line: line)
     }
     let base = arguments(workspace, output: model)
-    try refused(base + ["--unfreeze", "conv5_block3"], "accepted: last")
+    try refused(base + ["--unfreeze", "conv6"], "names no layer or block of resnet50")
+    try refused(base + ["--unfreeze", "conv5_block3,conv4_block6"], "comes before resnet50's last block")
+    try refused(base + ["--unfreeze", "conv5_block1_out"], "no weights")
+    try refused(base + ["--unfreeze", ""], "names no layer")
+    try refused(base + ["--unfreeze", "conv5_block3", "--bn", "train"], "--bn train with --unfreeze")
 
     // Labels without the heads' column.
     let csv = folder.deletingLastPathComponent().appendingPathComponent("other-labels.csv").path
