@@ -34,7 +34,9 @@ final class UnfreezeTests: XCTestCase {
       (BackboneKind.resnet50, "conv4_block6_2_conv"), (.resnet50, "conv4"), (.resnet50, "conv1"),
       (.vgg16, "block4_conv3"), (.vgg19, "block1"),
     ] {
-      guard case .beforeLastBlock? = problem(kind, name) else { return XCTFail("\(kind) \(name): not refused as early") }
+      guard case .beforeLastBlock? = problem(kind, name) else {
+        return XCTFail("\(kind) \(name): not refused as before the last block")
+      }
     }
     for (kind, name) in [
       (BackboneKind.resnet50, "conv5_block1_out"), (.resnet50, "conv5_block3_2_relu"), (.vgg16, "block5_pool"),
@@ -42,7 +44,9 @@ final class UnfreezeTests: XCTestCase {
       XCTAssertEqual(problem(kind, name), .noWeights, "\(kind) \(name)")
     }
     for (kind, name) in [(BackboneKind.resnet50, "conv6"), (.resnet50, "block5"), (.vgg16, "conv5"), (.vgg16, "")] {
-      guard case .noLayer? = problem(kind, name) else { return XCTFail("\(kind) '\(name)': not refused as unknown") }
+      guard case .noLayer? = problem(kind, name) else {
+        return XCTFail("\(kind) '\(name)': not refused as unknown")
+      }
     }
     XCTAssertThrowsError(try LastBlock.unfrozenLayers(.resnet50, names: []))
   }
