@@ -32,13 +32,9 @@ set -x
 if [ ${#weights[@]} -gt 0 ]; then predict_weights=(--weights random); else predict_weights=(); fi
 .build/release/predict --heads demo-out/sample-heads.h5 "${predict_weights[@]}" \
   --images Datasets/sample/images --output demo-out/predictions.csv
-# finetune: conv5 trained with the heads for one epoch (finetune does not train sigmoid heads
-# yet, so its starting heads leave `tags` out), then predict with the fine-tuned pair.
-.build/release/fit-heads --features demo-out/sample-features.h5 \
-  --head harmony=softmax:harmony --head primary=embedding:primary_color --head balance=tanh:balance \
-  --output demo-out/finetune-start-heads.h5 --quiet
+# finetune: conv5 trained with the six heads for one epoch, then predict with the fine-tuned pair.
 .build/release/finetune --images Datasets/sample/images --labels Datasets/sample/labels.csv \
-  --heads demo-out/finetune-start-heads.h5 "${weights[@]}" --epochs 1 --output demo-out/finetuned.h5
+  --heads demo-out/sample-heads.h5 "${weights[@]}" --epochs 1 --output demo-out/finetuned.h5
 .build/release/predict --heads demo-out/finetuned.heads.h5 --weights demo-out/finetuned.h5 \
   --images Datasets/sample/images --output demo-out/finetuned-predictions.csv --quiet
 { set +x; } 2>/dev/null

@@ -56,6 +56,8 @@ struct ResolvedHead {
   /// Multi-label sigmoid heads: 0/1 targets (N, outputs), -1 where the row has no label set;
   /// empty for every other head (ResolveSigmoid.swift).
   var multiLabels: [Float] = []
+  /// Multi-label sigmoid heads: what joins a row's labels in the column's cells.
+  var separator: String?
 }
 
 /// The outcome of a run.
@@ -198,10 +200,14 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
   for (name, report) in reports {
     if case .sigmoid(let m)? = report.val { thresholds[name] = m.labels.map { Float($0.threshold) } }
   }
+  // Without validation rows there is nothing to tune on: every label decides at 0.5.
+  for spec in specs where spec.kind == .sigmoid && thresholds[spec.name] == nil {
+    thresholds[spec.name] = [Float](repeating: 0.5, count: spec.outputs)
+  }
   let kind = try optimizerKind(options.optimizer, learningRate: options.learningRate)
   var settings = kind.settings
   if let weightDecay = options.weightDecay { settings["weight_decay"] = weightDecay }
-  let headsFile = HeadsFile(
+  var headsFile = HeadsFile(
     specs: specs, columns: Dictionary(uniqueKeysWithValues: heads.map { ($0.spec.name, $0.column) }),
     classNames: Dictionary(
       uniqueKeysWithValues: heads.filter { $0.spec.kind != .tanh }.map { ($0.spec.name, $0.outputNames) }),
@@ -215,6 +221,7 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
       bestEpoch: bestEpoch, batchSize: options.batchSize, seed: options.seed,
       history: historyColumns(history, heads: specs.map(\.name))),
     toolVersion: "0.1.0")
+  for head in heads { headsFile.separators[head.spec.name] = head.separator }
   var result = FitResult(
     model: model, heads: reports, epochsRun: history.count, bestEpoch: bestEpoch, history: history,
     rows: (split.train.count, split.val.count, split.test.count), headsFile: headsFile)

@@ -13,6 +13,17 @@ import Heads
 /// The cell that stands for "this row has none of the labels".
 let emptyLabelSet = "-"
 
+/// The labels of each cell text (a class of a categorical column): split on `separator`,
+/// trimmed, empty parts and `-` dropped (`-` alone is the empty set).
+public func labelSets(_ cells: [String], separator: String) -> [[String]] {
+  cells.map { cell -> [String] in
+    cell == emptyLabelSet
+      ? []
+      : cell.components(separatedBy: separator).map { $0.trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty && $0 != emptyLabelSet }
+  }
+}
+
 /// Resolves a sigmoid head on a categorical column. The column is binary (one output, positive
 /// = the second class in sorted order) when it has exactly two classes, neither is `-` nor holds
 /// the separator, and the request names no separator; otherwise it is multi-label.
@@ -40,13 +51,7 @@ func resolveSigmoid(
       "head '\(request.name)': class_weights are not supported on a multi-label sigmoid head (its loss weighs "
         + "rows, not labels); remove class_weights or train one binary head per label")
   }
-  // Each class of the column is one label set.
-  let sets = classes.map { name -> [String] in
-    name == emptyLabelSet
-      ? []
-      : name.components(separatedBy: separator).map { $0.trimmingCharacters(in: .whitespaces) }
-        .filter { !$0.isEmpty && $0 != emptyLabelSet }
-  }
+  let sets = labelSets(classes, separator: separator)
   let vocabulary = Array(Set(sets.joined())).sorted()
   guard !vocabulary.isEmpty else {
     throw FitError.usage("head '\(request.name)': column '\(request.column)' has no labels (every set is empty)")
@@ -75,6 +80,7 @@ func resolveSigmoid(
     spec: HeadSpec(name: request.name, kind: .sigmoid, outputs: width, hidden: hidden, lossWeight: weight),
     column: request.column, classNames: vocabulary, range: nil, classLabels: indices, valueLabels: [])
   head.multiLabels = targets
+  head.separator = separator
   return head
 }
 

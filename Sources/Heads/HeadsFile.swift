@@ -67,6 +67,10 @@ public struct HeadsFile: Sendable, Equatable {
   public var labelRanges: [String: ClosedRange<Float>]
   /// Decision thresholds of a sigmoid head, one per label, by head name.
   public var thresholds: [String: [Float]]
+  /// What joins the labels of one cell of a multi-label sigmoid head's column (`;`, or `_` for
+  /// folder names), by head name; absent for every other head. Files written before it was
+  /// recorded read as `;`, fit-heads' default.
+  public var separators: [String: String] = [:]
   /// Every parameter in `MultiHeadModel`'s layout.
   public var parameters: [Float]
   /// Feature width D; the sum of `provenance.tapWidths`.

@@ -4,7 +4,8 @@
 //                         input_width, and the feature provenance of the feature file (its
 //                         tool_version as features_tool_version)
 //   /heads/<name>         attributes kind, column, outputs, hidden, loss_weight, class_names
-//                         (softmax, sigmoid); float32 datasets label_range (2) for tanh and
+//                         (softmax, sigmoid), separator (multi-label sigmoid); float32
+//                         datasets label_range (2) for tanh and
 //                         thresholds (outputs) for sigmoid
 //   /heads/<name>/<layer> datasets kernel float32 (in, out) and bias float32 (out), one group per
 //                         Dense layer named as `HeadSpec.layerNames` (Keras layer names)
@@ -64,6 +65,9 @@ extension HeadsFile {
       if spec.kind == .sigmoid, let values = thresholds[spec.name] {
         try group.createDataset(Key.thresholds, floats: values, shape: [values.count])
       }
+      if spec.kind == .sigmoid, let separator = separators[spec.name] {
+        try group.setAttribute(Key.separator, string: separator)
+      }
       for (layer, slot) in zip(spec.layerNames, headSlots) {
         let dense = try group.createGroup(layer)
         try dense.createDataset(
@@ -117,6 +121,7 @@ extension HeadsFile {
       var classNames: [String: [String]] = [:]
       var labelRanges: [String: ClosedRange<Float>] = [:]
       var thresholds: [String: [Float]] = [:]
+      var separators: [String: String] = [:]
       var parameters: [Float] = []
       for name in try file.stringsAttribute(Key.heads) {
         guard try heads.exists(name) else { throw fail("lists head \"\(name)\" but has no /heads/\(name)") }
@@ -152,6 +157,7 @@ extension HeadsFile {
         if try group.exists(Key.thresholds) {
           thresholds[name] = try group.openDataset(Key.thresholds).readFloats()
         }
+        if try group.hasAttribute(Key.separator) { separators[name] = try group.stringAttribute(Key.separator) }
         var width = inputWidth
         for (layer, units) in zip(spec.layerNames, spec.hidden + [spec.outputs]) {
           let at = "/heads/\(name)/\(layer)"
@@ -192,10 +198,11 @@ extension HeadsFile {
         epochsRun: try group.intAttribute(Key.epochsRun), bestEpoch: try group.intAttribute(Key.bestEpoch),
         batchSize: try group.intAttribute(Key.batchSize),
         seed: UInt64(truncatingIfNeeded: try group.intAttribute(Key.seed)), history: history)
-      let result = HeadsFile(
+      var result = HeadsFile(
         specs: specs, columns: columns, classNames: classNames, labelRanges: labelRanges,
         thresholds: thresholds, parameters: parameters, inputWidth: inputWidth, provenance: provenance,
         training: training, toolVersion: try file.stringAttribute(Key.toolVersion))
+      result.separators = separators
       if let problem = result.problem() { throw fail(problem) }
       return result
     }
@@ -218,6 +225,7 @@ private enum Key {
   static let classNames = "class_names"
   static let labelRange = "label_range"
   static let thresholds = "thresholds"
+  static let separator = "separator"
   static let classVectors = "class_vectors"
   static let wheelSigma = "wheel_sigma"
   static let kernel = "kernel"

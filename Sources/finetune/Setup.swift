@@ -7,6 +7,7 @@ import Backbones
 import Extraction
 import FeatureStore
 import Finetuning
+import Fitting
 import Foundation
 import Heads
 import ImageIO
@@ -54,11 +55,6 @@ func readRecipe(headsPath: String) throws -> Recipe {
     throw FinetuneFailure.usage(
       "--heads \(headsPath): the heads read taps \(p.taps.joined(separator: ",")); fine-tuning trains "
         + "\(kind.rawValue)'s last block and needs heads fitted on its output alone (fit-heads --taps \(blockOutput))")
-  }
-  if let sigmoid = heads.specs.first(where: { $0.kind == .sigmoid }) {
-    throw FinetuneFailure.usage(
-      "--heads \(headsPath): head '\(sigmoid.name)' is a sigmoid head, which finetune does not train yet "
-        + "(softmax, tanh and embedding heads are supported)")
   }
   return Recipe(
     heads: heads, kind: kind,
@@ -166,12 +162,55 @@ func headTargets(_ heads: HeadsFile, labels: [LabelColumn]) throws -> [HeadTarge
       }
       let mapped = indices.map { $0 >= 0 ? position[Int($0)] : -1 }
       return spec.kind == .embedding ? .wheel(mapped) : .classes(mapped, count: spec.outputs)
+    case (.sigmoid, .categorical(_, let classes, let indices)):
+      return try sigmoidTargets(spec, heads: heads, column: columnName, classes: classes, indices: indices)
     default:
       throw FinetuneFailure.usage(
         "the labels do not cover head '\(spec.name)': a \(spec.kind.rawValue) head cannot train on column "
           + "'\(columnName)' (\(column.isNumeric ? "numbers" : "text classes"))")
     }
   }
+}
+
+/// 0/1 targets (N, outputs) of a sigmoid head, a row of -1 where the label is missing. A binary
+/// head (one output, no separator recorded) is positive where the cell is its class; a
+/// multi-label head splits each cell on the separator fit-heads recorded, and every label must
+/// be one the head has.
+private func sigmoidTargets(
+  _ spec: HeadSpec, heads: HeadsFile, column: String, classes: [String], indices: [Int32]
+) throws -> HeadTargets {
+  let known = heads.classNames[spec.name] ?? []
+  let members: [[Int]]
+  if spec.outputs == 1, heads.separators[spec.name] == nil {
+    guard classes.count <= 2 else {
+      throw FinetuneFailure.usage(
+        "the labels do not cover head '\(spec.name)': it is a binary sigmoid head (positive: "
+          + "\(known.first ?? "?")) but column '\(column)' has \(classes.count) classes")
+    }
+    members = classes.map { $0 == known.first ? [0] : [] }
+  } else {
+    let separator = heads.separators[spec.name] ?? ";"
+    members = try labelSets(classes, separator: separator).map { labels in
+      try labels.map { label in
+        guard let index = known.firstIndex(of: label) else {
+          throw FinetuneFailure.usage(
+            "the labels do not cover head '\(spec.name)': label '\(label)' of column '\(column)' is not one of "
+              + "its labels (" + known.joined(separator: ", ") + "; cells split on '\(separator)')")
+        }
+        return index
+      }
+    }
+  }
+  var values = [Float](repeating: 0, count: indices.count * spec.outputs)
+  for (row, index) in indices.enumerated() {
+    let offset = row * spec.outputs
+    if index < 0 {
+      for j in 0..<spec.outputs { values[offset + j] = -1 }
+    } else {
+      for j in members[Int(index)] { values[offset + j] = 1 }
+    }
+  }
+  return .multiLabel(values, labelCount: spec.outputs)
 }
 
 extension LabelColumn {

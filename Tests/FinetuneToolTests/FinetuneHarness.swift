@@ -45,6 +45,7 @@ final class Workspace: @unchecked Sendable {
   let root: URL
   var images: String { root.appendingPathComponent("images").path }
   var heads: String { root.appendingPathComponent("heads.h5").path }
+  var features: String { root.appendingPathComponent("features.h5").path }
 
   nonisolated(unsafe) static var shared: Workspace?
 

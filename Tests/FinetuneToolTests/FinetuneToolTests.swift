@@ -119,6 +119,69 @@ final class FinetuneToolTests: XCTestCase {
     XCTAssertEqual(changed.sorted(), ["conv5_block3_3_conv/bias", "conv5_block3_3_conv/kernel"])
   }
 
+  /// Sigmoid heads (multi-label `tags` split on ';', binary `sign` on the folder class): with one
+  /// full batch, epoch 1's loss is computed before any update, so it must equal the binary
+  /// cross-entropy of the starting heads' probabilities (from predict) against the label cells.
+  func testSigmoidHeadsTrainOnTheirLabelCells() throws {
+    let workspace = try Workspace.get()
+    let folder = try workspace.folder("sigmoid")
+    let tags = [
+      "a/astronaut_baseline_q90_256x256.jpg": "x;y", "a/chelsea_progressive_300x200.jpg": "x",
+      "a/coffee_cmyk_240x160.jpg": "-", "a/flower_rgb_240x160.png": "y", "b/camera_gray_180x180.jpg": "y; x",
+      "b/coins_gray_192x152.png": "", "b/hubble_rgba_200x174.png": "x", "b/china_wide_320x100.jpg": "y",
+    ]
+    let csv = folder.appendingPathComponent("labels.csv").path
+    try ("path,class,tags\n" + tags.keys.sorted().map { "\($0),\($0.prefix(1)),\(tags[$0]!)" }.joined(separator: "\n"))
+      .write(toFile: csv, atomically: true, encoding: .utf8)
+    let heads = folder.appendingPathComponent("heads.h5").path
+    let fit = try runTool(
+      "fit-heads",
+      [
+        "--features", workspace.features, "--labels", csv, "--head", "tags=sigmoid:tags", "--head",
+        "sign=sigmoid:class", "--epochs", "3", "--val-split", "0", "--output", heads, "--quiet",
+      ])
+    XCTAssertEqual(fit.status, 0, fit.stderr)
+    let start = folder.appendingPathComponent("start.csv").path
+    let predict = try runTool(
+      "predict",
+      ["--heads", heads, "--weights", "random", "--images", workspace.images, "--output", start, "--quiet"])
+    XCTAssertEqual(predict.status, 0, predict.stderr)
+    let model = folder.appendingPathComponent("model.h5").path
+    var args = arguments(workspace, output: model) + ["--labels", csv]
+    args[args.firstIndex(of: "--heads")! + 1] = heads
+    args[args.firstIndex(of: "--epochs")! + 1] = "1"
+    let run = try runTool("finetune", args)
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let history = try HeadsFile.read(path: folder.appendingPathComponent("model.heads.h5").path).training.history
+
+    // Keras' binary cross-entropy: mean over labels, then over all 8 rows (a missing row counts
+    // in the denominator with weight 0), probabilities clipped to [1e-7, 1 - 1e-7].
+    func crossEntropy(_ p: Double, _ y: Double) -> Double {
+      let q = min(max(p, 1e-7), 1 - 1e-7)
+      return -(y * log(q) + (1 - y) * log(1 - q))
+    }
+    var expectedTags = 0.0
+    var expectedSign = 0.0
+    let rows = try csvRows(start)
+    XCTAssertEqual(rows.count, 8)
+    for row in rows {
+      let path = try XCTUnwrap(tags.keys.first { row["path"]!.hasSuffix($0) })
+      let cell = tags[path]!
+      if !cell.isEmpty {
+        let set = Set(cell.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) })
+        for label in ["x", "y"] {
+          expectedTags += crossEntropy(Double(row["tags:\(label)"]!)!, set.contains(label) ? 1 : 0) / 2
+        }
+      }
+      expectedSign += crossEntropy(Double(row["sign:b"]!)!, path.hasPrefix("b/") ? 1 : 0)
+    }
+    let tagsLoss = try XCTUnwrap(history["tags_loss"]?.first)
+    let signLoss = try XCTUnwrap(history["sign_loss"]?.first)
+    print("epoch-1 sigmoid losses: tags \(tagsLoss) vs \(expectedTags / 8), sign \(signLoss) vs \(expectedSign / 8)")
+    XCTAssertEqual(Double(tagsLoss), expectedTags / 8, accuracy: 1e-4)
+    XCTAssertEqual(Double(signLoss), expectedSign / 8, accuracy: 1e-4)
+  }
+
   func testBadInputIsRefusedWithOneLineAndNothingWritten() throws {
     let workspace = try Workspace.get()
     let folder = try workspace.folder("bad")

@@ -36,6 +36,8 @@ final class MultiLabelToolTests: XCTestCase {
     XCTAssertEqual(saved.specs.first { $0.name == "tags" }?.outputs, 2)
     XCTAssertEqual(saved.thresholds["tags"]?.count, 2)
     XCTAssertEqual(saved.classNames["sign"], ["pos"])
+    // finetune reads the separator back to split its own label cells; binary heads have none.
+    XCTAssertEqual(saved.separators, ["tags": ";"])
     let tags = try sigmoidLabels(try headMetrics(metrics, head: "tags"), split: "val")
     // x and y are signs of single feature coordinates: linearly separable, so a linear head
     // gets nearly all right; a head that mixed up the labels or rows would sit near 0.5.
@@ -70,7 +72,9 @@ final class MultiLabelToolTests: XCTestCase {
     ])
     XCTAssertEqual(result.status, 0, result.stderr)
     // `no_y` splits into `no` and `y`: the literal parts are the labels, sorted.
-    XCTAssertEqual(try HeadsFile.read(path: heads).classNames["fold"], ["no", "x", "y"])
+    let saved = try HeadsFile.read(path: heads)
+    XCTAssertEqual(saved.classNames["fold"], ["no", "x", "y"])
+    XCTAssertEqual(saved.separators, ["fold": "_"])
     let labels = try sigmoidLabels(try headMetrics(metrics, head: "fold"), split: "val")
     XCTAssertGreaterThan(try XCTUnwrap(labels["y"]?["roc_auc"] as? Double), 0.97)
   }
