@@ -97,6 +97,28 @@ final class FinetuneToolTests: XCTestCase {
       for (kind, array) in arrays where b.layers[layer]?[kind] != array { differing += 1 }
     }
     XCTAssertEqual(differing, 0, "arrays differing between the uninterrupted and the resumed run")
+
+    // Killed for real (SIGKILL as soon as epoch 1's checkpoint exists, so during epoch 2), then
+    // rerun: the same bits again.
+    let third = try workspace.folder("killed")
+    let killed = third.appendingPathComponent("model.h5").path
+    let process = Process()
+    process.executableURL = productsDirectory.appendingPathComponent("finetune")
+    process.arguments = arguments(workspace, output: killed)
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    while process.isRunning, !FileManager.default.fileExists(atPath: killed + ".partial") { usleep(2_000) }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationReason, .uncaughtSignal, "killed before it finished")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: killed), "no model from a killed run")
+    XCTAssertTrue(FileManager.default.fileExists(atPath: killed + ".partial"), "the rerun continues epoch 1's checkpoint")
+    let rerun = try runTool("finetune", arguments(workspace, output: killed))
+    XCTAssertEqual(rerun.status, 0, rerun.stderr)
+    let c = try readKerasWeightFile(path: killed).weights
+    XCTAssertEqual(
+      a.layers.filter { layer, arrays in arrays.contains { c.layers[layer]?[$0.key] != $0.value } }.count, 0,
+      "layers differing between the uninterrupted and the killed-and-rerun run")
     let resumedHeads = try HeadsFile.read(path: second.appendingPathComponent("model.heads.h5").path)
     XCTAssertEqual(resumedHeads.parameters, heads.parameters)
     XCTAssertEqual(resumedHeads.training.history, heads.training.history)
