@@ -112,7 +112,8 @@ final class FinetuneToolTests: XCTestCase {
     process.waitUntilExit()
     XCTAssertEqual(process.terminationReason, .uncaughtSignal, "killed before it finished")
     XCTAssertFalse(FileManager.default.fileExists(atPath: killed), "no model from a killed run")
-    XCTAssertTrue(FileManager.default.fileExists(atPath: killed + ".partial"), "the rerun continues epoch 1's checkpoint")
+    XCTAssertTrue(
+      FileManager.default.fileExists(atPath: killed + ".partial"), "the rerun continues epoch 1's checkpoint")
     let rerun = try runTool("finetune", arguments(workspace, output: killed))
     XCTAssertEqual(rerun.status, 0, rerun.stderr)
     let c = try readKerasWeightFile(path: killed).weights
