@@ -47,9 +47,7 @@ public final class ResNet50LastStageTrainer {
 
   private var gradients: [ResidualBlockGradients]
   private var headGradients: [Float]
-  /// One per trainable array, in `trainableArrays` order (Keras keeps state per variable).
-  private var optimizers: [Optimizer]
-  private var headOptimizer: Optimizer
+  private var optimizers: TrainerOptimizers
   private var workspaces: [Int: StageWorkspace] = [:]
   /// Per block, per unit (`units` order): whether its conv and its batch norm's gamma/beta train.
   private let trains: [[(conv: Bool, batchNorm: Bool)]]
@@ -101,17 +99,17 @@ public final class ResNet50LastStageTrainer {
     firstTrainingBlock = trains.firstIndex { $0.contains { $0.conv || $0.batchNorm } }
     gradients = stage.blocks.map { ResidualBlockGradients(zerosFor: $0) }
     headGradients = [Float](repeating: 0, count: heads.parameters.count)
-    headOptimizer = Optimizer(optimizer, parameterCount: heads.parameters.count, weightDecay: weightDecay)
-    var optimizers: [Optimizer] = []
+    // Per unit: kernel, bias, then gamma and beta when they train.
+    var counts: [Int] = []
     for block in stage.blocks {
       for (unit, _) in Self.units(block) {
         let u = block[keyPath: unit]
-        var counts = [u.kernel.count, u.bias.count]
+        counts += [u.kernel.count, u.bias.count]
         if batchNorm.trainsAffine { counts += [u.batchNorm.channels, u.batchNorm.channels] }
-        optimizers += counts.map { Optimizer(optimizer, parameterCount: $0, weightDecay: weightDecay) }
       }
     }
-    self.optimizers = optimizers
+    optimizers = TrainerOptimizers(
+      optimizer, weightDecay: weightDecay, arrayCounts: counts, headParameters: heads.parameters.count)
   }
 
   /// Features (N, 2048) of `count` block inputs (N, H, W, 1024) with the current weights:
@@ -179,12 +177,8 @@ public final class ResNet50LastStageTrainer {
   public var lastGradients: [ResidualBlockGradients] { gradients }
   /// Every optimiser's state, the block's arrays' first and the heads' last (for checkpoints).
   public var optimizerStates: [OptimizerState] {
-    get { optimizers.map(\.state) + [headOptimizer.state] }
-    set {
-      precondition(newValue.count == optimizers.count + 1)
-      for i in optimizers.indices { optimizers[i].state = newValue[i] }
-      headOptimizer.state = newValue[optimizers.count]
-    }
+    get { optimizers.states }
+    set { optimizers.states = newValue }
   }
 
   /// The gradients of the heads' parameters from the last `computeGradients`.
@@ -202,20 +196,20 @@ public final class ResNet50LastStageTrainer {
       for (u, (unit, gradient)) in Self.units(stage.blocks[b]).enumerated() {
         let g = gradients[b][keyPath: gradient]
         if trains[b][u].conv {
-          optimizers[index].step(&stage.blocks[b][keyPath: unit].kernel, gradients: g.kernel)
-          optimizers[index + 1].step(&stage.blocks[b][keyPath: unit].bias, gradients: g.bias)
+          optimizers.arrays[index].step(&stage.blocks[b][keyPath: unit].kernel, gradients: g.kernel)
+          optimizers.arrays[index + 1].step(&stage.blocks[b][keyPath: unit].bias, gradients: g.bias)
         }
         index += 2
         if batchNorm.trainsAffine {
           if trains[b][u].batchNorm {
-            optimizers[index].step(&stage.blocks[b][keyPath: unit].batchNorm.gamma, gradients: g.gamma)
-            optimizers[index + 1].step(&stage.blocks[b][keyPath: unit].batchNorm.beta, gradients: g.beta)
+            optimizers.arrays[index].step(&stage.blocks[b][keyPath: unit].batchNorm.gamma, gradients: g.gamma)
+            optimizers.arrays[index + 1].step(&stage.blocks[b][keyPath: unit].batchNorm.beta, gradients: g.beta)
           }
           index += 2
         }
       }
     }
-    headOptimizer.step(&heads.parameters, gradients: headGradients)
+    optimizers.heads.step(&heads.parameters, gradients: headGradients)
     return losses
   }
 

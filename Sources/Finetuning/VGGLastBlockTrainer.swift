@@ -26,9 +26,8 @@ public final class VGGLastBlockTrainer {
   private var kernelGradients: [[Float]]
   private var biasGradients: [[Float]]
   private var headGradients: [Float]
-  /// Kernel and bias optimisers of each convolution, in turn (Keras keeps state per variable).
-  private var optimizers: [Optimizer]
-  private var headOptimizer: Optimizer
+  /// Kernel and bias optimisers of each convolution, in turn, and the heads'.
+  private var optimizers: TrainerOptimizers
   private var workspaces: [Int: VGGWorkspace] = [:]
   /// Per convolution: whether it trains.
   private let trains: [Bool]
@@ -54,10 +53,9 @@ public final class VGGLastBlockTrainer {
     kernelGradients = block.kernels.map { [Float](repeating: 0, count: $0.count) }
     biasGradients = block.biases.map { [Float](repeating: 0, count: $0.count) }
     headGradients = [Float](repeating: 0, count: heads.parameters.count)
-    optimizers = zip(block.kernels, block.biases).flatMap { kernel, bias in
-      [kernel.count, bias.count].map { Optimizer(optimizer, parameterCount: $0, weightDecay: weightDecay) }
-    }
-    headOptimizer = Optimizer(optimizer, parameterCount: heads.parameters.count, weightDecay: weightDecay)
+    let counts = zip(block.kernels, block.biases).flatMap { [$0.count, $1.count] }
+    optimizers = TrainerOptimizers(
+      optimizer, weightDecay: weightDecay, arrayCounts: counts, headParameters: heads.parameters.count)
   }
 
   /// Features (N, 512) of `count` block inputs (N, H, W, 512) with the current weights:
@@ -136,12 +134,8 @@ public final class VGGLastBlockTrainer {
   /// The gradients of the heads' parameters from the last `computeGradients`.
   /// Every optimiser's state, the block's arrays' first and the heads' last (for checkpoints).
   public var optimizerStates: [OptimizerState] {
-    get { optimizers.map(\.state) + [headOptimizer.state] }
-    set {
-      precondition(newValue.count == optimizers.count + 1)
-      for i in optimizers.indices { optimizers[i].state = newValue[i] }
-      headOptimizer.state = newValue[optimizers.count]
-    }
+    get { optimizers.states }
+    set { optimizers.states = newValue }
   }
 
   public var lastHeadGradients: [Float] { headGradients }
@@ -154,10 +148,10 @@ public final class VGGLastBlockTrainer {
   {
     let losses = try computeGradients(blockInput: blockInput, count: count, targets: targets)
     for i in block.kernels.indices where trains[i] {
-      optimizers[2 * i].step(&block.kernels[i], gradients: kernelGradients[i])
-      optimizers[2 * i + 1].step(&block.biases[i], gradients: biasGradients[i])
+      optimizers.arrays[2 * i].step(&block.kernels[i], gradients: kernelGradients[i])
+      optimizers.arrays[2 * i + 1].step(&block.biases[i], gradients: biasGradients[i])
     }
-    headOptimizer.step(&heads.parameters, gradients: headGradients)
+    optimizers.heads.step(&heads.parameters, gradients: headGradients)
     return losses
   }
 
