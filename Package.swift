@@ -82,15 +82,20 @@ let package = Package(
     .testTarget(name: "AugmentationTests", dependencies: ["Augmentation", "Heads"]),
     .testTarget(name: "FinetuningTests", dependencies: ["Finetuning", "Backbones", "Heads", "Engine"]),
     .testTarget(name: "HeadsTests", dependencies: ["Heads", "HDF5", "FeatureStore"]),
-    .testTarget(name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "HDF5", "fit-heads"]),
-    .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "extract"]),
+    // Finding and running the built tools, shared by the tools' end-to-end tests.
+    .target(name: "ToolTesting", path: "Tests/ToolTesting"),
+    .testTarget(
+      name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "HDF5", "ToolTesting", "fit-heads"]),
+    .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "ToolTesting", "extract"]),
     .testTarget(
       name: "PredictTests",
-      dependencies: ["Predicting", "Heads", "Backbones", "FeatureStore", "HDF5", "extract", "fit-heads", "predict"]),
+      dependencies: [
+        "Predicting", "Heads", "Backbones", "FeatureStore", "HDF5", "ToolTesting", "extract", "fit-heads", "predict",
+      ]),
     .testTarget(
       name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "fit-heads"]),
     .testTarget(
       name: "FinetuneToolTests",
-      dependencies: ["Heads", "HDF5", "Backbones", "extract", "fit-heads", "finetune", "predict"]),
+      dependencies: ["Heads", "HDF5", "Backbones", "ToolTesting", "extract", "fit-heads", "finetune", "predict"]),
   ]
 )

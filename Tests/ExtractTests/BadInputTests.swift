@@ -2,6 +2,7 @@
 
 import FeatureStore
 import Foundation
+import ToolTesting
 import XCTest
 
 final class BadInputTests: XCTestCase {

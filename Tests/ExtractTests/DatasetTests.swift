@@ -1,5 +1,6 @@
 import FeatureStore
 import Foundation
+import ToolTesting
 import XCTest
 
 @testable import Extraction

@@ -5,6 +5,7 @@
 import Backbones
 import FeatureStore
 import Foundation
+import ToolTesting
 import XCTest
 
 private struct ParityManifest: Decodable {

@@ -3,6 +3,7 @@
 
 import FeatureStore
 import Foundation
+import ToolTesting
 import XCTest
 
 final class ResumeTests: XCTestCase {

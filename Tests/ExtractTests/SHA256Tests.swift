@@ -1,4 +1,5 @@
 import Foundation
+import ToolTesting
 import XCTest
 
 @testable import Extraction

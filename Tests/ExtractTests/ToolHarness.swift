@@ -1,60 +1,18 @@
 // Running the built `extract` tool as a user would, for end-to-end tests.
 
 import Foundation
+import ToolTesting
 import XCTest
-
-/// The folder holding the built products (the tool and the test bundle).
-var productsDirectory: URL {
-  for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-    return bundle.bundleURL.deletingLastPathComponent()
-  }
-  return Bundle.main.bundleURL
-}
-
-/// Tests/Fixtures in the source tree.
-let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  .deletingLastPathComponent().appendingPathComponent("Fixtures")
-
-/// The repository root.
-let repositoryRoot = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
-
-struct ToolResult {
-  var status: Int32
-  var stdout: String
-  var stderr: String
-}
 
 /// Runs `extract` with `arguments` and waits for it.
 @discardableResult
 func runExtract(_ arguments: [String], environment: [String: String]? = nil) throws -> ToolResult {
-  let process = try startExtract(arguments, environment: environment)
-  let out = process.standardOutputPipe.fileHandleForReading.readDataToEndOfFile()
-  let err = process.standardErrorPipe.fileHandleForReading.readDataToEndOfFile()
-  process.process.waitUntilExit()
-  return ToolResult(
-    status: process.process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-    stderr: String(decoding: err, as: UTF8.self))
+  try runTool("extract", arguments, environment: environment ?? [:])
 }
 
-struct RunningTool {
-  var process: Process
-  var standardOutputPipe: Pipe
-  var standardErrorPipe: Pipe
-}
-
+/// Starts `extract` (to kill it mid-run).
 func startExtract(_ arguments: [String], environment: [String: String]? = nil) throws -> RunningTool {
-  let process = Process()
-  process.executableURL = productsDirectory.appendingPathComponent("extract")
-  process.arguments = arguments
-  var env = ProcessInfo.processInfo.environment
-  for (key, value) in environment ?? [:] { env[key] = value }
-  process.environment = env
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  return RunningTool(process: process, standardOutputPipe: out, standardErrorPipe: err)
+  try startTool("extract", arguments, environment: environment ?? [:])
 }
 
 /// A fresh temporary folder, removed at the end of the test.

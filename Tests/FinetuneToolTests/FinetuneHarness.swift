@@ -3,42 +3,8 @@
 // and heads from the real `fit-heads`, made once for the whole target.
 
 import Foundation
+import ToolTesting
 import XCTest
-
-/// The folder holding the built products (the tools and the test bundle).
-var productsDirectory: URL {
-  for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-    return bundle.bundleURL.deletingLastPathComponent()
-  }
-  return Bundle.main.bundleURL
-}
-
-let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  .deletingLastPathComponent().appendingPathComponent("Fixtures")
-
-struct ToolResult {
-  var status: Int32
-  var stdout: String
-  var stderr: String
-}
-
-@discardableResult
-func runTool(_ name: String, _ arguments: [String]) throws -> ToolResult {
-  let process = Process()
-  process.executableURL = productsDirectory.appendingPathComponent(name)
-  process.arguments = arguments
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  let o = out.fileHandleForReading.readDataToEndOfFile()
-  let e = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return ToolResult(
-    status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-    stderr: String(decoding: e, as: UTF8.self))
-}
 
 /// The shared inputs: `images/{a,b}/*`, `heads.h5` (softmax head `kind` on column `class`).
 final class Workspace: @unchecked Sendable {

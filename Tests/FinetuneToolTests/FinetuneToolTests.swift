@@ -5,6 +5,7 @@
 import Backbones
 import Foundation
 import Heads
+import ToolTesting
 import XCTest
 
 final class FinetuneToolTests: XCTestCase {

@@ -4,6 +4,7 @@
 import FeatureStore
 import Foundation
 import Heads
+import ToolTesting
 import XCTest
 
 @testable import Fitting
@@ -18,26 +19,8 @@ final class FitHeadsToolTests: XCTestCase {
 
   override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
-  private var tool: URL {
-    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-      return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("fit-heads")
-    }
-    return Bundle.main.bundleURL.appendingPathComponent("fit-heads")
-  }
-
   private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = tool
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    try runFitHeads(arguments)
   }
 
   /// 900 rows of 32 L2-normalised features; `shape` is the argmax of a random 3-class linear

@@ -5,6 +5,7 @@ import FeatureStore
 import Foundation
 import HDF5
 import Heads
+import ToolTesting
 import XCTest
 
 @testable import Fitting

@@ -6,6 +6,7 @@
 import FeatureStore
 import Foundation
 import Heads
+import ToolTesting
 import XCTest
 
 @testable import Fitting

@@ -4,30 +4,13 @@ import FeatureStore
 import Foundation
 import HDF5
 import Heads
+import ToolTesting
 import XCTest
-
-/// The built tool beside the test bundle.
-var fitHeadsTool: URL {
-  for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-    return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("fit-heads")
-  }
-  return Bundle.main.bundleURL.appendingPathComponent("fit-heads")
-}
 
 /// Runs `fit-heads` with `arguments` and waits for it.
 func runFitHeads(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-  let process = Process()
-  process.executableURL = fitHeadsTool
-  process.arguments = arguments
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  let o = out.fileHandleForReading.readDataToEndOfFile()
-  let e = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  let result = try runTool("fit-heads", arguments)
+  return (result.status, result.stdout, result.stderr)
 }
 
 /// A feature file of two taps, `a` (4 wide) and `b` (3 wide), each row's taps L2-normalised on

@@ -6,6 +6,7 @@ import Backbones
 import FeatureStore
 import Foundation
 import Heads
+import ToolTesting
 import XCTest
 
 final class BadInputTests: XCTestCase {

@@ -7,6 +7,7 @@ import FeatureStore
 import Foundation
 import Heads
 import Predicting
+import ToolTesting
 import XCTest
 
 final class FeatureParityTests: XCTestCase {

@@ -4,6 +4,7 @@
 import FeatureStore
 import Foundation
 import Heads
+import ToolTesting
 import XCTest
 
 @testable import Predicting

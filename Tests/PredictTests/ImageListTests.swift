@@ -1,6 +1,7 @@
 // Which images a run covers and the paths they are reported under.
 
 import Foundation
+import ToolTesting
 import XCTest
 
 @testable import Predicting

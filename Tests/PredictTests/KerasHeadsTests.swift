@@ -6,6 +6,7 @@
 import Foundation
 import Heads
 import Predicting
+import ToolTesting
 import XCTest
 
 final class KerasHeadsTests: XCTestCase {

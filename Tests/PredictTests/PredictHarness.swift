@@ -4,47 +4,8 @@
 import FeatureStore
 import Foundation
 import Heads
+import ToolTesting
 import XCTest
-
-/// The folder holding the built products (the tools and the test bundle).
-var productsDirectory: URL {
-  for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-    return bundle.bundleURL.deletingLastPathComponent()
-  }
-  return Bundle.main.bundleURL
-}
-
-/// Tests/Fixtures in the source tree.
-let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  .deletingLastPathComponent().appendingPathComponent("Fixtures")
-
-struct ToolResult {
-  var status: Int32
-  var stdout: String
-  var stderr: String
-}
-
-/// Runs the built tool `name` with `arguments` and waits for it.
-@discardableResult
-func runTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolResult {
-  let process = Process()
-  process.executableURL = productsDirectory.appendingPathComponent(name)
-  process.arguments = arguments
-  var env = ProcessInfo.processInfo.environment
-  for (key, value) in environment { env[key] = value }
-  process.environment = env
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  let o = out.fileHandleForReading.readDataToEndOfFile()
-  let e = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return ToolResult(
-    status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-    stderr: String(decoding: e, as: UTF8.self))
-}
 
 /// A fresh temporary folder, removed at the end of the test.
 func temporaryFolder(_ test: XCTestCase, _ name: String) throws -> URL {

@@ -1,0 +1,70 @@
+// Running the built tools as a user would, for the end-to-end tests of every tool: one place
+// for finding the products, starting a tool and collecting its exit status and output.
+
+import Foundation
+
+/// The folder holding the built products (the tools and the test bundle).
+public var productsDirectory: URL {
+  for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+    return bundle.bundleURL.deletingLastPathComponent()
+  }
+  return Bundle.main.bundleURL
+}
+
+/// Tests/Fixtures in the source tree.
+public let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+/// The repository root.
+public let repositoryRoot = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+
+/// A finished tool: its exit status and everything it printed.
+public struct ToolResult: Sendable {
+  public var status: Int32
+  public var stdout: String
+  public var stderr: String
+}
+
+/// A started tool, with the pipes its output goes to.
+public struct RunningTool {
+  public var process: Process
+  public var standardOutputPipe: Pipe
+  public var standardErrorPipe: Pipe
+
+  /// Reads the output to its end and waits for the exit.
+  public func finish() -> ToolResult {
+    let out = standardOutputPipe.fileHandleForReading.readDataToEndOfFile()
+    let err = standardErrorPipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ToolResult(
+      status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+      stderr: String(decoding: err, as: UTF8.self))
+  }
+}
+
+/// Starts the built tool `name` with `arguments`; `environment` adds to (or overrides) this
+/// process' environment.
+public func startTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws
+  -> RunningTool
+{
+  let process = Process()
+  process.executableURL = productsDirectory.appendingPathComponent(name)
+  process.arguments = arguments
+  if !environment.isEmpty {
+    var merged = ProcessInfo.processInfo.environment
+    for (key, value) in environment { merged[key] = value }
+    process.environment = merged
+  }
+  let out = Pipe()
+  let err = Pipe()
+  process.standardOutput = out
+  process.standardError = err
+  try process.run()
+  return RunningTool(process: process, standardOutputPipe: out, standardErrorPipe: err)
+}
+
+/// Runs the built tool `name` with `arguments` and waits for it.
+@discardableResult
+public func runTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolResult {
+  try startTool(name, arguments, environment: environment).finish()
+}
