@@ -2,8 +2,13 @@
 
 import Heads
 
-func optimizerKind(_ name: String, learningRate: Double?) throws -> OptimizerKind {
-  let lr = learningRate ?? TrainingDefaults.learningRate
+/// The optimiser `name` (adam, adamax, rmsprop, sgd with momentum 0.9) at `learningRate`, or at
+/// `defaultRate(name)` when none is given: fit-heads' own default for every optimiser unless the
+/// caller (finetune) has others.
+public func optimizerKind(
+  _ name: String, learningRate: Double?, defaultRate: (String) -> Double = { _ in TrainingDefaults.learningRate }
+) throws -> OptimizerKind {
+  let lr = learningRate ?? defaultRate(name)
   switch name {
   case "adam": return .adam(learningRate: lr)
   case "adamax": return .adamax(learningRate: lr)

@@ -89,7 +89,7 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
       inputs.rows.count, LastBlock.inputLayer(kind), inputs.prefixSeconds, inputs.totalSeconds,
       inputs.prefixSeconds, inputs.prefixSeconds * epochs, command.epochs))
 
-  let optimizer = try optimizerKind(command.optimizer, learningRate: command.learningRate)
+  let optimizer = try finetuneOptimizer(command.optimizer, learningRate: command.learningRate)
   let batchNorm: FinetuneBatchNorm =
     switch command.bn {
     case "frozen": .frozen

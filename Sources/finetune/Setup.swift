@@ -242,13 +242,11 @@ func splitRows(labels: [LabelColumn], count: Int, valSplit: Double, seed: UInt64
   return (rows[valCount...].sorted(), rows[..<valCount].sorted())
 }
 
-/// The optimiser by name; fine-tuning's small default rates (see the tool's help).
-func optimizerKind(_ name: String, learningRate: Double?) throws -> OptimizerKind {
-  switch name {
-  case "adam": return .adam(learningRate: learningRate ?? 1e-4)
-  case "adamax": return .adamax(learningRate: learningRate ?? 1e-4)
-  case "rmsprop": return .rmsprop(learningRate: learningRate ?? 1e-4)
-  case "sgd": return .sgd(learningRate: learningRate ?? 1e-3, momentum: 0.9)
-  default: throw FinetuneFailure.usage("--optimizer \(name): expected adam, adamax, rmsprop or sgd")
+/// The optimiser by name, at fine-tuning's small default rates (see the tool's help).
+func finetuneOptimizer(_ name: String, learningRate: Double?) throws -> OptimizerKind {
+  do {
+    return try optimizerKind(name, learningRate: learningRate) { $0 == "sgd" ? 1e-3 : 1e-4 }
+  } catch {
+    throw FinetuneFailure.usage("\(error)")
   }
 }
