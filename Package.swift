@@ -70,7 +70,7 @@ let package = Package(
     .executableTarget(
       name: "finetune",
       dependencies: [
-        "Finetuning", "Extraction", "Fitting", "HDF5", "ToolSupport",
+        "Finetuning", "Extraction", "Fitting", "HDF5", "Augmentation", "ToolSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

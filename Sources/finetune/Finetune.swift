@@ -33,6 +33,14 @@ struct Finetune: ParsableCommand {
       `predict --heads model.heads.h5 --weights model.h5` applies the result. After every epoch \
       OUTPUT.partial holds a checkpoint; rerunning the same command continues from it.
 
+      Augmentation: the flags of the Augmentation group are Keras' ImageDataGenerator arguments \
+      (rotation_range, width_shift_range, ..., fill_mode, cval) and give the same transforms for \
+      the same draws; each epoch every training image gets a fresh random transform (seeded by \
+      --augment-seed) between decoding and 'caffe' preprocessing, as ImageDataGenerator with \
+      preprocessing_function=preprocess_input does. With any augmentation the frozen prefix can \
+      no longer be cached: it runs every epoch on every training image. Validation images are \
+      never augmented (their block inputs are computed once).
+
       Example:
         finetune --images photos/ --heads heads.h5 --weights resnet50_notop.h5 --output model.h5
       """)
@@ -96,6 +104,9 @@ struct Finetune: ParsableCommand {
       "Folder for the block inputs when they exceed --max-memory (an HDF5 file, removed at the end).",
       valueName: "dir"))
   var cacheDir: String?
+
+  @OptionGroup(title: "Augmentation (Keras' ImageDataGenerator; validation images are never augmented)")
+  var augmentation: AugmentationOptions
 
   @Option(help: "Threads decoding images.")
   var threads: Int = ProcessInfo.processInfo.activeProcessorCount
