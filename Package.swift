@@ -91,6 +91,9 @@ let package = Package(
       name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "fit-heads"]),
     .testTarget(
       name: "FinetuneToolTests",
-      dependencies: ["Heads", "HDF5", "Backbones", "extract", "fit-heads", "finetune", "predict"]),
+      dependencies: [
+        "Heads", "HDF5", "Backbones", "Augmentation", "Extraction", "Finetuning", "ImageIO", "extract", "fit-heads",
+        "finetune", "predict",
+      ]),
   ]
 )

@@ -52,7 +52,8 @@ struct AugmentationOptions: ParsableArguments {
 
   @Option(
     parsing: .unconditional,
-    help: ArgumentHelp("The value outside the image for --fill-mode constant, in RGB units 0-255 (cval).",
+    help: ArgumentHelp(
+      "The value outside the image for --fill-mode constant, in RGB units 0-255 (cval).",
       valueName: "value"))
   var cval: Double = 0
 

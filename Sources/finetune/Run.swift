@@ -106,7 +106,8 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   let outcome = try runEpochs(
     trainer,
     setup: TrainingSetup(
-      kind: kind, source: inputs.source, targets: targets, specs: recipe.heads.specs, classNames: recipe.heads.classNames,
+      kind: kind, source: inputs.source, targets: targets, specs: recipe.heads.specs,
+      classNames: recipe.heads.classNames,
       labelRanges: recipe.heads.labelRanges, train: inputs.train, val: inputs.val, epochs: command.epochs,
       batchSize: command.batchSize, seed: command.shuffleSeed, patience: command.patience,
       checkpointPath: checkpointPath, fingerprint: fingerprint, stopAfter: command.stopAfterEpochs,
