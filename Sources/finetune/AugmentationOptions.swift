@@ -47,7 +47,10 @@ struct AugmentationOptions: ParsableArguments {
   @Flag(help: "Mirror top-bottom with probability 1/2 (vertical_flip).")
   var verticalFlip = false
 
-  @Option(help: "What samples outside the image read: nearest (Keras' default), constant, reflect or wrap.")
+  @Option(
+    help: ArgumentHelp(
+      "What samples outside the image read: nearest (Keras' default), constant, reflect or wrap (fill_mode).",
+      valueName: "mode"))
   var fillMode: String = "nearest"
 
   @Option(

@@ -96,7 +96,11 @@ struct Finetune: ParsableCommand {
   @Option(help: "Stop after this many epochs without a better validation loss.")
   var patience: Int = 5
 
-  @Option(help: ArgumentHelp("Memory for the cached block inputs, e.g. 2G.", valueName: "bytes"))
+  @Option(
+    help: ArgumentHelp(
+      "Memory for the cached block inputs (with augmentation: the validation ones and the decoded training "
+        + "images, else decoded every epoch), e.g. 2G.",
+      valueName: "bytes"))
   var maxMemory: String = "4G"
 
   @Option(
