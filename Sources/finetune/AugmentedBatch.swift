@@ -1,20 +1,18 @@
 // One augmented training batch, in the order Keras' DirectoryIterator works on an image:
 // `load_img` + `img_to_array` (RGB float 0...255), `apply_transform` with a fresh random draw,
 // then `preprocessing_function` (preprocess_input, 'caffe': RGB -> BGR, ImageNet means
-// subtracted), then the frozen prefix. The order matters: with fill mode 'constant' the cval
-// lands in RGB units before the means are subtracted.
+// subtracted); the frozen prefix follows (AugmentedBlockInputs). The order matters: with fill
+// mode 'constant' the cval lands in RGB units before the means are subtracted.
 //
-// Images are NHWC: (N, H, W, 3) in, the block input (N, h, w, c) out.
+// Images are NHWC (N, H, W, 3), RGB in and BGR out.
 
 import Augmentation
-import Backbones
 import Dispatch
-import Finetuning
 import Heads
 import ImageIO
 
 /// The augmentation of a run: the settings and the seed of its transforms.
-struct Augmentation: Sendable {
+struct SeededAugmentation: Sendable {
   var settings: AugmentationSettings
   var seed: UInt64
 
@@ -32,7 +30,7 @@ struct Augmentation: Sendable {
 /// backbone's input. Images are spread over `threads` workers; the result does not depend on
 /// how many.
 func augmentedCaffeBatch(
-  rgb: UnsafeBufferPointer<Float>, rows: [Int], epoch: Int, augmentation: Augmentation, height: Int, width: Int,
+  rgb: UnsafeBufferPointer<Float>, rows: [Int], epoch: Int, augmentation: SeededAugmentation, height: Int, width: Int,
   threads: Int
 ) -> [Float] {
   let perImage = height * width * 3
@@ -54,20 +52,6 @@ func augmentedCaffeBatch(
       }
     }
     initialized = count * perImage
-  }
-}
-
-/// The trained block's input (count, h, w, c) of `rgb` (count, H, W, 3), RGB 0...255, each image
-/// augmented with its own draw (see `augmentedCaffeBatch`), through the frozen prefix.
-func augmentedBlockInput(
-  _ backbone: Backbone, rgb: UnsafeBufferPointer<Float>, rows: [Int], epoch: Int, augmentation: Augmentation,
-  height: Int, width: Int, threads: Int
-) throws -> [Float] {
-  let images = augmentedCaffeBatch(
-    rgb: rgb, rows: rows, epoch: epoch, augmentation: augmentation, height: height, width: width,
-    threads: threads)
-  return try images.withUnsafeBufferPointer {
-    try LastBlock.input(backbone, images: $0, count: rows.count, height: height, width: width)
   }
 }
 

@@ -34,7 +34,7 @@ extension BlockInputs: BlockInputSource {
 /// p - trainRows.count (`validation.rows` order).
 final class AugmentedBlockInputs: BlockInputSource {
   let backbone: Backbone
-  let augmentation: Augmentation
+  let augmentation: SeededAugmentation
   let height: Int
   let width: Int
   let threads: Int
@@ -65,7 +65,7 @@ final class AugmentedBlockInputs: BlockInputSource {
   /// and computes the validation rows' block inputs (spilled under `cacheDirectory` as the cache
   /// would be).
   init(
-    backbone: Backbone, augmentation: Augmentation, root: String, paths: [String], trainRows: [Int],
+    backbone: Backbone, augmentation: SeededAugmentation, root: String, paths: [String], trainRows: [Int],
     valRows: [Int], loading: LoadOptions, batchSize: Int, threads: Int, maxBytes: Int, cacheDirectory: String?,
     quiet: Bool
   ) throws {

@@ -32,7 +32,7 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
     }
   let start = try identifyStartWeights(choice, recipe: recipe, headsPath: command.heads)
   let headsDigest = try SHA256.hexDigest(ofFile: command.heads)
-  let augmentation = Augmentation(
+  let augmentation = SeededAugmentation(
     settings: try command.augmentation.settings(), seed: command.augmentation.augmentSeed)
 
   // The arguments that decide the result; threads, memory, quiet and the test flags do not.
@@ -153,7 +153,7 @@ struct PreparedInputs {
 /// images' block inputs once and the training images ready to be augmented every epoch. Logs
 /// what the cache saves, or what augmentation costs.
 func prepareInputs(
-  _ command: Finetune, augmentation: Augmentation, backbone: Backbone, loading: LoadOptions, paths: [String],
+  _ command: Finetune, augmentation: SeededAugmentation, backbone: Backbone, loading: LoadOptions, paths: [String],
   split: (train: [Int], val: [Int]), log: (String) -> Void
 ) throws -> PreparedInputs {
   let maxBytes = parseByteCount(command.maxMemory)!
@@ -176,11 +176,11 @@ func prepareInputs(
     log(
       String(
         format: "augmentation (%@, seed %llu): the frozen prefix (up to %@) runs every epoch on %d training "
-          + "images, %@; validation block inputs of %d images computed once (%.1f s in the prefix); "
-          + "without augmentation they would all be cached",
+          + "images, %@; validation block inputs of %d images computed once (%.1f s in the prefix, "
+          + "%.1f s with decoding all images); without augmentation they would all be cached",
         augmentation.settings.summary, augmentation.seed, prefixLayer, source.trainCount,
         source.keptInMemory ? "decoded once and kept in memory" : "decoded every epoch (over --max-memory)",
-        source.rows.count - source.trainCount, source.validation.prefixSeconds))
+        source.rows.count - source.trainCount, source.validation.prefixSeconds, source.setupSeconds))
     return prepared
   }
   let inputs = try BlockInputs.compute(

@@ -45,7 +45,7 @@ final class AugmentedInputsTests: XCTestCase {
     let settings = AugmentationSettings(
       rotationRange: 30, widthShiftRange: .uniform(0.1), heightShiftRange: .pixels(6), shearRange: 10,
       zoomRange: (0.8, 1.2), horizontalFlip: true, verticalFlip: true, fillMode: .constant, cval: 30)
-    let augmentation = Augmentation(settings: settings, seed: 7)
+    let augmentation = SeededAugmentation(settings: settings, seed: 7)
     let epoch = 3
     let (h, w) = (loading.height, loading.width)
     let perImage = h * w * 3
@@ -120,7 +120,7 @@ final class AugmentedInputsTests: XCTestCase {
     let rgb = BatchDecoder(root: root, options: loading, threads: 2, pixels: .rgb).decode(paths: usable[...], batch: 0)
     let pixels = rgb.input.withUnsafeBufferPointer {
       augmentedCaffeBatch(
-        rgb: $0, rows: [0, 2, 3], epoch: 0, augmentation: Augmentation(settings: AugmentationSettings(), seed: 1),
+        rgb: $0, rows: [0, 2, 3], epoch: 0, augmentation: SeededAugmentation(settings: AugmentationSettings(), seed: 1),
         height: loading.height, width: loading.width, threads: 2)
     }
     XCTAssertEqual(caffe.usable, 3)
