@@ -16,10 +16,13 @@ final class AugmentationToolTests: XCTestCase {
     [
       "--images", workspace.images, "--labels", labels, "--heads", workspace.heads, "--weights", "random",
       "--output", output, "--epochs", "3", "--batch-size", "4", "--optimizer", "sgd", "--learning-rate", "1e-2",
-      "--horizontal-flip", "--rotation-range", "15", "--zoom-range", "0.9,1.2", "--width-shift-range", "0.1",
-      "--fill-mode", "reflect", "--quiet",
-    ]
+    ] + augmentation
   }
+
+  private let augmentation = [
+    "--horizontal-flip", "--rotation-range", "15", "--zoom-range", "0.9,1.2", "--width-shift-range", "0.1",
+    "--fill-mode", "reflect",
+  ]
 
   private func labels(_ workspace: Workspace) throws -> String {
     let csv = try workspace.folder("augment-labels").appendingPathComponent("labels.csv").path
@@ -41,10 +44,13 @@ final class AugmentationToolTests: XCTestCase {
     let csv = try labels(workspace)
     let folder = try workspace.folder("augment")
     defer { try? FileManager.default.removeItem(at: folder) }
-    func run(_ name: String, _ extra: [String]) throws -> String {
+    var log = ""
+    func run(_ name: String, _ extra: [String], quiet: Bool = true) throws -> String {
       let output = folder.appendingPathComponent("\(name).h5").path
-      let result = try runTool("finetune", arguments(workspace, labels: csv, output: output) + extra)
+      let result = try runTool(
+        "finetune", arguments(workspace, labels: csv, output: output) + extra + (quiet ? ["--quiet"] : []))
       XCTAssertEqual(result.status, 0, result.stderr)
+      log = result.stderr
       return output + ".partial"
     }
 
@@ -74,16 +80,17 @@ final class AugmentationToolTests: XCTestCase {
       XCTAssertTrue(refused.stderr.contains(named), refused.stderr)
       XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
     }
-    var unaugmented = arguments(workspace, labels: csv, output: interruptedOutput)
-    unaugmented.removeSubrange(
-      unaugmented.firstIndex(of: "--horizontal-flip")!..<unaugmented.firstIndex(of: "--quiet")!)
+    let unaugmented = Array(arguments(workspace, labels: csv, output: interruptedOutput).dropLast(augmentation.count))
     let refused = try runTool("finetune", unaugmented)
     XCTAssertEqual(refused.status, 2, refused.stderr)
     XCTAssertTrue(refused.stderr.contains("augmentation"), refused.stderr)
 
-    // Continued to epoch 2, and a run that went to epoch 2 at once: the same file, bit for bit
-    // (same seed, same transforms, same arrays, optimiser state and history).
-    _ = try run("interrupted", ["--stop-after-epochs", "2"])
+    // Continued to epoch 2, and a run that went to epoch 2 at once: the same arrays, optimiser
+    // state and history, bit for bit. The continuation has room (150K) for the validation block
+    // inputs (2 x 64 KiB) but not for the training images (4 x 12 KiB): it decodes them for
+    // every batch, where the uninterrupted run keeps them in memory.
+    _ = try run("interrupted", ["--stop-after-epochs", "2", "--max-memory", "150K"], quiet: false)
+    XCTAssertTrue(log.contains("decoded every epoch"), log)
     let uninterrupted = try run("uninterrupted", ["--stop-after-epochs", "2"])
     let a = try XCTUnwrap(try Checkpoint.read(path: interrupted))
     let b = try XCTUnwrap(try Checkpoint.read(path: uninterrupted))
@@ -116,11 +123,14 @@ final class AugmentationToolTests: XCTestCase {
   }
 
   func testBadAugmentationFlagsAreRefusedWithOneLineAndNothingWritten() throws {
-    let workspace = try Workspace.get()
-    let folder = try workspace.folder("augment-bad")
+    // The flags are checked before any file is read, so no workspace is needed.
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("augment-bad-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
     let model = folder.appendingPathComponent("model.h5").path
     let base = [
-      "--images", workspace.images, "--heads", workspace.heads, "--weights", "random", "--output", model, "--quiet",
+      "--images", folder.path, "--heads", folder.appendingPathComponent("heads.h5").path, "--weights", "random",
+      "--output", model, "--quiet",
     ]
     let cases: [([String], String)] = [
       (["--zoom-range", "-1"], "zoom range"),
