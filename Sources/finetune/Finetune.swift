@@ -17,8 +17,8 @@ struct Finetune: ParsableCommand {
       The backbone, input size, resize filter, EXIF handling and taps come from the heads file's \
       provenance (as for predict); the weights must be the ones its features were made with. The \
       trained block is ResNet50's conv5 stage or a VGG's block5 (--unfreeze last); everything \
-      before it is frozen, so its output is computed once for all images and every epoch trains \
-      the last block alone.
+      before it is frozen, so (without augmentation) its output is computed once for all images \
+      and every epoch trains the last block alone.
 
       The learning rate defaults small (Adam 1e-4; SGD 1e-3 with momentum 0.9): the heads start \
       trained and the block pre-trained, and a large step would wreck the pre-trained features \
