@@ -70,7 +70,7 @@ let package = Package(
     .executableTarget(
       name: "finetune",
       dependencies: [
-        "Finetuning", "Extraction", "Fitting", "HDF5", "ToolSupport",
+        "Finetuning", "Extraction", "Fitting", "HDF5", "Augmentation", "ToolSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -96,6 +96,9 @@ let package = Package(
       name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "fit-heads"]),
     .testTarget(
       name: "FinetuneToolTests",
-      dependencies: ["Heads", "HDF5", "Backbones", "ToolTesting", "extract", "fit-heads", "finetune", "predict"]),
+      dependencies: [
+        "Heads", "HDF5", "Backbones", "Augmentation", "Extraction", "Finetuning", "ImageIO", "ToolTesting", "extract",
+        "fit-heads", "finetune", "predict",
+      ]),
   ]
 )

@@ -8,7 +8,8 @@ import ImageIO
 public final class DecodedBatch: @unchecked Sendable {
   /// The batch's index in the run's list of batches.
   public let index: Int
-  /// (usable images, H, W, 3) 'caffe'-preprocessed BGR, packed in dataset order.
+  /// (usable images, H, W, 3), packed in dataset order: 'caffe'-preprocessed BGR, or with
+  /// `DecodedPixels.rgb` the resized RGB values 0...255 as floats.
   public internal(set) var input: [Float]
   /// Every image's outcome, in the batch's path order: `failure` says why an image is unusable.
   public internal(set) var entries: [JournalEntry]
@@ -22,6 +23,16 @@ public final class DecodedBatch: @unchecked Sendable {
   }
 }
 
+/// What `BatchDecoder` writes for each usable image.
+public enum DecodedPixels: Sendable {
+  /// Keras' `preprocess_input` in 'caffe' mode: BGR, ImageNet means subtracted (the backbone's
+  /// input).
+  case caffe
+  /// Keras' `img_to_array(load_img(...))`: the resized RGB values 0...255 as floats, for a
+  /// caller that transforms the pixels (augmentation) before preprocessing them itself.
+  case rgb
+}
+
 /// Decodes, resizes and preprocesses the images of a batch exactly as Keras' `load_img` +
 /// `preprocess_input` would, spreading the images over `threads` workers.
 public struct BatchDecoder: Sendable {
@@ -29,11 +40,14 @@ public struct BatchDecoder: Sendable {
   public let root: String
   public let options: LoadOptions
   public let threads: Int
+  /// 'caffe'-preprocessed (the default) or plain RGB.
+  public let pixels: DecodedPixels
 
-  public init(root: String, options: LoadOptions, threads: Int) {
+  public init(root: String, options: LoadOptions, threads: Int, pixels: DecodedPixels = .caffe) {
     self.root = root
     self.options = options
     self.threads = threads
+    self.pixels = pixels
   }
 
   /// Decodes `paths` (relative to `root`) into one batch; an image that cannot be used gets its
@@ -53,13 +67,20 @@ public struct BatchDecoder: Sendable {
     let paths = Array(paths)
     let root = self.root
     let options = self.options
+    let pixels = self.pixels
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
       for i in stride(from: worker, to: count, by: workers) {
         do {
           let file = root.isEmpty ? paths[i] : root + "/" + paths[i]
           let loaded = try loadImage(at: file, options: options)
           let slot = UnsafeMutableBufferPointer(rebasing: slots[(i * pixelsPerImage)..<((i + 1) * pixelsPerImage)])
-          caffePreprocess(loaded.image, into: slot)
+          switch pixels {
+          case .caffe: caffePreprocess(loaded.image, into: slot)
+          case .rgb:
+            loaded.image.pixels.withUnsafeBufferPointer { bytes in
+              for k in 0..<pixelsPerImage { slot[k] = Float(bytes[k]) }
+            }
+          }
           outcomes[i] = JournalEntry(failure: nil, exifOrientation: UInt8(clamping: loaded.exifOrientation))
         } catch {
           outcomes[i] = JournalEntry(failure: String(describing: error), exifOrientation: 1)

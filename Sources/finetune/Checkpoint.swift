@@ -1,6 +1,7 @@
 // `<output>.partial`: everything a run needs to continue after its last finished epoch, written
 // atomically (temporary file, then rename) after every epoch. The shuffling of epoch e depends
-// only on the seed and e, so the block's and heads' arrays, the optimisers' state and the
+// only on the seed and e (and an augmentation draw only on --augment-seed, e and the image's
+// dataset row), so the block's and heads' arrays, the optimisers' state and the
 // early-stopping bookkeeping are the whole state; a resumed run equals an uninterrupted one bit
 // for bit. Layout: "HSCKPT1\n", the JSON header's length (UInt64 little endian), the JSON
 // header, then every array's float32 values in header order.

@@ -17,9 +17,10 @@ struct Finetune: ParsableCommand {
       The backbone, input size, resize filter, EXIF handling and taps come from the heads file's \
       provenance (as for predict); the weights must be the ones its features were made with. The \
       trained block is ResNet50's conv5 stage or a VGG's block5 (--unfreeze last); everything \
-      before it is frozen, so its output is computed once for all images and every epoch trains \
-      the last block alone. --unfreeze can narrow training to some of that block's layers \
-      (Keras: layer.trainable = False on the others); layers before it always stay frozen.
+      before it is frozen, so (without augmentation) its output is computed once for all images \
+      and every epoch trains the last block alone. --unfreeze can narrow training to some of that \
+      block's layers (Keras: layer.trainable = False on the others); layers before it always stay \
+      frozen.
 
       The learning rate defaults small (Adam 1e-4; SGD 1e-3 with momentum 0.9): the heads start \
       trained and the block pre-trained, and a large step would wreck the pre-trained features \
@@ -33,6 +34,14 @@ struct Finetune: ParsableCommand {
       OUTPUT-without-.h5 + .heads.h5 (the heads, provenance naming OUTPUT and its SHA-256), so \
       `predict --heads model.heads.h5 --weights model.h5` applies the result. After every epoch \
       OUTPUT.partial holds a checkpoint; rerunning the same command continues from it.
+
+      Augmentation: the flags of the Augmentation group are Keras' ImageDataGenerator arguments \
+      (rotation_range, width_shift_range, ..., fill_mode, cval) and give the same transforms for \
+      the same draws; each epoch every training image gets a fresh random transform (seeded by \
+      --augment-seed) between decoding and 'caffe' preprocessing, as ImageDataGenerator with \
+      preprocessing_function=preprocess_input does. With any augmentation the frozen prefix can \
+      no longer be cached: it runs every epoch on every training image. Validation images are \
+      never augmented (their block inputs are computed once).
 
       Example:
         finetune --images photos/ --heads heads.h5 --weights resnet50_notop.h5 --output model.h5
@@ -93,7 +102,11 @@ struct Finetune: ParsableCommand {
   @Option(help: "Stop after this many epochs without a better validation loss.")
   var patience: Int = 5
 
-  @Option(help: ArgumentHelp("Memory for the cached block inputs, e.g. 2G.", valueName: "bytes"))
+  @Option(
+    help: ArgumentHelp(
+      "Memory for the cached block inputs (with augmentation: the validation ones and the decoded training "
+        + "images, else decoded every epoch), e.g. 2G.",
+      valueName: "bytes"))
   var maxMemory: String = "4G"
 
   @Option(
@@ -101,6 +114,9 @@ struct Finetune: ParsableCommand {
       "Folder for the block inputs when they exceed --max-memory (an HDF5 file, removed at the end).",
       valueName: "dir"))
   var cacheDir: String?
+
+  @OptionGroup(title: "Augmentation (Keras' ImageDataGenerator; validation images are never augmented)")
+  var augmentation: AugmentationOptions
 
   @Option(help: "Threads decoding images.")
   var threads: Int = ProcessInfo.processInfo.activeProcessorCount

@@ -1,5 +1,6 @@
 // One fine-tuning run: check everything that can be checked before any pixel is decoded, compute
-// the block inputs once, train (or continue) the epochs, and write the model and its heads.
+// the block inputs once (or, with augmentation, the validation ones once and the training ones
+// every batch), train (or continue) the epochs, and write the model and its heads.
 
 import Backbones
 import Extraction
@@ -7,6 +8,7 @@ import Finetuning
 import Fitting
 import Foundation
 import Heads
+import ImageIO
 
 func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   let recipe = try readRecipe(headsPath: command.heads)
@@ -31,22 +33,29 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
     }
   let start = try identifyStartWeights(choice, recipe: recipe, headsPath: command.heads)
   let headsDigest = try SHA256.hexDigest(ofFile: command.heads)
+  let augmentation = SeededAugmentation(
+    settings: try command.augmentation.settings(), seed: command.augmentation.augmentSeed)
 
   // The arguments that decide the result; threads, memory, quiet and the test flags do not.
-  let fingerprint = [
+  // Settings that change no pixel leave the fingerprint as it was before augmentation existed.
+  var fingerprintLines = [
     "images=\(command.images)", "labels=\(command.labels ?? "")", "dir-labels=\(command.dirLabels ?? "")",
     "heads=\(headsDigest)", "weights=\(start.file) \(start.sha256)", "epochs=\(command.epochs)",
     "batch-size=\(command.batchSize)", "optimizer=\(command.optimizer)",
     "learning-rate=\(command.learningRate.map { "\($0)" } ?? "default")", "bn=\(command.bn)",
     "unfreeze=\(command.unfreeze)", "val-split=\(command.valSplit)", "shuffle-seed=\(command.shuffleSeed)",
     "patience=\(command.patience)", "images-count=\(dataset.paths.count)",
-  ].joined(separator: "\n")
+  ]
+  if !augmentation.settings.isIdentity {
+    fingerprintLines += ["augmentation=\(augmentation.settings.summary)", "augment-seed=\(augmentation.seed)"]
+  }
+  let fingerprint = fingerprintLines.joined(separator: "\n")
   let checkpointPath = command.output + ".partial"
   let checkpoint = try Checkpoint.read(path: checkpointPath)
   if let checkpoint, checkpoint.fingerprint != fingerprint {
     let theirs = Set(checkpoint.fingerprint.split(separator: "\n"))
-    let differing = fingerprint.split(separator: "\n").filter { !theirs.contains($0) }
-      .map { String($0.prefix { $0 != "=" }) }
+    let ours = Set(fingerprint.split(separator: "\n"))
+    let differing = Set(theirs.symmetricDifference(ours).map { String($0.prefix { $0 != "=" }) }).sorted()
     throw FinetuneFailure.usage(
       "\(checkpointPath) belongs to a run with other arguments (\(differing.joined(separator: ", ")) differ); "
         + "rerun with the same ones to continue, or remove it to start over")
@@ -62,32 +71,13 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   } catch {
     throw FinetuneFailure.usage("--weights \(start.file): \(error)")
   }
-  let inputs = try BlockInputs.compute(
-    backbone: backbone, root: command.images, paths: dataset.paths, loading: recipe.loading,
-    batchSize: command.batchSize, threads: command.threads, maxBytes: parseByteCount(command.maxMemory)!,
-    cacheDirectory: command.cacheDir, quiet: command.quiet)
-  defer { inputs.removeCache() }
-  if let disk = inputs.disk { log("block inputs over --max-memory: kept on disk in \(disk.path)") }
-  for (path, reason) in inputs.failed { log("warning: \(path): \(reason) (skipped)") }
-  guard !inputs.rows.isEmpty else { throw FinetuneFailure.usage("--images \(command.images): no usable images") }
-
-  // Targets and split by position in the cached inputs.
-  let targets = zip(rowTargets, recipe.heads.specs).map { $0.gathering(rows: inputs.rows, width: $1.targetWidth) }
   let split = splitRows(
     labels: dataset.labels, count: dataset.paths.count, valSplit: command.valSplit, seed: command.shuffleSeed)
-  var position: [Int: Int] = [:]
-  for (i, row) in inputs.rows.enumerated() { position[row] = i }
-  let train = split.train.compactMap { position[$0] }
-  let val = split.val.compactMap { position[$0] }
-  guard !train.isEmpty else { throw FinetuneFailure.usage("no training images (check the split column)") }
-
-  let epochs = Double(command.epochs)
-  log(
-    String(
-      format: "block inputs of %d images (%@) computed once: %.1f s in the frozen prefix (%.1f s with decoding); "
-        + "recomputing them would cost %.1f s per epoch, %.1f s over %d epochs",
-      inputs.rows.count, LastBlock.inputLayer(kind), inputs.prefixSeconds, inputs.totalSeconds,
-      inputs.prefixSeconds, inputs.prefixSeconds * epochs, command.epochs))
+  let inputs = try prepareInputs(
+    command, augmentation: augmentation, backbone: backbone, loading: recipe.loading, paths: dataset.paths,
+    split: split, log: log)
+  defer { inputs.removeCache() }
+  let targets = zip(rowTargets, recipe.heads.specs).map { $0.gathering(rows: inputs.rows, width: $1.targetWidth) }
 
   let optimizer = try finetuneOptimizer(command.optimizer, learningRate: command.learningRate)
   let batchNorm: FinetuneBatchNorm =
@@ -117,8 +107,9 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   let outcome = try runEpochs(
     trainer,
     setup: TrainingSetup(
-      kind: kind, inputs: inputs, targets: targets, specs: recipe.heads.specs, classNames: recipe.heads.classNames,
-      labelRanges: recipe.heads.labelRanges, train: train, val: val, epochs: command.epochs,
+      kind: kind, source: inputs.source, targets: targets, specs: recipe.heads.specs,
+      classNames: recipe.heads.classNames,
+      labelRanges: recipe.heads.labelRanges, train: inputs.train, val: inputs.val, epochs: command.epochs,
       batchSize: command.batchSize, seed: command.shuffleSeed, patience: command.patience,
       checkpointPath: checkpointPath, fingerprint: fingerprint, stopAfter: command.stopAfterEpochs,
       quiet: command.quiet),
@@ -134,12 +125,88 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
     modelWeights, kind: kind, heads: recipe.heads, parameters: outcome.heads, outcome: outcome, command: command,
     optimizer: optimizer)
   if let path = command.trainerPredictions {
+    let all =
+      try (inputs.source as? BlockInputs)
+      ?? BlockInputs.compute(
+        backbone: backbone, root: command.images, paths: dataset.paths, loading: recipe.loading,
+        batchSize: command.batchSize, threads: command.threads, maxBytes: Int.max, cacheDirectory: nil, quiet: true)
     try writeTrainerPredictions(
-      path, kind: kind, weights: modelWeights, heads: recipe.heads, parameters: outcome.heads, inputs: inputs,
+      path, kind: kind, weights: modelWeights, heads: recipe.heads, parameters: outcome.heads, inputs: all,
       paths: dataset.paths, height: height, width: width)
   }
   try? FileManager.default.removeItem(atPath: checkpointPath)
   log(
     "best epoch \(outcome.bestEpoch) of \(outcome.epochsRun) -> \(command.output) (backbone, Keras legacy layout) "
       + "and \(headsPath) (heads)")
+}
+
+/// The block inputs of a run by position, the dataset row of each position, and which positions
+/// train and which validate.
+struct PreparedInputs {
+  var source: any BlockInputSource
+  var rows: [Int]
+  var train: [Int]
+  var val: [Int]
+  var removeCache: () -> Void
+}
+
+/// Without augmentation, every image's block input once (the cache); with it, the validation
+/// images' block inputs once and the training images ready to be augmented every epoch. Logs
+/// what the cache saves, or what augmentation costs.
+func prepareInputs(
+  _ command: Finetune, augmentation: SeededAugmentation, backbone: Backbone, loading: LoadOptions, paths: [String],
+  split: (train: [Int], val: [Int]), log: (String) -> Void
+) throws -> PreparedInputs {
+  let maxBytes = parseByteCount(command.maxMemory)!
+  let epochs = Double(command.epochs)
+  let prefixLayer = LastBlock.inputLayer(backbone.kind)
+  if !augmentation.settings.isIdentity {
+    let source = try AugmentedBlockInputs(
+      backbone: backbone, augmentation: augmentation, root: command.images, paths: paths, trainRows: split.train,
+      valRows: split.val, loading: loading, batchSize: command.batchSize, threads: command.threads,
+      maxBytes: maxBytes, cacheDirectory: command.cacheDir, quiet: command.quiet)
+    let prepared = PreparedInputs(
+      source: source, rows: source.rows, train: Array(0..<source.trainCount),
+      val: Array(source.trainCount..<source.rows.count), removeCache: source.removeCache)
+    if let disk = source.validation.disk { log("validation block inputs over --max-memory: kept in \(disk.path)") }
+    for (path, reason) in source.failed { log("warning: \(path): \(reason) (skipped)") }
+    guard source.trainCount > 0 else {
+      prepared.removeCache()
+      throw FinetuneFailure.usage("no usable training images (check the split column)")
+    }
+    log(
+      String(
+        format: "augmentation (%@, seed %llu): the frozen prefix (up to %@) runs every epoch on %d training "
+          + "images, %@; validation block inputs of %d images computed once (%.1f s in the prefix, "
+          + "%.1f s with decoding all images); without augmentation they would all be cached",
+        augmentation.settings.summary, augmentation.seed, prefixLayer, source.trainCount,
+        source.keptInMemory ? "decoded once and kept in memory" : "decoded every epoch (over --max-memory)",
+        source.rows.count - source.trainCount, source.validation.prefixSeconds, source.setupSeconds))
+    return prepared
+  }
+  let inputs = try BlockInputs.compute(
+    backbone: backbone, root: command.images, paths: paths, loading: loading, batchSize: command.batchSize,
+    threads: command.threads, maxBytes: maxBytes, cacheDirectory: command.cacheDir, quiet: command.quiet)
+  if let disk = inputs.disk { log("block inputs over --max-memory: kept on disk in \(disk.path)") }
+  for (path, reason) in inputs.failed { log("warning: \(path): \(reason) (skipped)") }
+  guard !inputs.rows.isEmpty else {
+    inputs.removeCache()
+    throw FinetuneFailure.usage("--images \(command.images): no usable images")
+  }
+  // Targets and split by position in the cached inputs.
+  var position: [Int: Int] = [:]
+  for (i, row) in inputs.rows.enumerated() { position[row] = i }
+  let train = split.train.compactMap { position[$0] }
+  let val = split.val.compactMap { position[$0] }
+  guard !train.isEmpty else {
+    inputs.removeCache()
+    throw FinetuneFailure.usage("no training images (check the split column)")
+  }
+  log(
+    String(
+      format: "block inputs of %d images (%@) computed once: %.1f s in the frozen prefix (%.1f s with decoding); "
+        + "recomputing them would cost %.1f s per epoch, %.1f s over %d epochs",
+      inputs.rows.count, prefixLayer, inputs.prefixSeconds, inputs.totalSeconds, inputs.prefixSeconds,
+      inputs.prefixSeconds * epochs, command.epochs))
+  return PreparedInputs(source: inputs, rows: inputs.rows, train: train, val: val, removeCache: inputs.removeCache)
 }

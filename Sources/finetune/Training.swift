@@ -1,6 +1,6 @@
-// The epochs: shuffled mini-batches of cached block inputs through the last block and the heads,
-// validation loss and metrics every epoch, the best epoch's arrays kept, early stopping with
-// patience, and a checkpoint after every epoch.
+// The epochs: shuffled mini-batches of block inputs (cached, or augmented images through the
+// frozen prefix) through the last block and the heads, validation loss and metrics every epoch,
+// the best epoch's arrays kept, early stopping with patience, and a checkpoint after every epoch.
 
 import Backbones
 import Finetuning
@@ -9,8 +9,9 @@ import Heads
 
 struct TrainingSetup {
   var kind: BackboneKind
-  var inputs: BlockInputs
-  /// Each head's targets over `inputs.rows` order (position i is inputs.rows[i]).
+  /// The block inputs by position.
+  var source: any BlockInputSource
+  /// Each head's targets by position.
   var targets: [HeadTargets]
   var specs: [HeadSpec]
   var classNames: [String: [String]]
@@ -66,7 +67,7 @@ func runEpochs(
     var trainLoss = [Double](repeating: 0, count: setup.specs.count + 1)
     for batch in batches {
       let positions = batch.map { setup.train[$0] }
-      let input = try setup.inputs.gather(positions[...])
+      let input = try setup.source.trainingInput(positions, epoch: epoch)
       let targets = zip(setup.targets, widths).map { $0.gathering(rows: positions, width: $1) }
       let losses = try input.withUnsafeBufferPointer {
         try trainer.step(blockInput: $0, count: positions.count, targets: targets)
@@ -74,6 +75,7 @@ func runEpochs(
       accumulate(&trainLoss, losses, count: positions.count)
     }
     record(&state.history, "loss", trainLoss, specs: setup.specs, rows: setup.train.count)
+    let inputsNote = setup.source.endEpoch()
     var monitored = trainLoss[0] / Double(max(1, setup.train.count))
     var metricsText = ""
     if !setup.val.isEmpty {
@@ -100,7 +102,8 @@ func runEpochs(
     let val = state.history["val_loss"]?.last.map { String(format: ", val_loss %.4f", $0) } ?? ""
     log(
       String(format: "epoch %d/%d: loss %.4f", epoch, setup.epochs, train) + val + metricsText
-        + String(format: "; %.1f s, ETA %.0f s", epochSeconds.last!, mean * Double(setup.epochs - epoch)))
+        + String(format: "; %.1f s", epochSeconds.last!) + (inputsNote.isEmpty ? "" : " (\(inputsNote))")
+        + String(format: ", ETA %.0f s", mean * Double(setup.epochs - epoch)))
     if epoch - state.bestEpoch >= setup.patience {
       log("early stopping: no better \(setup.val.isEmpty ? "loss" : "val_loss") for \(setup.patience) epochs")
       break
@@ -135,7 +138,7 @@ private func evaluate(_ trainer: any LastBlockTraining, setup: TrainingSetup, wi
   var features: [Float] = []
   for first in stride(from: 0, to: setup.val.count, by: setup.batchSize) {
     let positions = Array(setup.val[first..<min(first + setup.batchSize, setup.val.count)])
-    let input = try setup.inputs.gather(positions[...])
+    let input = try setup.source.validationInput(positions)
     let targets = zip(setup.targets, widths).map { $0.gathering(rows: positions, width: $1) }
     try input.withUnsafeBufferPointer { buffer in
       accumulate(
