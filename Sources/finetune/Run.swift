@@ -32,7 +32,7 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   let headsDigest = try SHA256.hexDigest(ofFile: command.heads)
 
   // The arguments that decide the result; threads, memory, quiet and the test flags do not.
-  let fingerprint = [
+  var fingerprint = [
     "images=\(command.images)", "labels=\(command.labels ?? "")", "dir-labels=\(command.dirLabels ?? "")",
     "heads=\(headsDigest)", "weights=\(start.file) \(start.sha256)", "epochs=\(command.epochs)",
     "batch-size=\(command.batchSize)", "optimizer=\(command.optimizer)",
@@ -40,6 +40,7 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
     "unfreeze=\(command.unfreeze)", "val-split=\(command.valSplit)", "shuffle-seed=\(command.shuffleSeed)",
     "patience=\(command.patience)", "images-count=\(dataset.paths.count)",
   ].joined(separator: "\n")
+  fingerprint += cachePrecisionFingerprint(command.cachePrecision)
   let checkpointPath = command.output + ".partial"
   let checkpoint = try Checkpoint.read(path: checkpointPath)
   if let checkpoint, checkpoint.fingerprint != fingerprint {
@@ -64,7 +65,7 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   let inputs = try BlockInputs.compute(
     backbone: backbone, root: command.images, paths: dataset.paths, loading: recipe.loading,
     batchSize: command.batchSize, threads: command.threads, maxBytes: parseByteCount(command.maxMemory)!,
-    cacheDirectory: command.cacheDir, quiet: command.quiet)
+    cacheDirectory: command.cacheDir, precision: command.cachePrecision, quiet: command.quiet)
   defer { inputs.removeCache() }
   if let disk = inputs.disk { log("block inputs over --max-memory: kept on disk in \(disk.path)") }
   for (path, reason) in inputs.failed { log("warning: \(path): \(reason) (skipped)") }
