@@ -7,13 +7,14 @@ Run from the repository root with a Python that has tensorflow-cpu, keras 3, h5p
     swift build -c release --product extract
     swift build -c release --product fit-heads
     swift build -c release --product finetune
-    python Benchmarks/bench_finetune.py                          # 960 images, 3 epochs, 2 repeats
-    python Benchmarks/bench_finetune.py --images 0 --epochs 2 --repeats 1   # the bundled 240
+    python Benchmarks/bench_finetune.py                      # the bundled 240 images, 3 epochs, 2 repeats
+    python Benchmarks/bench_finetune.py --images 960         # 960 images cut from them
+    python Benchmarks/bench_finetune.py --images 48 --epochs 2 --repeats 1 --configs plain   # a quick look
 
 What it does:
 
 1. Data: Datasets/sample (240 JPEGs, labels.csv with a split column: 168 train, 36 val, 36 test).
-   With --images N (default 960) it writes N JPEGs under --scratch instead, each a random crop
+   With --images N it writes N JPEGs under --scratch instead, each a random crop
    (85-100 % of each side) of sample image i mod 240, resized back to the original size and
    re-encoded at quality 90 with Pillow, carrying that image's labels and split, so an epoch is
    long enough to time. Both tools read the same folder and labels.csv at 224 x 224 (ResNet50's
@@ -307,7 +308,7 @@ def main() -> None:
     keras_main(sys.argv[2])
     return
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--images", type=int, default=960, help="synthesise this many images (0: the sample as is)")
+  parser.add_argument("--images", type=int, default=0, help="synthesise this many images (0: the sample as is)")
   parser.add_argument("--sample", default="Datasets/sample")
   parser.add_argument("--epochs", type=int, default=3)
   parser.add_argument("--repeats", type=int, default=2)
