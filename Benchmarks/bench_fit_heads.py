@@ -41,13 +41,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench_support import machine_facts
 
 WHEEL = ["Magenta", "Red-Magenta", "Red", "Orange", "Yellow", "Yellow-Green", "Green", "Green-Cyan",
          "Cyan", "Blue-Cyan", "Blue", "Blue-Magenta"]
@@ -264,25 +265,6 @@ def our_metrics(path: Path) -> dict:
     else:
       out[name] = val["accuracy"]
   return out
-
-
-def machine_facts() -> dict:
-  cpu = "unknown"
-  try:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-      if line.startswith("model name"):
-        cpu = line.split(":", 1)[1].strip()
-        break
-  except OSError:
-    pass
-  mem = ""
-  try:
-    kb = int(Path("/proc/meminfo").read_text().split()[1])
-    mem = f"{kb / 2**20:.1f} GiB"
-  except (OSError, ValueError, IndexError):
-    pass
-  return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem, "os": platform.platform(),
-          "python": platform.python_version()}
 
 
 def main() -> None:

@@ -6,8 +6,12 @@ Builds keras.applications.<Backbone>(weights=None, include_top=False) at the hea
 size, loads MODEL.h5 with `load_weights` (Keras' legacy h5 loader, by topology), runs every image
 listed in PREDICTIONS.csv (written by `predict --heads MODEL.heads.h5 --weights MODEL.h5`)
 through Keras' own load_img / preprocess_input, pools and L2-normalises the last block's output,
-applies the heads' softmax/tanh dense layers from the heads file, and prints the largest
-difference from predict's probabilities. Exit status 1 when it exceeds 1e-4.
+applies the heads' dense layers from the heads file, and prints the largest difference from
+predict's softmax probabilities and tanh values (in tanh units); embedding heads are compared by
+their nearest wheel class. Exit status 1 when a difference exceeds 1e-4 or a class differs.
+
+Tests/Fixtures/make_finetune_roundtrip.py imports `read_heads`, `keras_features` and
+`apply_heads` to commit Keras' outputs for the round-trip test.
 """
 
 import csv
@@ -15,52 +19,108 @@ import sys
 
 import h5py
 import numpy as np
-import keras
 
-model_path, heads_path, images_dir, predictions_path = sys.argv[1:5]
-with h5py.File(heads_path, "r") as f:
+
+def _text(value):
+  return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def read_heads(path):
+  """The heads file's input settings and heads: (settings dict, [head dict]) in head order."""
+  with h5py.File(path, "r") as f:
     attrs = f.attrs
-    backbone, height, width = str(attrs["backbone"]), int(attrs["height"]), int(attrs["width"])
-    interpolation = str(attrs["interpolation"])
+    settings = {"backbone": _text(attrs["backbone"]), "height": int(attrs["height"]),
+                "width": int(attrs["width"]), "interpolation": _text(attrs["interpolation"])}
     heads = []
     for name in attrs["heads"]:
-        g = f["heads"][name]
-        kind = g.attrs["kind"]
-        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
-        hidden = list(np.atleast_1d(g.attrs["hidden"])) if len(np.atleast_1d(g.attrs["hidden"])) else []
-        names = [f"{name}_hidden" if i == 0 else f"{name}_hidden_{i + 1}" for i in range(len(hidden))] + [name]
-        layers = [(g[n]["kernel"][:], g[n]["bias"][:]) for n in names]
-        classes = [c.decode() if isinstance(c, bytes) else str(c) for c in np.atleast_1d(g.attrs.get("class_names", []))]
-        heads.append((str(name), kind, layers, classes))
+      name = _text(name)
+      g = f["heads"][name]
+      hidden = list(np.atleast_1d(g.attrs["hidden"]))
+      names = [f"{name}_hidden" if i == 0 else f"{name}_hidden_{i + 1}" for i in range(len(hidden))] + [name]
+      heads.append({
+        "name": name, "kind": _text(g.attrs["kind"]),
+        "layers": [(g[n]["kernel"][:], g[n]["bias"][:]) for n in names],
+        "classes": [_text(c) for c in np.atleast_1d(g.attrs.get("class_names", []))],
+        "label_range": [float(v) for v in g["label_range"][:]] if "label_range" in g else None,
+        "class_vectors": g["class_vectors"][:] if "class_vectors" in g else None,
+      })
+  return settings, heads
 
-applications = {"resnet50": (keras.applications.ResNet50, keras.applications.resnet50),
-                "vgg16": (keras.applications.VGG16, keras.applications.vgg16),
-                "vgg19": (keras.applications.VGG19, keras.applications.vgg19)}
-constructor, module = applications[backbone]
-model = constructor(weights=None, include_top=False, input_shape=(height, width, 3))
-model.load_weights(model_path)
 
-with open(predictions_path, newline="") as f:
-    rows = [r for r in csv.DictReader(f) if r["status"] == "ok"]
-batch = np.stack([
-    keras.utils.img_to_array(keras.utils.load_img(f"{images_dir}/{r['path']}", target_size=(height, width),
-                                                  interpolation=interpolation))
-    for r in rows])
-features = model.predict(module.preprocess_input(batch), verbose=0).mean(axis=(1, 2))
-features /= np.linalg.norm(features, axis=1, keepdims=True)
+def keras_features(model_path, settings, image_paths):
+  """(N, C) pooled, L2-normalised last-block outputs of Keras' model loaded from MODEL.h5."""
+  import keras
 
-worst = 0.0
-for name, kind, layers, classes in heads:
+  applications = {"resnet50": (keras.applications.ResNet50, keras.applications.resnet50),
+                  "vgg16": (keras.applications.VGG16, keras.applications.vgg16),
+                  "vgg19": (keras.applications.VGG19, keras.applications.vgg19)}
+  constructor, module = applications[settings["backbone"]]
+  height, width = settings["height"], settings["width"]
+  model = constructor(weights=None, include_top=False, input_shape=(height, width, 3))
+  model.load_weights(model_path)
+  batch = np.stack([
+    keras.utils.img_to_array(keras.utils.load_img(p, target_size=(height, width),
+                                                  interpolation=settings["interpolation"]))
+    for p in image_paths])
+  features = model.predict(module.preprocess_input(batch), verbose=0).mean(axis=(1, 2))
+  return features / np.linalg.norm(features, axis=1, keepdims=True)
+
+
+def apply_heads(heads, features):
+  """Per head (by name): softmax probabilities (N, C), raw tanh outputs (N, K), or the nearest
+  wheel class names (N) of an embedding head."""
+  out = {}
+  for head in heads:
     x = features
-    for kernel, bias in layers[:-1]:
-        x = np.maximum(x @ kernel + bias, 0)
-    z = x @ layers[-1][0] + layers[-1][1]
+    for kernel, bias in head["layers"][:-1]:
+      x = np.maximum(x @ kernel + bias, 0)
+    z = x @ head["layers"][-1][0] + head["layers"][-1][1]
+    if head["kind"] == "softmax":
+      p = np.exp(z - z.max(axis=1, keepdims=True))
+      out[head["name"]] = p / p.sum(axis=1, keepdims=True)
+    elif head["kind"] == "tanh":
+      out[head["name"]] = np.tanh(z)
+    elif head["kind"] == "embedding":
+      d = ((z[:, None, :] - head["class_vectors"][None, :, :]) ** 2).sum(axis=-1)
+      out[head["name"]] = [head["classes"][i] for i in np.argmin(d, axis=1)]
+  return out
+
+
+def compare(heads, outputs, rows):
+  """The largest |Keras - predict| over softmax probabilities and tanh outputs (in tanh units),
+  and the number of embedding classes that differ, for predict's CSV rows."""
+  worst, mismatched = 0.0, 0
+  for head in heads:
+    name, kind = head["name"], head["kind"]
+    if name not in outputs:
+      print(f"head {name}: {kind} not compared by this script")
+      continue
     if kind == "softmax":
-        p = np.exp(z - z.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        ours = np.array([[float(r[f"{name}:{c}"]) for c in classes] for r in rows])
-        worst = max(worst, float(np.abs(p - ours).max()))
+      ours = np.array([[float(r[f"{name}:{c}"]) for c in head["classes"]] for r in rows])
+    elif kind == "tanh":
+      low, high = head["label_range"]
+      columns = [name] if outputs[name].shape[1] == 1 else [f"{name}:{i}" for i in range(outputs[name].shape[1])]
+      ours = np.array([[(float(r[c]) - low) / (high - low) * 2 - 1 for c in columns] for r in rows])
     else:
-        print(f"head {name}: {kind} not compared by this script")
-print(f"{len(rows)} images, Keras {keras.__version__}: max |Keras - predict| = {worst:.3g}")
-sys.exit(0 if worst <= 1e-4 else 1)
+      mismatched += sum(a != r[name] for a, r in zip(outputs[name], rows))
+      continue
+    worst = max(worst, float(np.abs(outputs[name] - ours).max()))
+  return worst, mismatched
+
+
+def main():
+  import keras
+
+  model_path, heads_path, images_dir, predictions_path = sys.argv[1:5]
+  settings, heads = read_heads(heads_path)
+  with open(predictions_path, newline="") as f:
+    rows = [r for r in csv.DictReader(f) if r["status"] == "ok"]
+  features = keras_features(model_path, settings, [f"{images_dir}/{r['path']}" for r in rows])
+  worst, mismatched = compare(heads, apply_heads(heads, features), rows)
+  print(f"{len(rows)} images, Keras {keras.__version__}: max |Keras - predict| = {worst:.3g}"
+        f" (softmax, tanh); embedding classes differing: {mismatched}")
+  sys.exit(0 if worst <= 1e-4 and mismatched == 0 else 1)
+
+
+if __name__ == "__main__":
+  main()

@@ -6,13 +6,20 @@ extension HDF5Dataset {
   /// Reads rows `rows` of a 2-D numeric dataset of shape (N, D) as Float into `buffer`
   /// (rows.count x D, row-major); HDF5 converts other numeric types.
   public func readRows(_ rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+    try readRows(rows, into: UnsafeMutableRawBufferPointer(buffer), count: buffer.count, memType: hs_native_float())
+  }
+
+  /// Reads rows `rows` into `buffer`, which holds `count` values of `memType`.
+  func readRows(_ rows: Range<Int>, into buffer: UnsafeMutableRawBufferPointer, count capacity: Int, memType: hid_t)
+    throws
+  {
     let current = try shape()
     guard current.count == 2, rows.lowerBound >= 0, rows.upperBound <= current[0],
-      buffer.count >= rows.count * current[1]
+      capacity >= rows.count * current[1]
     else {
       throw HDF5Error(
         operation: "read rows of", object: displayName,
-        reason: "rows \(rows) into \(buffer.count) values do not fit a dataset of shape \(current)")
+        reason: "rows \(rows) into \(capacity) values do not fit a dataset of shape \(current)")
     }
     if rows.isEmpty { return }
     let fileSpace = try h5call("read shape of dataset", displayName) { H5Dget_space(id) }
@@ -25,7 +32,7 @@ extension HDF5Dataset {
     let memSpace = try makeDataspace(shape: [rows.count, current[1]], object: displayName)
     defer { H5Sclose(memSpace) }
     try h5call("read rows of", displayName) {
-      H5Dread(id, hs_native_float(), memSpace, fileSpace, hs_p_default(), buffer.baseAddress!)
+      H5Dread(id, memType, memSpace, fileSpace, hs_p_default(), buffer.baseAddress!)
     }
   }
 }

@@ -49,16 +49,21 @@ public final class HDF5Dataset: HDF5Location {
     try withReadable { try $0.readStrings() }
   }
 
-  /// Appends rows to a 2-D float32 dataset made by `createExtendableDataset`; `rows.count`
+  /// Appends rows to a 2-D float dataset made by `createExtendableDataset`; `rows.count`
   /// must be a multiple of the column count.
   public func appendRows(_ rows: UnsafeBufferPointer<Float>) throws {
+    try appendRows(UnsafeRawBufferPointer(rows), count: rows.count, memType: hs_native_float())
+  }
+
+  /// Appends `count` values of `memType` (whole rows) at the end of dimension 0.
+  func appendRows(_ rows: UnsafeRawBufferPointer, count: Int, memType: hid_t) throws {
     let current = try shape()
-    guard current.count == 2, current[1] > 0, rows.count % current[1] == 0 else {
+    guard current.count == 2, current[1] > 0, count % current[1] == 0 else {
       throw HDF5Error(
         operation: "append rows to", object: displayName,
-        reason: "\(rows.count) values are not whole rows of a dataset of shape \(current)")
+        reason: "\(count) values are not whole rows of a dataset of shape \(current)")
     }
-    let added = rows.count / current[1]
+    let added = count / current[1]
     if added == 0 { return }
     let newShape = [hsize_t(current[0] + added), hsize_t(current[1])]
     try h5call("extend dataset", displayName) { H5Dset_extent(id, newShape) }
@@ -72,7 +77,7 @@ public final class HDF5Dataset: HDF5Location {
     let memSpace = try makeDataspace(shape: [added, current[1]], object: displayName)
     defer { H5Sclose(memSpace) }
     try h5call("write rows to", displayName) {
-      H5Dwrite(id, hs_native_float(), memSpace, fileSpace, hs_p_default(), rows.baseAddress!)
+      H5Dwrite(id, memType, memSpace, fileSpace, hs_p_default(), rows.baseAddress!)
     }
   }
 

@@ -117,10 +117,13 @@ public class HDF5Group: HDF5Location {
     }
   }
 
-  /// Creates an empty float32 dataset of shape [0, columns] that grows along dimension 0 by
-  /// `HDF5Dataset.appendRows`, stored in chunks of `chunkRows` rows.
+  /// Creates an empty float dataset (float32 unless `storage` says float16) of shape
+  /// [0, columns] that grows along dimension 0 by `HDF5Dataset.appendRows`, stored in chunks of
+  /// `chunkRows` rows.
   @discardableResult
-  public func createExtendableDataset(_ name: String, columns: Int, chunkRows: Int) throws -> HDF5Dataset {
+  public func createExtendableDataset(
+    _ name: String, columns: Int, chunkRows: Int, storage: HDF5FloatStorage = .float32
+  ) throws -> HDF5Dataset {
     precondition(columns > 0 && chunkRows > 0, "extendable datasets need positive columns and chunk rows")
     let what = display(name)
     let space = try makeDataspace(shape: [0, columns], maxShape: [nil, columns], object: what)
@@ -129,7 +132,14 @@ public class HDF5Group: HDF5Location {
     defer { H5Pclose(dcpl) }
     let chunk = [hsize_t(chunkRows), hsize_t(columns)]
     try h5call("set chunk size of", what) { H5Pset_chunk(dcpl, 2, chunk) }
-    return try createDataset(name, fileType: hs_ieee_f32le(), space: space, dcpl: dcpl)
+    switch storage {
+    case .float32:
+      return try createDataset(name, fileType: hs_ieee_f32le(), space: space, dcpl: dcpl)
+    case .float16:
+      let half = try makeHalfFloatType(object: what)
+      defer { H5Tclose(half) }
+      return try createDataset(name, fileType: half, space: space, dcpl: dcpl)
+    }
   }
 
   private func checkCount(_ count: Int, shape: [Int], name: String) throws {

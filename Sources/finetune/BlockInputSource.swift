@@ -67,7 +67,7 @@ final class AugmentedBlockInputs: BlockInputSource {
   init(
     backbone: Backbone, augmentation: SeededAugmentation, root: String, paths: [String], trainRows: [Int],
     valRows: [Int], loading: LoadOptions, batchSize: Int, threads: Int, maxBytes: Int, cacheDirectory: String?,
-    quiet: Bool
+    precision: CachePrecision = .float32, quiet: Bool
   ) throws {
     let start = Date()
     self.backbone = backbone
@@ -79,9 +79,10 @@ final class AugmentedBlockInputs: BlockInputSource {
     decoder = BatchDecoder(root: root, options: loading, threads: threads, pixels: .rgb)
     validation = try BlockInputs.compute(
       backbone: backbone, root: root, paths: valRows.map { paths[$0] }, loading: loading, batchSize: batchSize,
-      threads: threads, maxBytes: maxBytes, cacheDirectory: cacheDirectory, quiet: quiet)
+      threads: threads, maxBytes: maxBytes, cacheDirectory: cacheDirectory, precision: precision, quiet: quiet)
     let perImage = loading.height * loading.width * 3
-    let validationBytes = validation.values.count * MemoryLayout<Float>.size
+    let validationBytes =
+      validation.values.count * MemoryLayout<Float>.size + validation.halves.count * MemoryLayout<Float16>.size
     keptInMemory = trainRows.count * perImage <= maxBytes - validationBytes
     var usable: [Int] = []
     var failed = validation.failed

@@ -1,7 +1,16 @@
 // The frozen prefix runs once: without pixel augmentation its output (the trained block's input,
 // NHWC (N, h, w, c), e.g. ResNet50's conv4_block6_out (N, 14, 14, 1024) at 224) is the same
 // every epoch, so every image goes through it once and the epochs train the last block alone.
+//
+// --cache-precision float16 keeps them as IEEE binary16 (Swift's Float16, rounded to nearest even;
+// on disk the half type h5py reads as float16): half the memory and disk, at a relative rounding
+// error of at most 2^-11 on the block's input, so training then differs slightly from Keras'.
+// Float16 ends at 65504, and a prefix with random weights reaches 10^5 and more (ReLU residual
+// stages grow without trained batch norm), so each image is stored divided by a power of two
+// that brings its largest magnitude to at most 2^15: exact (only the exponent moves), and 1 (no
+// scaling) for the activations of trained weights.
 
+import ArgumentParser
 import Backbones
 import Extraction
 import Finetuning
@@ -9,12 +18,30 @@ import Foundation
 import HDF5
 import ImageIO
 
+/// --cache-precision: how the block inputs are kept (float32, or float16 at half the bytes).
+typealias CachePrecision = HDF5FloatStorage
+
+extension HDF5FloatStorage: ExpressibleByArgument {}
+
+/// The checkpoint fingerprint's line for the cache precision: float16 changes the arithmetic, so
+/// its checkpoints are not continued at float32 or the reverse; float32 adds nothing, so
+/// checkpoints from before the option existed stay valid.
+func cachePrecisionFingerprint(_ precision: CachePrecision) -> String {
+  precision == .float16 ? "\ncache-precision=float16" : ""
+}
+
 /// The block input of every usable image, rows in dataset order: in memory, or (over
-/// --max-memory) in an HDF5 file under --cache-dir, float32 (N, h*w*c), one chunk per image,
-/// read back image by image for each batch.
+/// --max-memory) in an HDF5 file under --cache-dir, (N, h*w*c) float32 or float16, one chunk per
+/// image, read back image by image for each batch.
 struct BlockInputs {
-  /// (N, h, w, c) NHWC float32, when in memory.
+  /// (N, h, w, c) NHWC float32, when in memory at float32.
   var values: [Float]
+  /// (N, h, w, c) NHWC float16, when in memory at float16: each image divided by its `scales`.
+  var halves: [Float16]
+  /// (N) the power of two each image's float16 values are multiplied by when read (float16 only).
+  var scales: [Float]
+  /// How the values are kept, in memory and on disk.
+  var precision: HDF5FloatStorage
   /// The spilled block inputs and their file (removed when the run ends), else nil.
   var disk: (dataset: HDF5Dataset, file: HDF5File, path: String)?
   /// Values per image: h x w x c.
@@ -32,13 +59,15 @@ struct BlockInputs {
   /// Decodes `paths` (relative to `root`) batch by batch and runs the frozen prefix.
   static func compute(
     backbone: Backbone, root: String, paths: [String], loading: LoadOptions, batchSize: Int, threads: Int,
-    maxBytes: Int, cacheDirectory: String?, quiet: Bool
+    maxBytes: Int, cacheDirectory: String?, precision: HDF5FloatStorage = .float32, quiet: Bool
   ) throws -> BlockInputs {
     let shape = try LastBlock.inputShape(backbone.kind, height: loading.height, width: loading.width)
     let perImage = shape.height * shape.width * shape.channels
-    let needed = paths.count * perImage * MemoryLayout<Float>.size
+    let bytesPerValue = precision == .float16 ? MemoryLayout<Float16>.size : MemoryLayout<Float>.size
+    let needed = paths.count * perImage * bytesPerValue
     var result = BlockInputs(
-      values: [], disk: nil, stride: perImage, rows: [], failed: [], prefixSeconds: 0, totalSeconds: 0)
+      values: [], halves: [], scales: [], precision: precision, disk: nil, stride: perImage, rows: [], failed: [],
+      prefixSeconds: 0, totalSeconds: 0)
     if needed > maxBytes {
       guard let cacheDirectory else {
         throw FinetuneFailure.usage(
@@ -48,11 +77,14 @@ struct BlockInputs {
       let path = cacheDirectory + "/finetune-block-inputs-\(getpid()).h5"
       do {
         let file = try HDF5File.create(path: path)
-        let dataset = try file.createExtendableDataset("block_inputs", columns: perImage, chunkRows: 1)
+        let dataset = try file.createExtendableDataset(
+          "block_inputs", columns: perImage, chunkRows: 1, storage: precision)
         result.disk = (dataset, file, path)
       } catch {
         throw FinetuneFailure.usage("--cache-dir \(cacheDirectory): cannot write \(path) (\(error))")
       }
+    } else if precision == .float16 {
+      result.halves.reserveCapacity(paths.count * perImage)
     } else {
       result.values.reserveCapacity(paths.count * perImage)
     }
@@ -76,10 +108,17 @@ struct BlockInputs {
             backbone, images: $0, count: decoded.usable, height: loading.height, width: loading.width)
         }
         result.prefixSeconds += Date().timeIntervalSince(prefixStart)
-        if let disk = result.disk {
-          try output.withUnsafeBufferPointer { try disk.dataset.appendRows($0) }
-        } else {
-          result.values += output
+        switch (result.disk, precision) {
+        case (let disk?, .float32): try output.withUnsafeBufferPointer { try disk.dataset.appendRows($0) }
+        case (let disk?, .float16):
+          let (halves, scales) = narrow(output, stride: perImage)
+          try halves.withUnsafeBufferPointer { try disk.dataset.appendRows($0) }
+          result.scales += scales
+        case (nil, .float32): result.values += output
+        case (nil, .float16):
+          let (halves, scales) = narrow(output, stride: perImage)
+          result.halves += halves
+          result.scales += scales
         }
       }
       progress.update(done: first + slice.count)
@@ -92,12 +131,28 @@ struct BlockInputs {
   /// The block inputs of `positions` (indices into `rows`), packed in that order.
   func gather(_ positions: ArraySlice<Int>) throws -> [Float] {
     var out = [Float](repeating: 0, count: positions.count * stride)
+    if let disk, precision == .float16 {
+      var row = [Float16](repeating: 0, count: stride)
+      for (i, position) in positions.enumerated() {
+        try row.withUnsafeMutableBufferPointer { try disk.dataset.readRows(position..<(position + 1), into: $0) }
+        widen(row[...], scale: scales[position], into: &out, at: i * stride)
+      }
+      return out
+    }
     if let disk {
       try out.withUnsafeMutableBufferPointer { destination in
         for (i, position) in positions.enumerated() {
           try disk.dataset.readRows(
             position..<(position + 1), into: UnsafeMutableBufferPointer(rebasing: destination[(i * stride)...]))
         }
+      }
+      return out
+    }
+    if precision == .float16 {
+      for (i, position) in positions.enumerated() {
+        widen(
+          halves[(position * stride)..<((position + 1) * stride)], scale: scales[position], into: &out,
+          at: i * stride)
       }
       return out
     }
@@ -114,7 +169,34 @@ struct BlockInputs {
 
   /// Every block input (N, h, w, c), read back from disk when spilled.
   func all() throws -> [Float] {
-    disk == nil ? values : try gather(Array(rows.indices)[...])
+    disk == nil && precision == .float32 ? values : try gather(Array(rows.indices)[...])
+  }
+
+  /// Writes `source` times `scale` as Float at `out[offset...]` (exact: every binary16 value
+  /// widens exactly, and `scale` is a power of two).
+  private func widen(_ source: ArraySlice<Float16>, scale: Float, into out: inout [Float], at offset: Int) {
+    out.withUnsafeMutableBufferPointer { destination in
+      source.withUnsafeBufferPointer { halves in
+        for j in 0..<halves.count { destination[offset + j] = Float(halves[j]) * scale }
+      }
+    }
+  }
+
+  /// Images of `stride` values each, as float16 divided by a per-image power of two (returned)
+  /// that keeps the largest finite magnitude at or below 2^15, inside float16's range (65504).
+  static func narrow(_ values: [Float], stride: Int) -> (halves: [Float16], scales: [Float]) {
+    var halves = [Float16](repeating: 0, count: values.count)
+    var scales: [Float] = []
+    for start in Swift.stride(from: 0, to: values.count, by: stride) {
+      let image = values[start..<(start + stride)]
+      let largest = image.reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
+      // The smallest k with largest / 2^k <= 2^15.
+      let k = largest > 32768 ? Int((largest / 32768).exponent) + ((largest / 32768).significand > 1 ? 1 : 0) : 0
+      let scale = Float(sign: .plus, exponent: k, significand: 1)
+      scales.append(scale)
+      for j in image.indices { halves[j] = Float16(values[j] / scale) }
+    }
+    return (halves, scales)
   }
 
   /// Removes the spilled file, if any.

@@ -115,6 +115,12 @@ struct Finetune: ParsableCommand {
       valueName: "dir"))
   var cacheDir: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Precision of the cached block inputs, in memory and on disk: float32, or float16 (half the memory "
+        + "and disk; results then differ slightly from Keras').", valueName: "float32|float16"))
+  var cachePrecision: CachePrecision = .float32
+
   @OptionGroup(title: "Augmentation (Keras' ImageDataGenerator; validation images are never augmented)")
   var augmentation: AugmentationOptions
 

@@ -49,7 +49,7 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   if !augmentation.settings.isIdentity {
     fingerprintLines += ["augmentation=\(augmentation.settings.summary)", "augment-seed=\(augmentation.seed)"]
   }
-  let fingerprint = fingerprintLines.joined(separator: "\n")
+  let fingerprint = fingerprintLines.joined(separator: "\n") + cachePrecisionFingerprint(command.cachePrecision)
   let checkpointPath = command.output + ".partial"
   let checkpoint = try Checkpoint.read(path: checkpointPath)
   if let checkpoint, checkpoint.fingerprint != fingerprint {
@@ -164,7 +164,7 @@ func prepareInputs(
     let source = try AugmentedBlockInputs(
       backbone: backbone, augmentation: augmentation, root: command.images, paths: paths, trainRows: split.train,
       valRows: split.val, loading: loading, batchSize: command.batchSize, threads: command.threads,
-      maxBytes: maxBytes, cacheDirectory: command.cacheDir, quiet: command.quiet)
+      maxBytes: maxBytes, cacheDirectory: command.cacheDir, precision: command.cachePrecision, quiet: command.quiet)
     let prepared = PreparedInputs(
       source: source, rows: source.rows, train: Array(0..<source.trainCount),
       val: Array(source.trainCount..<source.rows.count), removeCache: source.removeCache)
@@ -186,7 +186,8 @@ func prepareInputs(
   }
   let inputs = try BlockInputs.compute(
     backbone: backbone, root: command.images, paths: paths, loading: loading, batchSize: command.batchSize,
-    threads: command.threads, maxBytes: maxBytes, cacheDirectory: command.cacheDir, quiet: command.quiet)
+    threads: command.threads, maxBytes: maxBytes, cacheDirectory: command.cacheDir,
+    precision: command.cachePrecision, quiet: command.quiet)
   if let disk = inputs.disk { log("block inputs over --max-memory: kept on disk in \(disk.path)") }
   for (path, reason) in inputs.failed { log("warning: \(path): \(reason) (skipped)") }
   guard !inputs.rows.isEmpty else {
