@@ -149,7 +149,9 @@ private func evaluate(_ trainer: any LastBlockTraining, setup: TrainingSetup, wi
   return (sums, trainer.heads.predict(features: features))
 }
 
-/// Accuracy of softmax and embedding heads, mean absolute error of tanh heads (in the label's units).
+/// Accuracy of softmax and embedding heads, mean absolute error of tanh heads (in the label's
+/// units), and for sigmoid heads the share of label decisions right at 0.5 (every label of every
+/// labelled row).
 private func metrics(_ outputs: [[Float]], setup: TrainingSetup) -> String {
   var parts: [String] = []
   for (h, spec) in setup.specs.enumerated() {
@@ -172,7 +174,12 @@ private func metrics(_ outputs: [[Float]], setup: TrainingSetup) -> String {
             - fromUnitRange(labels[$0].values[0], low: Double(range.lowerBound), high: Double(range.upperBound)))
       }
       parts.append(String(format: "%@ mae %.4g", spec.name, errors.reduce(0, +) / Double(errors.count)))
-    case .sigmoid: continue
+    case .sigmoid:
+      let width = spec.outputs
+      let right = known.reduce(0) { sum, i in
+        sum + (0..<width).filter { (outputs[h][i * width + $0] >= 0.5) == (labels[i].values[$0] == 1) }.count
+      }
+      parts.append(String(format: "%@ acc@0.5 %.3f", spec.name, Double(right) / Double(known.count * width)))
     }
   }
   return parts.isEmpty ? "" : ", " + parts.joined(separator: ", ")
