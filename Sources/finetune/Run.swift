@@ -14,7 +14,9 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   let recipe = try readRecipe(headsPath: command.heads)
   let trainable = try unfrozenLayers(command.unfreeze, kind: recipe.kind, bn: command.bn)
   for spec in recipe.heads.specs where spec.dropout > 0 {
-    log("note: head '\(spec.name)' trained with dropout \(spec.dropout) in fit-heads; finetune trains it without dropout")
+    log(
+      "note: head '\(spec.name)' trained with dropout \(spec.dropout) in fit-heads; finetune trains it without "
+        + "dropout")
   }
   let source: LabelSource =
     if let csv = command.labels { .csv(csv) } else if let columns = command.dirLabels {
