@@ -279,7 +279,7 @@ def keras_main(config_path: str) -> None:
 # The driver.
 # ---------------------------------------------------------------------------------------------
 
-EPOCH_LINE = re.compile(r"^epoch (\d+)/\d+: .*; ([0-9.]+) s, ETA")
+EPOCH_LINE = re.compile(r"^epoch (\d+)/\d+: .*; ([0-9.]+) s(?: \([^)]*\))?, ETA")
 PREFIX_LINE = re.compile(r"computed once: ([0-9.]+) s in the frozen prefix \(([0-9.]+) s with decoding\)")
 
 
