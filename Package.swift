@@ -33,7 +33,11 @@ let package = Package(
     // The little C that Swift cannot host: libjpeg's setjmp error handling, HDF5 macro constants.
     .target(name: "CShims", dependencies: ["CHDF5", "CJPEG", "CPNG"]),
 
-    .target(name: "Engine", dependencies: ["CBLAS"]),
+    // CPU identification (CPUID and the OS's XCR0) and the vector kernels chosen from it once at
+    // start-up (AVX-512, AVX2+FMA or portable C). No other dependency, so the engine does not see
+    // the HDF5 and image headers CShims brings.
+    .target(name: "CKernels"),
+    .target(name: "Engine", dependencies: ["CBLAS", "CKernels"]),
     .target(name: "HDF5", dependencies: ["CHDF5", "CShims"]),
     .target(name: "ImageIO", dependencies: ["CShims", "CJPEG", "CPNG"]),
     .target(name: "Backbones", dependencies: ["Engine", "HDF5"]),

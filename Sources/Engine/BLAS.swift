@@ -34,3 +34,16 @@ func gemm(
     Int32(m), Int32(n), Int32(k), 1, a, Int32(transA ? m : k), b, Int32(transB ? k : n), beta, c,
     Int32(n))
 }
+
+/// The name of the kernel set OpenBLAS chose at load time ("Haswell", "SkylakeX", "Prescott", ...),
+/// from its CPU detection or from `OPENBLAS_CORETYPE`.
+public func blasCoreName() -> String {
+  guard let name = openblas_get_corename() else { return "unknown" }
+  return String(cString: name)
+}
+
+/// OpenBLAS' build configuration, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
+public func blasConfiguration() -> String {
+  guard let config = openblas_get_config() else { return "unknown" }
+  return String(cString: config)
+}

@@ -1,0 +1,2 @@
+// Headstart's own C: CPU identification and the vector kernels chosen from it at run time.
+#include "cpu.h"
