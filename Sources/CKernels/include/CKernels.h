@@ -1,2 +1,3 @@
 // Headstart's own C: CPU identification and the vector kernels chosen from it at run time.
 #include "cpu.h"
+#include "kernels.h"

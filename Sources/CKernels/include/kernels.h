@@ -1,0 +1,59 @@
+// Headstart's inference kernels: a GEMM against a right-hand matrix packed once (a layer's
+// weights), with the convolution epilogue fused, and the Winograd F(2x2, 3x3) tile
+// transforms. Each exists in three builds of one source (templates/kernels_template.h):
+// AVX-512, AVX2+FMA and portable C; the widest the CPU supports is chosen once, and tests can
+// force a narrower one.
+//
+// Layouts: matrices are row-major; activations NHWC; a packed matrix is the (K, N) matrix cut
+// into panels of HS_PANEL columns, each panel stored row by row (K, HS_PANEL), the last one
+// zero-padded: element (k, n) sits at (n / HS_PANEL) * K * HS_PANEL + k * HS_PANEL + n % HS_PANEL.
+#ifndef HEADSTART_KERNELS_H
+#define HEADSTART_KERNELS_H
+
+#include <stddef.h>
+
+#define HS_PANEL 32
+
+typedef enum {
+  HS_KERNELS_PORTABLE = 0,  // plain C, compiled for baseline x86-64 (SSE2) or the host
+  HS_KERNELS_AVX2 = 1,      // AVX2 + FMA3, 8 floats per instruction
+  HS_KERNELS_AVX512 = 2,    // AVX-512 F/BW/DQ/VL, 16 floats per instruction
+} hs_kernel_level;
+
+/// The widest level this CPU and OS support.
+hs_kernel_level hs_kernels_best(void);
+/// The level in use (the best, unless forced).
+hs_kernel_level hs_kernels_active(void);
+/// Uses `level` from now on, clamped to the best the CPU supports; returns the level set.
+/// For tests and comparisons: every level computes the same products.
+hs_kernel_level hs_kernels_force(hs_kernel_level level);
+
+/// Floats a packed (k, n) matrix takes.
+size_t hs_packed_count(int k, int n);
+/// Packs b (k, n), row stride ldb, into `packed` (hs_packed_count(k, n) floats).
+void hs_pack(float *packed, const float *b, int k, int n, int ldb);
+
+/// c (m, n) = act(a (m, k) x B + bias (n) + residual (m, n)), B packed by hs_pack.
+/// `bias` and `residual` may be NULL; `relu` is 0 or 1. Row strides lda, ldc, ldr. c must not
+/// overlap a or residual. Single-threaded: callers split rows across threads.
+void hs_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
+                    const float *bias, const float *residual, int ldr, int relu);
+
+/// Where the tiles of a Winograd F(2x2, 3x3) layer are. Input (N, H, W, C), output (N, OH, OW, K);
+/// the tile grid starts at (-pad_top, -pad_left); tile t is image t / tiles_per_image, row
+/// (t % tiles_per_image) / tiles_w, column t % tiles_w.
+typedef struct {
+  int h, w, c;
+  int oh, ow, k;
+  int pad_top, pad_left;
+  int tiles_w, tiles_per_image;
+} hs_winograd_geometry;
+
+/// V (16, count, C): the transformed 4x4 input patch B^T d B of tiles first ..< first + count.
+void hs_winograd_input(const hs_winograd_geometry *g, const float *input, int first, int count, float *v);
+/// Output pixels of tiles first ..< first + count from M (16, count, K):
+/// act(A^T M A + bias + residual), written only where they fall inside the output.
+void hs_winograd_output(const hs_winograd_geometry *g, const float *m, int first, int count, const float *bias,
+                        const float *residual, int relu, float *output);
+
+#endif

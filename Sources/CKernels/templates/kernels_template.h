@@ -1,0 +1,271 @@
+// The body of the inference kernels, compiled once per instruction set: isa_avx512.c,
+// isa_avx2.c and isa_portable.c define the parameters below, give every function in the file
+// their target (clang's `#pragma clang attribute`) and include this file. One source, so the
+// three builds cannot drift apart; the vector width comes from the target, not from the code.
+//
+//   HS_ISA  name suffix (avx512, avx2, portable)     HS_VW  floats per vector
+//   HS_MR   rows of a micro-tile                     HS_NV  vectors per micro-tile row
+//   HS_KC   depth of a k block (the packed panel's k rows kept in L1 while A streams past)
+//   HS_MC   rows of an A block (kept in L2)          HS_NC  columns of a B block (a multiple of HS_PANEL)
+//
+// The micro-tile (HS_MR, HS_NV * HS_VW) lives in registers: AVX-512 12 x 32 is 24 zmm
+// accumulators + 2 for B + 1 broadcast of A; AVX2 6 x 16 is 12 + 2 + 1 of the 16 ymm.
+
+#define HS_CAT2(a, b) a##_##b
+#define HS_CAT(a, b) HS_CAT2(a, b)
+#define HS_FN(name) HS_CAT(name, HS_ISA)
+#define HS_NR (HS_NV * HS_VW)
+#define VEC HS_FN(vec)
+#define IVEC HS_FN(ivec)
+
+typedef float VEC __attribute__((vector_size(HS_VW * 4), aligned(4)));
+typedef int IVEC __attribute__((vector_size(HS_VW * 4), aligned(4)));
+
+#define INLINE static inline __attribute__((always_inline))
+// Loops over the micro-tile's rows and vectors are unrolled so its accumulators stay in registers.
+#define UNROLL _Pragma("clang loop unroll(full)")
+
+INLINE VEC HS_FN(ld)(const float *p) { return *(const VEC *)p; }
+INLINE void HS_FN(st)(float *p, VEC v) { *(VEC *)p = v; }
+INLINE VEC HS_FN(zero)(void) { return (VEC){0}; }
+INLINE VEC HS_FN(relu)(VEC v) {
+  VEC zero = {0};
+  return (VEC)((IVEC)v & (IVEC)(v > zero));
+}
+
+// acc (HS_MR, HS_NR) = [c +] a x b: a is packed (kc, HS_MR) (one row block, k-major), b is
+// (kc, HS_NR) with row stride HS_PANEL. On the last k block the epilogue (+ bias, + residual,
+// relu) is applied. Only rows ..< `rows` of c and residual are read or written.
+INLINE void HS_FN(micro)(int kc, const float *a, const float *b, float *c, int ldc, int accumulate, int last,
+                         const float *bias, const float *residual, int ldr, int relu, int rows) {
+  VEC acc[HS_MR][HS_NV];
+  UNROLL
+  for (int i = 0; i < HS_MR; i++)
+    UNROLL
+    for (int j = 0; j < HS_NV; j++)
+      acc[i][j] = accumulate && i < rows ? HS_FN(ld)(c + i * ldc + j * HS_VW) : HS_FN(zero)();
+  for (int p = 0; p < kc; p++) {
+    VEC bv[HS_NV];
+    UNROLL
+    for (int j = 0; j < HS_NV; j++) bv[j] = HS_FN(ld)(b + p * HS_PANEL + j * HS_VW);
+    UNROLL
+    for (int i = 0; i < HS_MR; i++) {
+      float av = a[p * HS_MR + i];  // a scalar operand is broadcast (one vbroadcastss)
+      UNROLL
+      for (int j = 0; j < HS_NV; j++) acc[i][j] += av * bv[j];
+    }
+  }
+  if (last) {
+    if (bias) {
+      UNROLL
+      for (int j = 0; j < HS_NV; j++) {
+        VEC bj = HS_FN(ld)(bias + j * HS_VW);
+        UNROLL
+        for (int i = 0; i < HS_MR; i++) acc[i][j] += bj;
+      }
+    }
+    if (residual) {
+      UNROLL
+      for (int i = 0; i < HS_MR; i++)
+        UNROLL
+        for (int j = 0; j < HS_NV; j++)
+          if (i < rows) acc[i][j] += HS_FN(ld)(residual + i * ldr + j * HS_VW);
+    }
+    if (relu) {
+      UNROLL
+      for (int i = 0; i < HS_MR; i++)
+        UNROLL
+        for (int j = 0; j < HS_NV; j++) acc[i][j] = HS_FN(relu)(acc[i][j]);
+    }
+  }
+  UNROLL
+  for (int i = 0; i < HS_MR; i++)
+    if (i < rows)
+      UNROLL
+      for (int j = 0; j < HS_NV; j++) HS_FN(st)(c + i * ldc + j * HS_VW, acc[i][j]);
+}
+
+// A micro-tile at the right edge (fewer than HS_NR columns left): c, bias and residual copied
+// into full-width buffers, the micro-kernel run on them, the valid columns copied back.
+static void HS_FN(edge)(int rows, int cols, int kc, const float *a, const float *b, float *c, int ldc,
+                        int accumulate, int last, const float *bias, const float *residual, int ldr, int relu) {
+  float ct[HS_MR * HS_NR], bt[HS_NR], rt[HS_MR * HS_NR];
+  for (int i = 0; i < HS_MR; i++)
+    for (int j = 0; j < HS_NR; j++) {
+      int inside = i < rows && j < cols;
+      ct[i * HS_NR + j] = inside && accumulate ? c[i * ldc + j] : 0;
+      rt[i * HS_NR + j] = inside && residual ? residual[i * ldr + j] : 0;
+    }
+  for (int j = 0; j < HS_NR; j++) bt[j] = j < cols && bias ? bias[j] : 0;
+  HS_FN(micro)(kc, a, b, ct, HS_NR, accumulate, last, bias ? bt : 0, residual ? rt : 0, HS_NR, relu, HS_MR);
+  for (int i = 0; i < rows; i++)
+    for (int j = 0; j < cols; j++) c[i * ldc + j] = ct[i * HS_NR + j];
+}
+
+// Packs rows i0 ..< i1, columns k0 ..< k0 + kc of a into (row block, kc, HS_MR) order, rows past
+// i1 zero: the micro-kernel then reads A as one contiguous stream.
+static void HS_FN(pack_a)(float *packed, const float *a, int lda, int i0, int i1, int k0, int kc) {
+  for (int ib = i0; ib < i1; ib += HS_MR) {
+    float *block = packed + (size_t)((ib - i0) / HS_MR) * kc * HS_MR;
+    for (int i = 0; i < HS_MR; i++) {
+      if (ib + i < i1) {
+        const float *row = a + (size_t)(ib + i) * lda + k0;
+        for (int p = 0; p < kc; p++) block[p * HS_MR + i] = row[p];
+      } else {
+        for (int p = 0; p < kc; p++) block[p * HS_MR + i] = 0;
+      }
+    }
+  }
+}
+
+void HS_FN(hs_gemm_packed)(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
+                           const float *bias, const float *residual, int ldr, int relu) {
+  // Goto's loop order with B packed in advance: a (HS_KC, HS_NC) block of B stays in L2 while
+  // (HS_MC, HS_KC) blocks of A, packed here, pass through it; one panel's (HS_KC, HS_NR) slice
+  // stays in L1 while the micro-tiles of the A block pass.
+  float ablock[HS_MC * HS_KC];  // 48 KB at most: fits the 512 KB stacks of worker threads
+  for (int n0 = 0; n0 < n; n0 += HS_NC) {
+    int n1 = n - n0 < HS_NC ? n : n0 + HS_NC;
+    for (int k0 = 0; k0 < k; k0 += HS_KC) {
+      int kc = k - k0 < HS_KC ? k - k0 : HS_KC;
+      int accumulate = k0 > 0, last = k0 + kc >= k;
+      for (int i0 = 0; i0 < m; i0 += HS_MC) {
+        int i1 = m - i0 < HS_MC ? m : i0 + HS_MC;
+        HS_FN(pack_a)(ablock, a, lda, i0, i1, k0, kc);
+        for (int col = n0; col < n1; col += HS_NR) {
+          int cols = n1 - col < HS_NR ? n1 - col : HS_NR;
+          const float *b = packed + (size_t)(col / HS_PANEL) * k * HS_PANEL + (size_t)k0 * HS_PANEL + col % HS_PANEL;
+          const float *bias_ = bias ? bias + col : 0;
+          for (int i = i0; i < i1; i += HS_MR) {
+            int rows = i1 - i < HS_MR ? i1 - i : HS_MR;
+            const float *a_ = ablock + (size_t)((i - i0) / HS_MR) * kc * HS_MR;
+            float *c_ = c + (size_t)i * ldc + col;
+            const float *r_ = residual ? residual + (size_t)i * ldr + col : 0;
+            if (cols == HS_NR)
+              HS_FN(micro)(kc, a_, b, c_, ldc, accumulate, last, bias_, r_, ldr, relu, rows);
+            else
+              HS_FN(edge)(rows, cols, kc, a_, b, c_, ldc, accumulate, last, bias_, r_, ldr, relu);
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- Winograd F(2x2, 3x3) transforms (Lavin & Gray, arXiv:1509.09308) ----------------------
+// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], A^T = [1 1 1 0; 0 1 -1 -1].
+
+#define HS_ZERO_RUN 256
+static const float HS_FN(zeros)[HS_ZERO_RUN] = {0};
+
+#define BT(a0, a1, a2, a3, o0, o1, o2, o3) \
+  do {                                     \
+    o0 = (a0) - (a2);                      \
+    o1 = (a1) + (a2);                      \
+    o2 = (a2) - (a1);                      \
+    o3 = (a1) - (a3);                      \
+  } while (0)
+
+void HS_FN(hs_winograd_input)(const hs_winograd_geometry *g, const float *input, int first, int count,
+                              float *v) {
+  const int c = g->c;
+  const size_t stride = (size_t)count * c;  // between the 16 elements of one tile
+  for (int tile = 0; tile < count; tile++) {
+    int global = first + tile;
+    int n = global / g->tiles_per_image, within = global % g->tiles_per_image;
+    int y0 = 2 * (within / g->tiles_w) - g->pad_top, x0 = 2 * (within % g->tiles_w) - g->pad_left;
+    const float *image = input + (size_t)n * g->h * g->w * c;
+    float *out = v + (size_t)tile * c;
+    for (int c0 = 0; c0 < c; c0 += HS_ZERO_RUN) {
+      int run = c - c0 < HS_ZERO_RUN ? c - c0 : HS_ZERO_RUN;
+      const float *d[16];
+      for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+          int y = y0 + i, x = x0 + j;
+          d[i * 4 + j] = (y >= 0 && y < g->h && x >= 0 && x < g->w) ? image + ((size_t)y * g->w + x) * c + c0
+                                                                     : HS_FN(zeros);
+        }
+      float *o = out + c0;
+      int ch = 0;
+      for (; ch + HS_VW <= run; ch += HS_VW) {
+        VEC r[4][4], t[4][4];
+        for (int i = 0; i < 4; i++)  // rows of B^T d: combine the four rows of d
+          BT(HS_FN(ld)(d[0 * 4 + i] + ch), HS_FN(ld)(d[1 * 4 + i] + ch), HS_FN(ld)(d[2 * 4 + i] + ch),
+             HS_FN(ld)(d[3 * 4 + i] + ch), r[0][i], r[1][i], r[2][i], r[3][i]);
+        for (int i = 0; i < 4; i++)  // (B^T d) B: combine the four columns of each row
+          BT(r[i][0], r[i][1], r[i][2], r[i][3], t[i][0], t[i][1], t[i][2], t[i][3]);
+        for (int i = 0; i < 4; i++)
+          for (int j = 0; j < 4; j++) HS_FN(st)(o + (i * 4 + j) * stride + ch, t[i][j]);
+      }
+      for (; ch < run; ch++) {
+        float r[4][4], t[4][4];
+        for (int i = 0; i < 4; i++)
+          BT(d[0 * 4 + i][ch], d[1 * 4 + i][ch], d[2 * 4 + i][ch], d[3 * 4 + i][ch], r[0][i], r[1][i], r[2][i],
+             r[3][i]);
+        for (int i = 0; i < 4; i++) BT(r[i][0], r[i][1], r[i][2], r[i][3], t[i][0], t[i][1], t[i][2], t[i][3]);
+        for (int i = 0; i < 4; i++)
+          for (int j = 0; j < 4; j++) o[(i * 4 + j) * stride + ch] = t[i][j];
+      }
+    }
+  }
+}
+
+#define AT(a0, a1, a2, a3, o0, o1) \
+  do {                             \
+    o0 = (a0) + (a1) + (a2);       \
+    o1 = (a1) - (a2) - (a3);       \
+  } while (0)
+
+void HS_FN(hs_winograd_output)(const hs_winograd_geometry *g, const float *m, int first, int count,
+                               const float *bias, const float *residual, int relu, float *output) {
+  const int k = g->k;
+  const size_t stride = (size_t)count * k;
+  for (int tile = 0; tile < count; tile++) {
+    int global = first + tile;
+    int n = global / g->tiles_per_image, within = global % g->tiles_per_image;
+    int y0 = 2 * (within / g->tiles_w), x0 = 2 * (within % g->tiles_w);
+    const float *p = m + (size_t)tile * k;
+    // The tile's four output pixels (row-major dy, dx); NULL where they fall outside.
+    size_t offset[4];
+    int inside[4];
+    for (int q = 0; q < 4; q++) {
+      int y = y0 + q / 2, x = x0 + q % 2;
+      inside[q] = y < g->oh && x < g->ow;
+      offset[q] = (((size_t)n * g->oh + y) * g->ow + x) * k;
+    }
+    int ko = 0;
+    for (; ko + HS_VW <= k; ko += HS_VW) {
+      VEC r[2][4], y[2][2];
+      for (int j = 0; j < 4; j++)  // rows of A^T M
+        AT(HS_FN(ld)(p + (0 * 4 + j) * stride + ko), HS_FN(ld)(p + (1 * 4 + j) * stride + ko),
+           HS_FN(ld)(p + (2 * 4 + j) * stride + ko), HS_FN(ld)(p + (3 * 4 + j) * stride + ko), r[0][j], r[1][j]);
+      for (int i = 0; i < 2; i++) AT(r[i][0], r[i][1], r[i][2], r[i][3], y[i][0], y[i][1]);
+      for (int q = 0; q < 4; q++) {
+        if (!inside[q]) continue;
+        VEC out = y[q / 2][q % 2];
+        if (bias) out += HS_FN(ld)(bias + ko);
+        if (residual) out += HS_FN(ld)(residual + offset[q] + ko);
+        if (relu) out = HS_FN(relu)(out);
+        HS_FN(st)(output + offset[q] + ko, out);
+      }
+    }
+    for (; ko < k; ko++) {
+      float r[2][4], y[2][2];
+      for (int j = 0; j < 4; j++)
+        AT(p[(0 * 4 + j) * stride + ko], p[(1 * 4 + j) * stride + ko], p[(2 * 4 + j) * stride + ko],
+           p[(3 * 4 + j) * stride + ko], r[0][j], r[1][j]);
+      for (int i = 0; i < 2; i++) AT(r[i][0], r[i][1], r[i][2], r[i][3], y[i][0], y[i][1]);
+      for (int q = 0; q < 4; q++) {
+        if (!inside[q]) continue;
+        float out = y[q / 2][q % 2] + (bias ? bias[ko] : 0) + (residual ? residual[offset[q] + ko] : 0);
+        if (relu && !(out > 0)) out = 0;
+        output[offset[q] + ko] = out;
+      }
+    }
+  }
+}
+
+#undef BT
+#undef AT
+#undef INLINE
+#undef UNROLL
