@@ -10,12 +10,10 @@
 //      remove the journal.
 
 import Backbones
+import Engine
 import FeatureStore
 import Foundation
 import ImageIO
-
-/// The version written into feature files.
-public let headstartVersion = "0.1.0"
 
 /// Runs one extraction. Messages go to standard error; the summary is returned.
 public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {

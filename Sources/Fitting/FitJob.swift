@@ -9,6 +9,7 @@
 //      loss every epoch, early stopping with patience, keeping the best epoch;
 //   4. metrics on validation (and test) with the best weights.
 
+import Engine
 import FeatureStore
 import Foundation
 import Heads
@@ -220,7 +221,7 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
       optimizer: options.optimizer, optimizerSettings: settings, epochsRun: history.count,
       bestEpoch: bestEpoch, batchSize: options.batchSize, seed: options.seed,
       history: historyColumns(history, heads: specs.map(\.name))),
-    toolVersion: "0.1.0")
+    toolVersion: headstartVersion)
   for head in heads { headsFile.separators[head.spec.name] = head.separator }
   var result = FitResult(
     model: model, heads: reports, epochsRun: history.count, bestEpoch: bestEpoch, history: history,

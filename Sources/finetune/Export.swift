@@ -4,6 +4,7 @@
 // pair with its usual checks.
 
 import Backbones
+import Engine
 import Extraction
 import Finetuning
 import Foundation
