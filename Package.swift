@@ -55,7 +55,9 @@ let package = Package(
     // predict: the heads file's provenance decides decoding and taps; extract's pipeline makes the features.
     .target(name: "Predicting", dependencies: ["Extraction", "Heads", "Backbones", "ImageIO", "FeatureStore"]),
     // The exit-code contract the tools share (0 done, 2 usage, 1 runtime).
-    .target(name: "ToolSupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    // It also makes OpenBLAS use kernels that fit the CPU and answers --version with the machine report.
+    .target(
+      name: "ToolSupport", dependencies: ["Engine", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(
       name: "fit-heads",
       dependencies: ["Fitting", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -91,6 +93,8 @@ let package = Package(
     .testTarget(
       name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "HDF5", "ToolTesting", "fit-heads"]),
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "ToolTesting", "extract"]),
+    // The kernel choice and --version, on the built extract.
+    .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "Engine", "ToolTesting", "extract"]),
     .testTarget(
       name: "PredictTests",
       dependencies: [

@@ -18,7 +18,18 @@ extension ParsableCommand {
   /// with its own code; help and version with 0; argument-parser usage errors and
   /// `ValidationError` with 2; any other error with `otherErrors` (1 where anything unexpected
   /// is a runtime failure; `extract` has always used 2).
+  ///
+  /// Before parsing, it makes sure OpenBLAS runs kernels that fit the CPU (which may execute the
+  /// tool again, see `prepareBLASKernels`), and answers `--version` with the machine report
+  /// (`MachineReport`), which argument-parser's static version string cannot hold. Tools set
+  /// `version: headstartVersion` in their configuration so that `--help` lists the flag.
   public static func mainWithExitCodes(toolName: String, otherErrors: Int32 = 1) -> Never {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    prepareBLASKernels(toolName: toolName, arguments: arguments)
+    if arguments.prefix(while: { $0 != "--" }).contains("--version") {
+      print(MachineReport.current(toolName: toolName).lines.joined(separator: "\n"))
+      Foundation.exit(0)
+    }
     do {
       var command = try parseAsRoot()
       try command.run()

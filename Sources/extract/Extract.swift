@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Backbones
+import Engine
 import Extraction
 import Foundation
 import ImageIO
@@ -26,7 +27,8 @@ struct Extract: ParsableCommand {
         extract --images pets/ --output pets.h5
         extract --images clothes/ --dir-labels color,type --output c.h5
         extract --images art/ --labels art.csv --taps blocks --output a.h5
-      """)
+      """,
+    version: headstartVersion)
 
   @Option(help: ArgumentHelp("Image folder, searched recursively; rows are sorted by relative path.", valueName: "dir"))
   var images: String

@@ -2,6 +2,7 @@
 // from fit-heads, and write the whole backbone (Keras legacy layout) plus the updated heads.
 
 import ArgumentParser
+import Engine
 import Extraction
 import Fitting
 import Foundation
@@ -45,7 +46,8 @@ struct Finetune: ParsableCommand {
 
       Example:
         finetune --images photos/ --heads heads.h5 --weights resnet50_notop.h5 --output model.h5
-      """)
+      """,
+    version: headstartVersion)
 
   @Option(help: ArgumentHelp("Image folder (searched recursively).", valueName: "dir"))
   var images: String

@@ -1,6 +1,7 @@
 // `fit-heads`: train several small heads on a cached feature file, in seconds.
 
 import ArgumentParser
+import Engine
 import Fitting
 import Foundation
 import ToolSupport
@@ -25,7 +26,8 @@ struct FitHeads: ParsableCommand {
         fit-heads --features art.h5 --head harmony=softmax:harmony --head balance=tanh:balance
         fit-heads --features art.h5 --heads heads.json --metrics metrics.json
         fit-heads --features art.h5 --labels fixed.csv --taps conv5_block3_out --head tags=sigmoid:tags
-      """)
+      """,
+    version: headstartVersion)
 
   @Option(help: ArgumentHelp("Feature file written by extract.", valueName: "file.h5"))
   var features: String

@@ -2,6 +2,7 @@
 // features were made with.
 
 import ArgumentParser
+import Engine
 import Foundation
 import Predicting
 import ToolSupport
@@ -32,7 +33,8 @@ struct Predict: ParsableCommand {
       Examples:
         predict --heads heads.h5 --weights resnet50_notop.h5 --images new/ --output predictions.csv
         predict --heads heads.h5 --images a.jpg b.png --output predictions.jsonl
-      """)
+      """,
+    version: headstartVersion)
 
   @Option(help: ArgumentHelp("Heads file written by fit-heads.", valueName: "heads.h5"))
   var heads: String

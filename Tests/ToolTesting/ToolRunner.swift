@@ -43,16 +43,17 @@ public struct RunningTool {
 }
 
 /// Starts the built tool `name` with `arguments`; `environment` adds to (or overrides) this
-/// process' environment.
-public func startTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws
-  -> RunningTool
-{
+/// process' environment, and the variables named in `unsetting` are removed from it.
+public func startTool(
+  _ name: String, _ arguments: [String], environment: [String: String] = [:], unsetting: [String] = []
+) throws -> RunningTool {
   let process = Process()
   process.executableURL = productsDirectory.appendingPathComponent(name)
   process.arguments = arguments
-  if !environment.isEmpty {
+  if !environment.isEmpty || !unsetting.isEmpty {
     var merged = ProcessInfo.processInfo.environment
     for (key, value) in environment { merged[key] = value }
+    for key in unsetting { merged[key] = nil }
     process.environment = merged
   }
   let out = Pipe()
@@ -65,6 +66,8 @@ public func startTool(_ name: String, _ arguments: [String], environment: [Strin
 
 /// Runs the built tool `name` with `arguments` and waits for it.
 @discardableResult
-public func runTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolResult {
-  try startTool(name, arguments, environment: environment).finish()
+public func runTool(
+  _ name: String, _ arguments: [String], environment: [String: String] = [:], unsetting: [String] = []
+) throws -> ToolResult {
+  try startTool(name, arguments, environment: environment, unsetting: unsetting).finish()
 }
