@@ -22,8 +22,8 @@ public final class Backbone: @unchecked Sendable {
   let architecture: Architecture
   /// Folded kernels (HWIO) and biases of all convolutions, one allocation.
   let parameters: [Float]
-  /// Per layer (by index): where its folded kernel and bias sit in `parameters`. The kernel
-  /// is HWIO, or (16, C, K) Winograd-transformed when `usesWinograd(layer)`.
+  /// Per layer (by index): where its folded kernel and bias sit in `parameters`. The kernel is
+  /// packed by `packConvolutionKernel` (Winograd-transformed when `usesWinograd(layer)`).
   let parameterRanges: [(kernel: Range<Int>, bias: Range<Int>)?]
   let layerIndex: [String: Int]
 
@@ -60,9 +60,13 @@ public final class Backbone: @unchecked Sendable {
           movingVariance: bn[.movingVariance]!.values, epsilon: ResNet50Table.batchNormEpsilon)
         (kernel, bias) = foldBatchNorm(kernel: kernel, bias: bias, batchNorm: parameters)
       }
-      if winograd && Self.usesWinograd(conv) {
-        kernel = winogradTransformKernel(kernel, inChannels: conv.inChannels, outChannels: conv.outChannels)
-      }
+      // Packed once for the engine's own GEMM (Winograd-transformed first for 3x3 stride 1).
+      let window = Window2D(
+        height: conv.kernelSize, width: conv.kernelSize, strideHeight: conv.stride, strideWidth: conv.stride)
+      let shape = ConvShape(
+        batch: 1, height: conv.kernelSize, width: conv.kernelSize, inChannels: conv.inChannels,
+        outChannels: conv.outChannels, window: window)
+      kernel = packConvolutionKernel(kernel, shape: shape, winograd: winograd && Self.usesWinograd(conv))
       let k = parameters.count..<(parameters.count + kernel.count)
       parameters += kernel
       let b = parameters.count..<(parameters.count + bias.count)
@@ -168,12 +172,12 @@ public final class Backbone: @unchecked Sendable {
   func workspaceSizes(_ plan: [PlannedLayer], imageSize: Int, pass: Int) -> (perImage: Int, scratch: Int) {
     var perImage = imageSize
     var columns = 0
+    let threads = computeThreads()
     for (layer, p) in zip(architecture.layers, plan) {
       perImage = max(perImage, p.outHeight * p.outWidth * layer.outChannels)
-      if let shape = convShape(layer, p, batch: pass), winograd && winogradApplies(shape) {
-        columns = max(columns, winogradScratchCount(shape))
-      } else if let shape = convShape(layer, p, batch: pass) {
-        columns = max(columns, conv2dScratchCount(shape))
+      if let shape = convShape(layer, p, batch: pass) {
+        let perThread = inferenceScratchPerThread(shape, winograd: winograd && winogradApplies(shape))
+        columns = max(columns, threads * perThread)
       }
     }
     return (perImage, max(columns, 1))
@@ -195,20 +199,11 @@ public final class Backbone: @unchecked Sendable {
     case .conv(let conv):
       let shape = convShape(layer, p, batch: n)!
       let ranges = parameterRanges[i]!
-      if winograd && winogradApplies(shape) {
-        conv2dForwardWinograd(
-          destination, source,
-          transformedKernel: UnsafeBufferPointer(rebasing: weights[ranges.kernel]),
-          bias: UnsafeBufferPointer(rebasing: weights[ranges.bias]), shape: shape,
-          residual: conv.residual.map { UnsafeBufferPointer(slot($0, n, outCount)) },
-          activation: conv.relu ? .relu : .identity, scratch: scratch)
-        return
-      }
-      conv2dForward(
-        destination, source, kernel: UnsafeBufferPointer(rebasing: weights[ranges.kernel]),
+      conv2dForwardInference(
+        destination, source, packedKernel: UnsafeBufferPointer(rebasing: weights[ranges.kernel]),
         bias: UnsafeBufferPointer(rebasing: weights[ranges.bias]), shape: shape,
         residual: conv.residual.map { UnsafeBufferPointer(slot($0, n, outCount)) },
-        activation: conv.relu ? .relu : .identity, scratch: scratch)
+        activation: conv.relu ? .relu : .identity, winograd: winograd && winogradApplies(shape), scratch: scratch)
     case .maxPool:
       let window = Window2D(
         height: p.window, width: p.window, strideHeight: p.stride, strideWidth: p.stride,

@@ -34,4 +34,22 @@ final class BenchmarkTests: XCTestCase {
           + "\(String(format: "%.2f", Double(runs * batch) / seconds)) images/s")
     }
   }
+
+  /// Per-layer seconds per image and effective GFLOP/s; HEADSTART_PROFILE=<kind> to run.
+  func testLayerProfile() throws {
+    guard let name = ProcessInfo.processInfo.environment["HEADSTART_PROFILE"], let kind = BackboneKind(rawValue: name)
+    else { throw XCTSkip("set HEADSTART_PROFILE=resnet50|vgg16|vgg19 to run") }
+    let backbone = try Backbone(kind: kind, weights: SyntheticWeights.make(kind, seed: 0), imagesPerPass: 16)
+    let times = backbone.layerTimes(count: 16, height: 224, width: 224)
+    let total = times.map(\.seconds).reduce(0, +)
+    for t in times where t.seconds > total * 0.005 {
+      let name = t.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+      let method = t.method.padding(toLength: 9, withPad: " ", startingAt: 0)
+      let figures = String(
+        format: "%7.2f ms %5.1f%% %6.1f GFLOP/s", t.seconds * 1e3, 100 * t.seconds / total,
+        t.directFLOPs / t.seconds / 1e9)
+      print("PROFILE \(name) \(method) \(figures)")
+    }
+    print(String(format: "PROFILE total %.1f ms per image, %.2f images/s", total * 1e3, 1 / total))
+  }
 }
