@@ -7,7 +7,7 @@ import Foundation
 public struct LayerTime: Sendable {
   /// The Keras layer name of the layer's output (`block1_conv1`, `conv2_block1_out`, `pool1_pool`).
   public var name: String
-  /// "winograd", "gemm" (im2col or 1x1) or "pool".
+  /// The convolution method (`ConvolutionMethod`'s description) or "pool".
   public var method: String
   /// Seconds per image, the median of the repeats.
   public var seconds: Double
@@ -49,7 +49,7 @@ extension Backbone {
       var method = "pool"
       var flops = 0.0
       if let shape = convShape(layer, p, batch: 1) {
-        method = winograd && winogradApplies(shape) ? "winograd" : "gemm"
+        method = self.method(shape).description
         flops = 2 * Double(shape.outputHeight * shape.outputWidth) * Double(shape.patchSize * shape.outChannels)
       }
       let sorted = samples[i].sorted()

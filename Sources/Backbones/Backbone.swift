@@ -15,15 +15,19 @@ public final class Backbone: @unchecked Sendable {
   /// How many images one forward pass holds in its activation buffers; larger batches run
   /// in passes of this size (results do not depend on it).
   public let imagesPerPass: Int
-  /// Whether 3x3 stride-1 convolutions run as Winograd F(2x2, 3x3) (2.25x fewer
-  /// multiplications, agreeing with direct convolution to ~1e-6) instead of im2col + GEMM.
+  /// Whether 3x3 stride-1 convolutions run as Winograd convolutions instead of im2col + GEMM.
   public let winograd: Bool
+  /// With `winograd`: F(4x4, 3x3) (the default: 4x fewer multiplications than direct
+  /// convolution) rather than F(2x2, 3x3) (2.25x). The larger tiles round more inside a layer
+  /// (~4x), yet the pooled, normalised features stay within 7e-7 of Keras' on the parity
+  /// fixtures (1e-5 required); Docs/performance.md has the figures.
+  public let largeWinogradTiles: Bool
 
   let architecture: Architecture
   /// Folded kernels (HWIO) and biases of all convolutions, one allocation.
   let parameters: [Float]
   /// Per layer (by index): where its folded kernel and bias sit in `parameters`. The kernel is
-  /// packed by `packConvolutionKernel` (Winograd-transformed when `usesWinograd(layer)`).
+  /// packed by `packConvolutionKernel` for `method(shape)` (Winograd-transformed or plain).
   let parameterRanges: [(kernel: Range<Int>, bias: Range<Int>)?]
   let layerIndex: [String: Int]
 
@@ -35,13 +39,15 @@ public final class Backbone: @unchecked Sendable {
   /// Binds `weights` strictly (every array `parameterSpecs(for: kind)` lists must be present
   /// with its Keras shape; extra arrays are ignored) and folds every batch norm into its
   /// convolution (and, with `winograd`, transforms the 3x3 stride-1 kernels).
-  public init(kind: BackboneKind, weights: KerasWeights, imagesPerPass: Int = 16, winograd: Bool = true)
-    throws
-  {
+  public init(
+    kind: BackboneKind, weights: KerasWeights, imagesPerPass: Int = 16, winograd: Bool = true,
+    largeWinogradTiles: Bool = true
+  ) throws {
     try kind.validateWeights(weights)
     self.kind = kind
     self.imagesPerPass = max(1, imagesPerPass)
     self.winograd = winograd
+    self.largeWinogradTiles = largeWinogradTiles
     architecture = kind.architecture
     var parameters: [Float] = []
     var ranges: [(kernel: Range<Int>, bias: Range<Int>)?] = []
@@ -66,7 +72,8 @@ public final class Backbone: @unchecked Sendable {
       let shape = ConvShape(
         batch: 1, height: conv.kernelSize, width: conv.kernelSize, inChannels: conv.inChannels,
         outChannels: conv.outChannels, window: window)
-      kernel = packConvolutionKernel(kernel, shape: shape, winograd: winograd && Self.usesWinograd(conv))
+      let method = Self.method(shape, winograd: winograd, largeTiles: largeWinogradTiles)
+      kernel = packConvolutionKernel(kernel, shape: shape, method: method)
       let k = parameters.count..<(parameters.count + kernel.count)
       parameters += kernel
       let b = parameters.count..<(parameters.count + bias.count)
@@ -176,7 +183,7 @@ public final class Backbone: @unchecked Sendable {
     for (layer, p) in zip(architecture.layers, plan) {
       perImage = max(perImage, p.outHeight * p.outWidth * layer.outChannels)
       if let shape = convShape(layer, p, batch: pass) {
-        let perThread = inferenceScratchPerThread(shape, winograd: winograd && winogradApplies(shape))
+        let perThread = inferenceScratchPerThread(shape, method: method(shape))
         columns = max(columns, threads * perThread)
       }
     }
@@ -203,7 +210,7 @@ public final class Backbone: @unchecked Sendable {
         destination, source, packedKernel: UnsafeBufferPointer(rebasing: weights[ranges.kernel]),
         bias: UnsafeBufferPointer(rebasing: weights[ranges.bias]), shape: shape,
         residual: conv.residual.map { UnsafeBufferPointer(slot($0, n, outCount)) },
-        activation: conv.relu ? .relu : .identity, winograd: winograd && winogradApplies(shape), scratch: scratch)
+        activation: conv.relu ? .relu : .identity, method: method(shape), scratch: scratch)
     case .maxPool:
       let window = Window2D(
         height: p.window, width: p.window, strideHeight: p.stride, strideWidth: p.stride,
@@ -242,7 +249,17 @@ public final class Backbone: @unchecked Sendable {
 
   deinit { cachedWorkspace?.deallocate() }
 
-  static func usesWinograd(_ conv: ConvLayer) -> Bool { conv.kernelSize == 3 && conv.stride == 1 }
+  /// How the convolution of `shape` runs: Winograd for 3x3 stride-1 windows (unless switched
+  /// off), except on fewer than 8 input channels (VGG's first layer on the 3 colour channels),
+  /// where the transforms cost more than the products they save; im2col + GEMM otherwise.
+  func method(_ shape: ConvShape) -> ConvolutionMethod {
+    Self.method(shape, winograd: winograd, largeTiles: largeWinogradTiles)
+  }
+
+  static func method(_ shape: ConvShape, winograd: Bool, largeTiles: Bool) -> ConvolutionMethod {
+    guard winograd && winogradApplies(shape) && shape.inChannels >= 8 else { return .gemm }
+    return largeTiles ? .winograd4x4 : .winograd2x2
+  }
 
   func convShape(_ layer: Layer, _ p: PlannedLayer, batch: Int) -> ConvShape? {
     guard case .conv(let conv) = layer.operation else { return nil }

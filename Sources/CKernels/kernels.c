@@ -12,7 +12,11 @@
   void hs_winograd_input_##isa(const hs_winograd_geometry *g, const float *input, int first, int count,       \
                                float *v);                                                                      \
   void hs_winograd_output_##isa(const hs_winograd_geometry *g, const float *m, int first, int count,          \
-                                const float *bias, const float *residual, int relu, float *output);
+                                const float *bias, const float *residual, int relu, float *output);          \
+  void hs_winograd4_input_##isa(const hs_winograd_geometry *g, const float *input, int first, int count,      \
+                                float *v);                                                                     \
+  void hs_winograd4_output_##isa(const hs_winograd_geometry *g, const float *m, int first, int count,         \
+                                 const float *bias, const float *residual, int relu, float *output);
 DECLARE(portable)
 #if defined(__x86_64__)
 DECLARE(avx2)
@@ -86,6 +90,19 @@ void hs_winograd_input(const hs_winograd_geometry *g, const float *input, int fi
 void hs_winograd_output(const hs_winograd_geometry *g, const float *m, int first, int count, const float *bias,
                         const float *residual, int relu, float *output) {
 #define CALL(isa) hs_winograd_output_##isa(g, m, first, count, bias, residual, relu, output)
+  DISPATCH(CALL)
+#undef CALL
+}
+
+void hs_winograd4_input(const hs_winograd_geometry *g, const float *input, int first, int count, float *v) {
+#define CALL(isa) hs_winograd4_input_##isa(g, input, first, count, v)
+  DISPATCH(CALL)
+#undef CALL
+}
+
+void hs_winograd4_output(const hs_winograd_geometry *g, const float *m, int first, int count, const float *bias,
+                         const float *residual, int relu, float *output) {
+#define CALL(isa) hs_winograd4_output_##isa(g, m, first, count, bias, residual, relu, output)
   DISPATCH(CALL)
 #undef CALL
 }

@@ -6,11 +6,17 @@ final class ForwardTests: XCTestCase {
   /// The fast path (folded BN, fused epilogues, chunked im2col, GEMM) equals the naive
   /// whole-network reference (literal conv, BN, add, ReLU) on a small input, for every tap.
   func testFastPathMatchesNaiveReference() throws {
-    // Every backbone with Winograd 3x3 convolutions (the default), ResNet50 also without.
-    for (kind, winograd) in BackboneKind.allCases.map({ ($0, true) }) + [(.resnet50, false)] {
+    // Every backbone with Winograd F(4x4, 3x3) convolutions (the default); ResNet50 and VGG16
+    // also with F(2x2, 3x3), ResNet50 also without Winograd.
+    let variants: [(BackboneKind, winograd: Bool, large: Bool)] =
+      BackboneKind.allCases.map { ($0, true, true) } + [
+        (.resnet50, true, false), (.vgg16, true, false), (.resnet50, false, false),
+      ]
+    for (kind, winograd, large) in variants {
       let weights = CachedWeights.of(kind)
       // imagesPerPass 1 with 2 images also exercises the passes over a batch.
-      let backbone = try Backbone(kind: kind, weights: weights, imagesPerPass: 1, winograd: winograd)
+      let backbone = try Backbone(
+        kind: kind, weights: weights, imagesPerPass: 1, winograd: winograd, largeWinogradTiles: large)
       // Two images for ResNet50; one for VGG, whose naive reference is slow in debug builds.
       let (n, h, w) = kind == .resnet50 ? (2, 32, 35) : (1, 33, 32)
       var state: UInt32 = 12345
@@ -29,7 +35,7 @@ final class ForwardTests: XCTestCase {
       var worst: Float = 0
       for i in 0..<fast.count { worst = max(worst, abs(fast[i] - reference[i])) }
       print(
-        "\(kind) (winograd \(winograd)) fast vs naive reference (\(h)x\(w), taps \(taps)): "
+        "\(kind) (winograd \(winograd), 4x4 tiles \(large)) fast vs naive reference (\(h)x\(w), taps \(taps)): "
           + "max |diff| = \(worst), "
           + "\(String(format: "%.1f", Date().timeIntervalSince(started))) s")
       XCTAssertLessThan(worst, 1e-5, "\(kind)")

@@ -109,14 +109,14 @@ final class PackedKernelTests: XCTestCase {
             }
           }
         }
-        let winogradChoices = winogradApplies(shape) ? [true, false] : [false]
-        for winograd in winogradChoices {
-          let packed = packConvolutionKernel(kernel, shape: shape, winograd: winograd)
+        let methods: [ConvolutionMethod] = winogradApplies(shape) ? [.winograd2x2, .winograd4x4, .gemm] : [.gemm]
+        for method in methods {
+          let packed = packConvolutionKernel(kernel, shape: shape, method: method)
           for threads in [1, 3] {
             for (useResidual, act) in [(false, Activation.identity), (true, Activation.relu)] {
               var fast = [Float](repeating: .nan, count: shape.outputCount)
               var scratch = [Float](
-                repeating: .nan, count: max(1, threads * inferenceScratchPerThread(shape, winograd: winograd)))
+                repeating: .nan, count: max(1, threads * inferenceScratchPerThread(shape, method: method)))
               x.withUnsafeBufferPointer { xp in
                 res.withUnsafeBufferPointer { rp in
                   bias.withUnsafeBufferPointer { bp in
@@ -125,7 +125,7 @@ final class PackedKernelTests: XCTestCase {
                         scratch.withUnsafeMutableBufferPointer {
                           conv2dForwardInference(
                             o, xp, packedKernel: pp, bias: bp, shape: shape, residual: useResidual ? rp : nil,
-                            activation: act, winograd: winograd, scratch: $0, threads: threads)
+                            activation: act, method: method, scratch: $0, threads: threads)
                         }
                       }
                     }
@@ -139,9 +139,11 @@ final class PackedKernelTests: XCTestCase {
               }
               let d = maxAbsDiff(fast, expected)
               worst = max(worst, d)
-              // float32 sums of patchSize products of values in [-1, 1]: rounding grows as its root.
-              let tolerance = 4e-6 * Float(shape.patchSize).squareRoot()
-              XCTAssertLessThan(d, tolerance, "\(level) case \(index) winograd \(winograd) threads \(threads)")
+              // float32 sums of patchSize products of values in [-1, 1]: rounding grows as its root;
+              // F(4x4, 3x3)'s transforms (coefficients up to 8) round about 4x more (measured 1.6e-4
+              // on the 64-channel case, 2.7e-5 for the others).
+              let tolerance = (method == .winograd4x4 ? 16e-6 : 4e-6) * Float(shape.patchSize).squareRoot()
+              XCTAssertLessThan(d, tolerance, "\(level) case \(index) \(method) threads \(threads)")
             }
           }
         }

@@ -39,9 +39,10 @@ void hs_pack(float *packed, const float *b, int k, int n, int ldb);
 void hs_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
                     const float *bias, const float *residual, int ldr, int relu);
 
-/// Where the tiles of a Winograd F(2x2, 3x3) layer are. Input (N, H, W, C), output (N, OH, OW, K);
-/// the tile grid starts at (-pad_top, -pad_left); tile t is image t / tiles_per_image, row
-/// (t % tiles_per_image) / tiles_w, column t % tiles_w.
+/// Where the tiles of a Winograd layer are. Input (N, H, W, C), output (N, OH, OW, K); the tile
+/// grid starts at (-pad_top, -pad_left); tile t is image t / tiles_per_image, row
+/// (t % tiles_per_image) / tiles_w, column t % tiles_w. A tile is 2x2 outputs (F(2x2, 3x3)) or
+/// 4x4 (F(4x4, 3x3)).
 typedef struct {
   int h, w, c;
   int oh, ow, k;
@@ -55,5 +56,11 @@ void hs_winograd_input(const hs_winograd_geometry *g, const float *input, int fi
 /// act(A^T M A + bias + residual), written only where they fall inside the output.
 void hs_winograd_output(const hs_winograd_geometry *g, const float *m, int first, int count, const float *bias,
                         const float *residual, int relu, float *output);
+
+/// F(4x4, 3x3): V (36, count, C) = B^T d B of the 6x6 input patch of each tile.
+void hs_winograd4_input(const hs_winograd_geometry *g, const float *input, int first, int count, float *v);
+/// F(4x4, 3x3): the 16 output pixels of each tile from M (36, count, K), as hs_winograd_output.
+void hs_winograd4_output(const hs_winograd_geometry *g, const float *m, int first, int count, const float *bias,
+                         const float *residual, int relu, float *output);
 
 #endif

@@ -267,5 +267,146 @@ void HS_FN(hs_winograd_output)(const hs_winograd_geometry *g, const float *m, in
 
 #undef BT
 #undef AT
+
+// ---- Winograd F(4x4, 3x3): 6x6 input patches, 36 products per 16 outputs ----------------------
+// Points 0, 1, -1, 2, -2 and infinity (Lavin & Gray):
+// B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+// A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+
+#define BT6(a, o)                                          \
+  do {                                                     \
+    o[0] = 4 * (a[0]) - 5 * (a[2]) + (a[4]);               \
+    o[1] = (a[3]) + (a[4]) - 4 * ((a[1]) + (a[2]));        \
+    o[2] = 4 * ((a[1]) - (a[2])) + (a[4]) - (a[3]);        \
+    o[3] = 2 * ((a[3]) - (a[1])) + (a[4]) - (a[2]);        \
+    o[4] = 2 * ((a[1]) - (a[3])) + (a[4]) - (a[2]);        \
+    o[5] = 4 * (a[1]) - 5 * (a[3]) + (a[5]);               \
+  } while (0)
+
+#define AT6(a, o)                                                   \
+  do {                                                              \
+    o[0] = (a[0]) + ((a[1]) + (a[2])) + ((a[3]) + (a[4]));          \
+    o[1] = ((a[1]) - (a[2])) + 2 * ((a[3]) - (a[4]));               \
+    o[2] = ((a[1]) + (a[2])) + 4 * ((a[3]) + (a[4]));               \
+    o[3] = ((a[1]) - (a[2])) + 8 * ((a[3]) - (a[4])) + (a[5]);      \
+  } while (0)
+
+void HS_FN(hs_winograd4_input)(const hs_winograd_geometry *g, const float *input, int first, int count,
+                               float *v) {
+  const int c = g->c;
+  const size_t stride = (size_t)count * c;  // between the 36 elements of one tile
+  for (int tile = 0; tile < count; tile++) {
+    int global = first + tile;
+    int n = global / g->tiles_per_image, within = global % g->tiles_per_image;
+    int y0 = 4 * (within / g->tiles_w) - g->pad_top, x0 = 4 * (within % g->tiles_w) - g->pad_left;
+    const float *image = input + (size_t)n * g->h * g->w * c;
+    float *out = v + (size_t)tile * c;
+    for (int c0 = 0; c0 < c; c0 += HS_ZERO_RUN) {
+      int run = c - c0 < HS_ZERO_RUN ? c - c0 : HS_ZERO_RUN;
+      const float *d[36];
+      for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) {
+          int y = y0 + i, x = x0 + j;
+          d[i * 6 + j] = (y >= 0 && y < g->h && x >= 0 && x < g->w) ? image + ((size_t)y * g->w + x) * c + c0
+                                                                     : HS_FN(zeros);
+        }
+      float *o = out + c0;
+      int ch = 0;
+      for (; ch + HS_VW <= run; ch += HS_VW) {
+        VEC r[6][6];  // r[a][j] = (B^T d)[a][j]
+        for (int j = 0; j < 6; j++) {
+          VEC col[6], t[6];
+          for (int i = 0; i < 6; i++) col[i] = HS_FN(ld)(d[i * 6 + j] + ch);
+          BT6(col, t);
+          for (int a = 0; a < 6; a++) r[a][j] = t[a];
+        }
+        for (int a = 0; a < 6; a++) {
+          VEC t[6];
+          BT6(r[a], t);
+          for (int b = 0; b < 6; b++) HS_FN(st)(o + (a * 6 + b) * stride + ch, t[b]);
+        }
+      }
+      for (; ch < run; ch++) {
+        float r[6][6];
+        for (int j = 0; j < 6; j++) {
+          float col[6], t[6];
+          for (int i = 0; i < 6; i++) col[i] = d[i * 6 + j][ch];
+          BT6(col, t);
+          for (int a = 0; a < 6; a++) r[a][j] = t[a];
+        }
+        for (int a = 0; a < 6; a++) {
+          float t[6];
+          BT6(r[a], t);
+          for (int b = 0; b < 6; b++) o[(a * 6 + b) * stride + ch] = t[b];
+        }
+      }
+    }
+  }
+}
+
+void HS_FN(hs_winograd4_output)(const hs_winograd_geometry *g, const float *m, int first, int count,
+                                const float *bias, const float *residual, int relu, float *output) {
+  const int k = g->k;
+  const size_t stride = (size_t)count * k;
+  for (int tile = 0; tile < count; tile++) {
+    int global = first + tile;
+    int n = global / g->tiles_per_image, within = global % g->tiles_per_image;
+    int y0 = 4 * (within / g->tiles_w), x0 = 4 * (within % g->tiles_w);
+    const float *p = m + (size_t)tile * k;
+    size_t offset[16];
+    int inside[16];
+    for (int q = 0; q < 16; q++) {
+      int y = y0 + q / 4, x = x0 + q % 4;
+      inside[q] = y < g->oh && x < g->ow;
+      offset[q] = (((size_t)n * g->oh + y) * g->ow + x) * k;
+    }
+    int ko = 0;
+    for (; ko + HS_VW <= k; ko += HS_VW) {
+      VEC r[4][6];  // r[a][j] = (A^T M)[a][j]
+      for (int j = 0; j < 6; j++) {
+        VEC col[6], t[4];
+        for (int i = 0; i < 6; i++) col[i] = HS_FN(ld)(p + (i * 6 + j) * stride + ko);
+        AT6(col, t);
+        for (int a = 0; a < 4; a++) r[a][j] = t[a];
+      }
+      for (int a = 0; a < 4; a++) {
+        VEC y[4];
+        AT6(r[a], y);
+        for (int b = 0; b < 4; b++) {
+          int q = a * 4 + b;
+          if (!inside[q]) continue;
+          VEC out = y[b];
+          if (bias) out += HS_FN(ld)(bias + ko);
+          if (residual) out += HS_FN(ld)(residual + offset[q] + ko);
+          if (relu) out = HS_FN(relu)(out);
+          HS_FN(st)(output + offset[q] + ko, out);
+        }
+      }
+    }
+    for (; ko < k; ko++) {
+      float r[4][6];
+      for (int j = 0; j < 6; j++) {
+        float col[6], t[4];
+        for (int i = 0; i < 6; i++) col[i] = p[(i * 6 + j) * stride + ko];
+        AT6(col, t);
+        for (int a = 0; a < 4; a++) r[a][j] = t[a];
+      }
+      for (int a = 0; a < 4; a++) {
+        float y[4];
+        AT6(r[a], y);
+        for (int b = 0; b < 4; b++) {
+          int q = a * 4 + b;
+          if (!inside[q]) continue;
+          float out = y[b] + (bias ? bias[ko] : 0) + (residual ? residual[offset[q] + ko] : 0);
+          if (relu && !(out > 0)) out = 0;
+          output[offset[q] + ko] = out;
+        }
+      }
+    }
+  }
+}
+
+#undef BT6
+#undef AT6
 #undef INLINE
 #undef UNROLL
