@@ -48,19 +48,39 @@ private func softTargetTable(classes: Int, sigma: Double) -> [[Double]] {
   (0..<classes).map { wheelSoftTargets(label: $0, classes: classes, sigma: sigma) }
 }
 
-/// Row r's logits z_c = -|p_r - v_c|^2 (C), in float64.
+/// Row r's logits z_c = -|p_r - v_c|^2 (C), in float64, into z.
+@inline(__always)
 private func distanceLogits(
-  _ predictions: UnsafeBufferPointer<Float>, _ classVectors: UnsafeBufferPointer<Float>, row r: Int,
-  classes: Int, dimensions: Int
-) -> [Double] {
-  (0..<classes).map { c in
+  _ z: UnsafeMutableBufferPointer<Double>, _ predictions: UnsafeBufferPointer<Float>,
+  _ classVectors: UnsafeBufferPointer<Float>, row r: Int, classes: Int, dimensions: Int
+) {
+  for c in 0..<classes {
     var s = 0.0
     for k in 0..<dimensions {
       let d = Double(predictions[r * dimensions + k]) - Double(classVectors[c * dimensions + k])
       s += d * d
     }
-    return -s
+    z[c] = -s
   }
+}
+
+/// Row r's logits z_c = -|p_r - v_c|^2 (C), in float64.
+private func distanceLogits(
+  _ predictions: UnsafeBufferPointer<Float>, _ classVectors: UnsafeBufferPointer<Float>, row r: Int,
+  classes: Int, dimensions: Int
+) -> [Double] {
+  [Double](unsafeUninitializedCapacity: classes) { z, count in
+    distanceLogits(z, predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
+    count = classes
+  }
+}
+
+/// The largest of z's entries (C >= 1), the first one on ties.
+@inline(__always)
+private func maximum(_ z: UnsafeMutableBufferPointer<Double>) -> Double {
+  var m = z[0]
+  for c in 1..<z.count where z[c] > m { m = z[c] }
+  return m
 }
 
 /// Wheel-smoothed prototype cross-entropy of predictions (B, E) against class vectors (C, E),
@@ -72,14 +92,19 @@ public func embeddingLossForward(
 ) -> Float {
   var total = 0.0
   let targets = softTargetTable(classes: classes, sigma: sigma)
-  for r in 0..<batch where labels[r] >= 0 {
-    let z = distanceLogits(predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
-    let t = targets[Int(labels[r])]
-    let m = z.max()!
-    let lse = m + log(z.reduce(0) { $0 + exp($1 - m) })
-    var row = 0.0
-    for c in 0..<classes { row += t[c] * (lse - z[c]) }
-    total += row * Double(rowWeights?[r] ?? 1)
+  // One scratch row of logits for the whole batch (these run after every training batch).
+  withUnsafeTemporaryAllocation(of: Double.self, capacity: classes) { z in
+    for r in 0..<batch where labels[r] >= 0 {
+      distanceLogits(z, predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
+      let t = targets[Int(labels[r])]
+      let m = maximum(z)
+      var sum = 0.0
+      for c in 0..<classes { sum += exp(z[c] - m) }
+      let lse = m + log(sum)
+      var row = 0.0
+      for c in 0..<classes { row += t[c] * (lse - z[c]) }
+      total += row * Double(rowWeights?[r] ?? 1)
+    }
   }
   return Float(total / Double(batch)) * lossWeight
 }
@@ -94,19 +119,24 @@ public func embeddingLossBackward(
   sigma: Double, batch: Int, classes: Int, dimensions: Int
 ) {
   let targets = softTargetTable(classes: classes, sigma: sigma)
-  for r in 0..<batch where labels[r] >= 0 {
-    let scale = Double(rowWeights?[r] ?? 1) * Double(lossWeight) / Double(batch)
-    let z = distanceLogits(predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
-    let t = targets[Int(labels[r])]
-    let m = z.max()!
-    let e = z.map { exp($0 - m) }
-    let sum = e.reduce(0, +)
-    for c in 0..<classes {
-      let g = (e[c] / sum - t[c]) * scale
-      for k in 0..<dimensions {
-        let diff = Double(predictions[r * dimensions + k]) - Double(classVectors[c * dimensions + k])
-        dPredictions[r * dimensions + k] += Float(-2 * g * diff)
-        dClassVectors[c * dimensions + k] += Float(2 * g * diff)
+  withUnsafeTemporaryAllocation(of: Double.self, capacity: classes) { z in
+    for r in 0..<batch where labels[r] >= 0 {
+      let scale = Double(rowWeights?[r] ?? 1) * Double(lossWeight) / Double(batch)
+      distanceLogits(z, predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
+      let t = targets[Int(labels[r])]
+      let m = maximum(z)
+      var sum = 0.0
+      for c in 0..<classes {
+        z[c] = exp(z[c] - m)  // z now holds e_c = exp(z_c - m)
+        sum += z[c]
+      }
+      for c in 0..<classes {
+        let g = (z[c] / sum - t[c]) * scale
+        for k in 0..<dimensions {
+          let diff = Double(predictions[r * dimensions + k]) - Double(classVectors[c * dimensions + k])
+          dPredictions[r * dimensions + k] += Float(-2 * g * diff)
+          dClassVectors[c * dimensions + k] += Float(2 * g * diff)
+        }
       }
     }
   }

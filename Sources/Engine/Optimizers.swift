@@ -14,13 +14,12 @@
 // * Adamax: m += (g - m)(1 - beta1); u = max(beta2 u, |g|); w -= lr m / ((1 - beta1^t)(u + eps)).
 // * RMSprop (not centred): v = rho v + (1 - rho) g^2; inc = lr g / sqrt(v + epsilon)
 //   (epsilon INSIDE the sqrt); momentum 0: w -= inc; else mom = momentum mom + inc, w -= mom.
+import CKernels
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
-#endif
-#if arch(x86_64)
-  import _Builtin_intrinsics.intel
 #endif
 
 /// w -= w * weightDecay * lr, Keras' decoupled weight decay, applied before the update step.
@@ -77,64 +76,59 @@ public struct MomentState: Sendable {
 @inline(__always)
 private func power(_ beta: Double, _ t: Int) -> Float { powf(Float(beta), Float(t)) }
 
-/// One Adam step (no amsgrad); advances `state.step`. Four lanes at a time with exactly the
-/// scalar operations of `adamUpdateReference` in the same order (no fused multiply-adds; SSE's
-/// square root and division are correctly rounded, as the scalar ones), so the two agree bit for
-/// bit. Updating ~10^5 parameters after every batch otherwise costs as much as the batch's
-/// matrix products: one at a time, the square root and the division take ~10 cycles each.
+/// One Adam step (no amsgrad); advances `state.step`. Runs the CKernels build the CPU allows
+/// (AVX-512, AVX2 or portable C, `KernelLevel`), each with exactly the scalar operations of
+/// `adamUpdateReference` in the same order (no fused multiply-adds; vector square root and
+/// division are correctly rounded, as the scalar ones), so they all agree with it bit for bit.
+/// Updating ~10^5 parameters after every batch otherwise costs as much as the batch's matrix
+/// products: one at a time, the square root and the division take ~10 cycles each; four lanes
+/// at a time (SSE, what Swift compiles for) still took a quarter of a run with a 64-unit head.
 public func adamUpdate(
   params: UnsafeMutableBufferPointer<Float>, grads: UnsafeBufferPointer<Float>, state: inout MomentState,
   learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7,
   weightDecay: Double? = nil
 ) {
   precondition(grads.count >= params.count && state.m.count >= params.count && state.v.count >= params.count)
-  let lr = Float(learningRate)
-  applyWeightDecay(params, weightDecay, lr)
-  let t = state.step + 1
-  let alpha = lr * (1 - power(beta2, t)).squareRoot() / (1 - power(beta1, t))
-  let (keep1, keep2, eps) = (Float(1 - beta1), Float(1 - beta2), Float(epsilon))
-  let count = params.count
-  let vectorEnd = count / 4 * 4
-  state.m.withUnsafeMutableBufferPointer { m in
-    state.v.withUnsafeMutableBufferPointer { v in
-      let (w, g, mp, vp) = (
-        UnsafeMutableRawPointer(params.baseAddress!), UnsafeRawPointer(grads.baseAddress!),
-        UnsafeMutableRawPointer(m.baseAddress!), UnsafeMutableRawPointer(v.baseAddress!)
-      )
-      let (k1, k2) = (SIMD4(repeating: keep1), SIMD4(repeating: keep2))
-      let (a, e) = (SIMD4(repeating: alpha), SIMD4(repeating: eps))
-      for i in stride(from: 0, to: vectorEnd, by: 4) {
-        let offset = i * MemoryLayout<Float>.stride
-        let gi = g.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-        var mi = mp.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-        var vi = vp.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-        let wi = w.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-        mi += (gi - mi) * k1
-        vi += (gi * gi - vi) * k2
-        mp.storeBytes(of: mi, toByteOffset: offset, as: SIMD4<Float>.self)
-        vp.storeBytes(of: vi, toByteOffset: offset, as: SIMD4<Float>.self)
-        w.storeBytes(of: wi - mi * a / (squareRoot4(vi) + e), toByteOffset: offset, as: SIMD4<Float>.self)
-      }
-      for i in vectorEnd..<count {
-        let gi = grads[i]
-        m[i] += (gi - m[i]) * keep1
-        v[i] += (gi * gi - v[i]) * keep2
-        params[i] -= m[i] * alpha / (v[i].squareRoot() + eps)
+  let c = AdamCoefficients(
+    step: state.step + 1, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+    weightDecay: weightDecay)
+  if params.count > 0 {
+    state.m.withUnsafeMutableBufferPointer { m in
+      state.v.withUnsafeMutableBufferPointer { v in
+        adamUpdate(
+          params: params.baseAddress!, grads: grads.baseAddress!, m: m.baseAddress!, v: v.baseAddress!,
+          count: params.count, c)
       }
     }
   }
-  state.step = t
+  state.step += 1
 }
 
-/// Lane-wise square root, one SSE instruction on x86-64 (the standard library's SIMD
-/// `squareRoot()` takes the lanes one at a time).
-@inline(__always)
-private func squareRoot4(_ x: SIMD4<Float>) -> SIMD4<Float> {
-  #if arch(x86_64)
-    return _mm_sqrt_ps(x)
-  #else
-    return x.squareRoot()
-  #endif
+/// Adam's numbers for one step (Keras 3): t = the step's number from 1, alpha = lr sqrt(1 -
+/// beta2^t) / (1 - beta1^t), keep1 = 1 - beta1 and keep2 = 1 - beta2 formed in float64 and
+/// then rounded, and Keras' decoupled weight decay (0 for none), applied per parameter before
+/// its update as w -= w * decay * lr.
+public struct AdamCoefficients: Sendable {
+  var c: hs_adam_coefficients
+
+  public init(step t: Int, learningRate: Double, beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double?) {
+    let lr = Float(learningRate)
+    let alpha = lr * (1 - power(beta2, t)).squareRoot() / (1 - power(beta1, t))
+    c = hs_adam_coefficients(
+      alpha: alpha, keep1: Float(1 - beta1), keep2: Float(1 - beta2), eps: Float(epsilon),
+      decay: weightDecay.map { Float($0) } ?? 0, lr: lr)
+  }
+}
+
+/// One Adam step of `count` parameters with their moments m and v, in place (the kernel
+/// `adamUpdate(params:grads:state:...)` runs, without touching a step count).
+public func adamUpdate(
+  params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+  v: UnsafeMutablePointer<Float>, count: Int, _ coefficients: AdamCoefficients
+) {
+  guard count > 0 else { return }
+  let c = coefficients.c
+  hs_adam_update(params, grads, m, v, count, c.alpha, c.keep1, c.keep2, c.eps, c.decay, c.lr)
 }
 
 /// One Adam step, one parameter at a time: the definition `adamUpdate` must match bit for bit.

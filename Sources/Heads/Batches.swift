@@ -36,8 +36,8 @@ public func gatherRows(
 }
 
 /// Trains `model` for one epoch over `batches` of row indices (e.g. from `epochBatches`) into
-/// `features` (N, D) and every head's targets (N rows): each batch's rows are copied from there
-/// into one (B, D) buffer, so the training rows never need a matrix of their own. Returns the
+/// `features` (N, D) and every head's targets (N rows): each batch's rows are read where they
+/// are, so the training rows never need a matrix of their own. Returns the
 /// epoch's losses as Keras' history does: the mean over batches of each batch's loss before its
 /// update. Heads with `dropout` draw their masks from `maskSeed` (give every epoch its own).
 /// The optimiser's state is kept in the trainer's parameter order (FusedLayout.swift), so one
@@ -52,17 +52,12 @@ public func trainEpoch(
   var sums = HeadLosses(heads: [Double](repeating: 0, count: model.specs.count), total: 0)
   let capacity = batches.map(\.count).max() ?? 1
   var trainer = FusedTrainer(model: model, capacity: capacity, maskSeed: maskSeed)
-  var x = [Float](repeating: 0, count: capacity * d)
   features.withUnsafeBufferPointer { source in
     for rows in batches where !rows.isEmpty {
-      x.withUnsafeMutableBufferPointer { x in
-        for (slot, row) in rows.enumerated() {
-          _ = UnsafeMutableBufferPointer(rebasing: x[(slot * d)..<((slot + 1) * d)]).initialize(
-            from: UnsafeBufferPointer(rebasing: source[(row * d)..<((row + 1) * d)]))
-        }
-      }
+      precondition(rows.allSatisfy { ($0 + 1) * d <= source.count })
+      let pointers = rows.map { source.baseAddress! + $0 * d }
       rows.withUnsafeBufferPointer { trainer.setTargets(rows: $0, from: targets) }
-      let losses = x.withUnsafeBufferPointer { trainer.step($0, batch: rows.count, optimizer: &optimizer) }
+      let losses = pointers.withUnsafeBufferPointer { trainer.step($0, optimizer: &optimizer) }
       for h in sums.heads.indices { sums.heads[h] += losses.heads[h] }
       sums.total += losses.total
     }

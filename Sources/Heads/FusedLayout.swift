@@ -1,29 +1,52 @@
 // The training-time arrangement of a model's parameters: every head's FIRST Dense layer fused
-// into one matrix, so one GEMM computes all heads' first layers for a batch and one GEMM all
-// their kernel gradients.
+// into one matrix, so one product computes all heads' first layers for a batch and one product
+// all their kernel gradients.
 //
-// The model's own layout (MultiHeadModel.swift) stores each head's kernel (D, out_h) on its own;
-// side by side they are not one matrix in row-major order (row i of the fused matrix is row i
-// of every head's kernel). So training works on a permuted copy of the parameters:
+// The model's own layout (MultiHeadModel.swift) stores each head's kernel (D, out_h) on its own,
+// as Keras does. Training works on a permuted copy of the parameters:
 //
-//   [ W (D, T): row i = the first-layer kernels' rows i, head after head ]
-//   [ b (T): the first-layer biases, head after head                     ]
-//   [ everything else, in the model's order                              ]
+//   [ Wt (T, D): row c = the D weights of fused unit c, head after head (kernels transposed) ]
+//   [ b (T): the first-layer biases, head after head                                      ]
+//   [ everything else of the trained heads, in the model's order                          ]
 //
-// where T is the sum of the fused heads' first-layer widths. The optimisers are element-wise,
-// so stepping the permuted buffer (and keeping their state in the same permutation) is the
-// same arithmetic as stepping the model's buffer; `pack` and `unpack` move between the two.
+// where T is the sum of the fused heads' first-layer widths. Transposed, because the products
+// (Engine/DenseRows.swift) run their vectors along the D inputs: a unit's weights and a batch
+// row are both contiguous there, whatever T is. The optimisers are element-wise, so stepping
+// the permuted buffer (and keeping their state in the same permutation) is the same arithmetic
+// as stepping the model's buffer; `pack` and `unpack` move between the two.
 // A head with dropout on its input (no hidden layers, `dropout > 0`) sees its own masked copy
 // of x, so its first layer cannot share the product: it stays in "everything else".
+//
+// A layout may hold only some heads of a model (a group of HeadsTrainer), and of one head only
+// some first-layer units: a head too wide for one thread is split by units (columns of its
+// first-layer kernel) between two groups (SplitHead.swift). The group that trains the rest of
+// the head (its "tail": later layers, loss, class vectors) holds units 0 ..< k, the other group
+// holds units k ..< n as a slice: columns of its W that no head of its own reads.
 
-/// Where each head's parameters sit in the packed (training) buffer.
+/// The part of head `head` a layout holds: first-layer units `units` and, with `tail`, all the
+/// rest of the head. A whole head is `units` = all of them with `tail`.
+struct HeadShare: Sendable, Equatable {
+  var head: Int
+  var units: Range<Int>
+  var tail: Bool
+}
+
+/// Where each trained head's parameters sit in the packed (training) buffer.
 struct FusedLayout: Sendable {
   let inputWidth: Int
   /// T: the fused product's width.
   let fusedWidth: Int
-  /// Per head, the columns of the fused product that are its first layer; nil when the head's
-  /// first layer is not fused.
+  /// The model's heads this layout trains (those with their tail here), in order; "head h" of
+  /// the fields below is `heads[h]` of the model.
+  let heads: [Int]
+  /// Per head, the columns of the fused product that are its first layer (the units it holds
+  /// here); nil when the head's first layer is not fused.
   let fusedColumns: [Range<Int>?]
+  /// Per head, the first-layer units held here: all of them unless the head is split.
+  let heldUnits: [Range<Int>]
+  /// Columns of the fused product (rows of Wt) that belong to a head trained by another layout
+  /// (a split head's units k ..< n), with the head's model index.
+  let slices: [(head: Int, columns: Range<Int>)]
   /// Per head, per layer, kernel and bias in packed coordinates. For a fused first layer the
   /// kernel range is empty (its kernel is a column block of W) and the bias is its part of b.
   let slots: [[DenseSlot]]
@@ -32,63 +55,87 @@ struct FusedLayout: Sendable {
   /// Packed position -> model index.
   let order: [Int]
 
-  /// The fused W (D, T) is the first D x T entries, b (T) follows.
+  /// The fused Wt (T, D) is the first T x D entries, b (T) follows.
   var fusedKernel: Range<Int> { 0..<(inputWidth * fusedWidth) }
   var fusedBias: Range<Int> { fusedKernel.upperBound..<(fusedKernel.upperBound + fusedWidth) }
 
+  /// Every head of `model`, whole.
   init(model: MultiHeadModel) {
+    self.init(model: model, shares: model.specs.indices.map { HeadShare(head: $0, units: model.units($0), tail: true) })
+  }
+
+  /// The given shares of `model`'s heads (each head at most once; a share without tail must
+  /// be of a head whose first layer is fused).
+  init(model: MultiHeadModel, shares: [HeadShare]) {
     let d = model.inputWidth
-    let count = model.parameters.count
-    var columns: [Range<Int>?] = []
+    // Fused entries in share order: (share, columns).
+    var columnsOf = [Range<Int>?](repeating: nil, count: shares.count)
     var width = 0
-    for (h, spec) in model.specs.enumerated() {
-      if spec.hasInputDropout {
-        columns.append(nil)
-      } else {
-        let units = model.slots[h][0].outputs
-        columns.append(width..<(width + units))
-        width += units
-      }
+    for (s, share) in shares.enumerated() where !model.specs[share.head].hasInputDropout {
+      columnsOf[s] = width..<(width + share.units.count)
+      width += share.units.count
+    }
+    for (s, share) in shares.enumerated() {
+      precondition(
+        share.units == model.units(share.head) || columnsOf[s] != nil, "only a fused first layer can be split")
     }
     var order = [Int]()
-    order.reserveCapacity(count)
-    var taken = [Bool](repeating: false, count: count)
-    let fused = model.specs.indices.filter { columns[$0] != nil }
-    for i in 0..<d {
-      for h in fused {
-        let slot = model.slots[h][0]
-        let row = (slot.kernel.lowerBound + i * slot.outputs)..<(slot.kernel.lowerBound + (i + 1) * slot.outputs)
-        order.append(contentsOf: row)
+    let fused = shares.indices.filter { columnsOf[$0] != nil }
+    for s in fused {
+      let slot = model.slots[shares[s].head][0]
+      for unit in shares[s].units {
+        order.append(
+          contentsOf: stride(from: slot.kernel.lowerBound + unit, to: slot.kernel.upperBound, by: slot.outputs))
       }
     }
-    for h in fused { order.append(contentsOf: model.slots[h][0].bias) }
-    for index in order { taken[index] = true }
-    for index in 0..<count where !taken[index] { order.append(index) }
-    var position = [Int](repeating: 0, count: count)
+    for s in fused {
+      let bias = model.slots[shares[s].head][0].bias.lowerBound
+      order.append(contentsOf: (bias + shares[s].units.lowerBound)..<(bias + shares[s].units.upperBound))
+    }
+    // Everything else of the heads trained here, in the model's order.
+    for (s, share) in shares.enumerated() where share.tail {
+      let layers = model.slots[share.head]
+      for (l, slot) in layers.enumerated() where l > 0 || columnsOf[s] == nil {
+        order.append(contentsOf: slot.kernel)
+        order.append(contentsOf: slot.bias)
+      }
+      order.append(contentsOf: model.classVectorSlots[share.head])
+    }
+    var position = [Int](repeating: -1, count: model.parameters.count)
     for (p, index) in order.enumerated() { position[index] = p }
     func packed(_ range: Range<Int>) -> Range<Int> {
       range.isEmpty
-        ? position.count..<position.count : position[range.lowerBound]..<(position[range.lowerBound] + range.count)
+        ? order.count..<order.count : position[range.lowerBound]..<(position[range.lowerBound] + range.count)
     }
-    slots = model.slots.enumerated().map { h, layers in
-      layers.enumerated().map { l, slot in
-        let kernel = l == 0 && columns[h] != nil ? 0..<0 : packed(slot.kernel)
-        return DenseSlot(inputs: slot.inputs, outputs: slot.outputs, kernel: kernel, bias: packed(slot.bias))
+    let tails = shares.indices.filter { shares[$0].tail }
+    heads = tails.map { shares[$0].head }
+    heldUnits = tails.map { shares[$0].units }
+    fusedColumns = tails.map { columnsOf[$0] }
+    slices = shares.indices.filter { !shares[$0].tail }.map { (shares[$0].head, columnsOf[$0]!) }
+    slots = tails.map { s in
+      let share = shares[s]
+      return model.slots[share.head].enumerated().map { l, slot in
+        guard l == 0, let columns = columnsOf[s] else {
+          return DenseSlot(
+            inputs: slot.inputs, outputs: slot.outputs, kernel: packed(slot.kernel), bias: packed(slot.bias))
+        }
+        let bias = width * d + columns.lowerBound
+        return DenseSlot(inputs: slot.inputs, outputs: slot.outputs, kernel: 0..<0, bias: bias..<(bias + columns.count))
       }
     }
-    classVectors = model.classVectorSlots.map(packed)
+    classVectors = tails.map { packed(model.classVectorSlots[shares[$0].head]) }
     inputWidth = d
     fusedWidth = width
-    fusedColumns = columns
     self.order = order
   }
 
   /// The model's parameters in packed order.
   func pack(_ parameters: [Float]) -> [Float] { order.map { parameters[$0] } }
 
-  /// Writes packed parameters back into the model's order.
+  /// Writes packed parameters back into their places in the model's order (all of them when the
+  /// layout holds every head whole; this layout's share otherwise).
   func unpack(_ packed: [Float], into parameters: inout [Float]) {
-    precondition(packed.count == order.count && parameters.count == order.count)
+    precondition(packed.count == order.count)
     for (p, index) in order.enumerated() { parameters[index] = packed[p] }
   }
 }
@@ -96,4 +143,9 @@ struct FusedLayout: Sendable {
 extension HeadSpec {
   /// Dropout applies to the head's input when it has no hidden layers (see `dropout`).
   var hasInputDropout: Bool { dropout > 0 && hidden.isEmpty }
+}
+
+extension MultiHeadModel {
+  /// All first-layer units of head `h`.
+  func units(_ h: Int) -> Range<Int> { 0..<slots[h][0].outputs }
 }

@@ -1,10 +1,12 @@
-// One training step of a multi-head model on the fused layout (FusedLayout.swift): gather the
-// batch, forward, losses, backward, optimiser update; every buffer allocated once per trainer.
+// One training step of a multi-head model on the fused layout (FusedLayout.swift): forward,
+// losses, backward, optimiser update; every buffer allocated once per trainer.
 //
-// Shapes, row-major: x (B, D) the batch's features; Z and dZ (B, T) the fused first layers'
-// outputs and their gradients; per head and layer (B, units) activations (post-ReLU, and
-// post-dropout, for hidden layers; logits for the output layer) and their gradients.
-// MultiHeadModel.lossAndGradient is the plain per-head reference this must agree with.
+// Shapes, row-major: x (B, D) the batch's features, given as B pointers to rows that stay where
+// they are (rows of the feature matrix: never gathered into a batch buffer); Z and dZ (B, T)
+// the fused first layers' outputs and their gradients; per head and layer (B, units)
+// activations (post-ReLU, and post-dropout, for hidden layers; logits for the output layer) and
+// their gradients. MultiHeadModel.lossAndGradient is the plain per-head reference this must
+// agree with.
 
 import Engine
 
@@ -64,15 +66,25 @@ struct FusedTrainer {
   /// in `streams`), so a head's masks do not depend on which other heads train beside it.
   var masks: [SplitMix64]
 
-  init(model: MultiHeadModel, capacity: Int, maskSeed: UInt64 = 0, streams: [Int]? = nil) {
-    layout = FusedLayout(model: model)
-    specs = model.specs
+  /// Where this trainer meets the other half of a split head (SplitHead.swift), if it holds one.
+  var link: SplitLink?
+
+  /// A trainer for every head of `model`.
+  init(model: MultiHeadModel, capacity: Int, maskSeed: UInt64 = 0) {
+    self.init(layout: FusedLayout(model: model), model: model, capacity: capacity, maskSeed: maskSeed)
+  }
+
+  /// A trainer for the heads, or parts of heads, `layout` holds of `model`.
+  init(layout: FusedLayout, model: MultiHeadModel, capacity: Int, maskSeed: UInt64 = 0) {
+    self.layout = layout
+    specs = layout.heads.map { model.specs[$0] }
     parameters = layout.pack(model.parameters)
     gradients = [Float](repeating: 0, count: parameters.count)
     workspace = TrainingWorkspace(layout: layout, specs: specs, capacity: max(1, capacity))
-    masks = (streams ?? Array(model.specs.indices)).map { SplitMix64(seed: maskSeed, stream: UInt64($0)) }
+    masks = layout.heads.map { SplitMix64(seed: maskSeed, stream: UInt64($0)) }
   }
 
+  /// Puts the parameters this trainer holds into their places in the model's buffer.
   func write(into model: inout MultiHeadModel) { layout.unpack(parameters, into: &model.parameters) }
 
   /// Copies rows `rows` of every head's targets (`targets[h]` for this trainer's head h) into
@@ -92,58 +104,118 @@ struct FusedTrainer {
     }
   }
 
-  /// One step on the batch x (B, D) whose targets `setTargets` set: the batch's losses before
-  /// the update, then `optimizer` applied to the packed parameters.
-  mutating func step(_ x: UnsafeBufferPointer<Float>, batch: Int, optimizer: inout Optimizer) -> HeadLosses {
-    let losses = lossAndGradient(x, batch: batch, dropout: true, backward: true)
-    optimizer.step(&parameters, gradients: gradients)
+  /// One step on the batch whose rows are `rows` (B pointers to D features) and whose targets
+  /// `setTargets` set: the batch's losses before the update, then `optimizer` applied to the
+  /// packed parameters. Adam takes the fused kernel's gradient straight from the batch, a tile
+  /// at a time (Optimizer.step(_:gradients:kernel:)); the other optimisers get it in `gradients`.
+  mutating func step(_ rows: UnsafeBufferPointer<UnsafePointer<Float>>, optimizer: inout Optimizer) -> HeadLosses {
+    let fuse = optimizer.fusesKernelGradient && layout.fusedWidth > 0
+    let losses = lossAndGradient(rows, dropout: true, backward: true, kernelGradient: !fuse)
+    guard fuse else {
+      optimizer.step(&parameters, gradients: gradients)
+      return losses
+    }
+    let (t, w) = (layout.fusedWidth, workspace)
+    optimizer.step(
+      &parameters, gradients: gradients,
+      kernel: FusedKernel(
+        range: layout.fusedKernel, rows: rows, dz: UnsafeBufferPointer(w.view(w.dz, rows.count * t)),
+        inputs: layout.inputWidth, outputs: t))
     return losses
   }
 
-  /// Losses of the batch x (B, D) whose targets `setTargets` set, and with `backward` their
-  /// gradient in `gradients` (overwritten). Without `dropout`, no unit is dropped (validation).
+  /// `step` on a batch stored as one matrix x (B, D).
+  mutating func step(_ x: UnsafeBufferPointer<Float>, batch: Int, optimizer: inout Optimizer) -> HeadLosses {
+    withRows(of: x, batch: batch) { step($0, optimizer: &optimizer) }
+  }
+
+  /// `lossAndGradient` on a batch stored as one matrix x (B, D).
   mutating func lossAndGradient(_ x: UnsafeBufferPointer<Float>, batch: Int, dropout: Bool, backward: Bool)
     -> HeadLosses
   {
+    withRows(of: x, batch: batch) { lossAndGradient($0, dropout: dropout, backward: backward) }
+  }
+
+  /// Calls `body` with pointers to the first `batch` rows of x (B, D).
+  private func withRows<R>(
+    of x: UnsafeBufferPointer<Float>, batch: Int, _ body: (UnsafeBufferPointer<UnsafePointer<Float>>) -> R
+  ) -> R {
     let d = layout.inputWidth
-    precondition(batch >= 1 && batch <= workspace.capacity && x.count >= batch * d)
-    let x = UnsafeBufferPointer(rebasing: x[0..<(batch * d)])  // the batch's rows of a larger buffer
+    precondition(batch >= 1 && x.count >= batch * d)
+    let rows = (0..<batch).map { x.baseAddress! + $0 * d }
+    return rows.withUnsafeBufferPointer(body)
+  }
+
+  /// Losses of the batch (rows: B pointers to D features) whose targets `setTargets` set, and
+  /// with `backward` their gradient in `gradients` (overwritten; the fused kernel's part only
+  /// with `kernelGradient`). Without `dropout`, no unit is dropped (validation). With a split
+  /// head (`link`), the other group's trainer must be working on the same batch at the same
+  /// time, on another thread: the two wait for each other once each.
+  mutating func lossAndGradient(
+    _ rows: UnsafeBufferPointer<UnsafePointer<Float>>, dropout: Bool, backward: Bool, kernelGradient: Bool = true
+  ) -> HeadLosses {
+    let d = layout.inputWidth
+    let batch = rows.count
+    precondition(batch >= 1 && batch <= workspace.capacity)
     let t = layout.fusedWidth
     let w = workspace
     let z = w.view(w.z, batch * t)
     let dz = w.view(w.dz, batch * t)
     var generators = masks
     var headLosses = [Double](repeating: 0, count: specs.count)
-    var total = 0.0
+    let link = self.link
+    // The owner of a split head does that head first: the helper waits for its gradient.
+    let owned = link.flatMap { link in layout.heads.firstIndex(of: link.head) }
+    let order = owned.map { [$0] + specs.indices.filter { $0 != owned } } ?? Array(specs.indices)
     parameters.withUnsafeBufferPointer { params in
       gradients.withUnsafeMutableBufferPointer { grads in
-        if backward { grads.initialize(repeating: 0) }
-        if t > 0 {
-          // Z (B, T) = x (B, D) . W (D, T) + b: every head's first layer at once.
-          denseForward(
-            z, x, weight: UnsafeBufferPointer(rebasing: params[layout.fusedKernel]),
-            bias: UnsafeBufferPointer(rebasing: params[layout.fusedBias]), batch: batch, inFeatures: d,
-            outFeatures: t)
+        // The fused kernel's gradient is overwritten (or not computed): zero the rest.
+        if backward {
+          UnsafeMutableBufferPointer(rebasing: grads[layout.fusedKernel.upperBound...]).initialize(repeating: 0)
         }
-        for (h, spec) in specs.enumerated() {
+        if t > 0 {
+          // Z (B, T) = x (B, D) . Wt^T (D, T) + b: every head's first layer at once.
+          denseForwardRows(
+            z, ldz: t, rows: rows, weightT: UnsafeBufferPointer(rebasing: params[layout.fusedKernel]),
+            bias: UnsafeBufferPointer(rebasing: params[layout.fusedBias]), batch: batch, inputs: d, outputs: t)
+        }
+        if let link, owned == nil { link.helperComputed() }
+        for h in order {
+          let spec = specs[h]
           let layers = layout.slots[h]
           let rate = dropout ? spec.dropout : 0
           let outputs = layers.indices.map { w.view(w.outputs[h][$0], batch * layers[$0].outputs) }
           let deltas = layers.indices.map { w.view(w.gradients[h][$0], batch * layers[$0].outputs) }
           let keeps = layers.indices.map { w.view(w.masks[h][$0], rate > 0 ? batch * layers[$0].outputs : 0) }
-          // The first layer's input: x, or x through this head's own dropout mask.
-          var input = x
-          if spec.hasInputDropout && rate > 0 {
-            let masked = w.view(w.maskedInput, batch * d)
-            let keep = w.view(w.inputMask, batch * d)
-            drawMask(keep, rate: rate, using: &generators[h])
-            masked.initialize(repeating: 0)
-            dropoutForward(masked, x, keep: UnsafeBufferPointer(keep), rate: rate)
-            input = UnsafeBufferPointer(masked)
+          let units = layout.heldUnits[h]
+          let split = h == owned ? link : nil
+          // An unfused first layer's input (B, D): x, through this head's own dropout mask when
+          // training, gathered from the rows (the fused product reads them in place).
+          var input = UnsafeBufferPointer<Float>(start: nil, count: 0)
+          if layout.fusedColumns[h] == nil {
+            let gathered = w.view(w.maskedInput, batch * d)
+            for (r, row) in rows.enumerated() { (gathered.baseAddress! + r * d).update(from: row, count: d) }
+            if rate > 0 {
+              let keep = w.view(w.inputMask, batch * d)
+              drawMask(keep, rate: rate, using: &generators[h])
+              dropoutForward(gathered, UnsafeBufferPointer(gathered), keep: UnsafeBufferPointer(keep), rate: rate)
+            }
+            input = UnsafeBufferPointer(gathered)
           }
           for (l, slot) in layers.enumerated() {
             if l == 0, let columns = layout.fusedColumns[h] {
-              copyColumns(outputs[0], from: UnsafeBufferPointer(z), columns: columns, width: t, rows: batch)
+              copyColumns(
+                rows: batch, from: UnsafeBufferPointer(z), width: t, columns: columns, into: outputs[0],
+                width: slot.outputs, at: units.lowerBound)
+              if let split {
+                // The units the helper holds, once it has computed them.
+                split.ownerWaitsForHelper()
+                let (helperZ, helperWidth, helperColumns) = split.helperOutputs(batch: batch)
+                copyColumns(
+                  rows: batch, from: helperZ, width: helperWidth, columns: helperColumns, into: outputs[0],
+                  width: slot.outputs, at: split.remoteUnits.lowerBound)
+                if !backward { split.ownerConsumed() }
+              }
             } else {
               denseForward(
                 outputs[l], l == 0 ? input : UnsafeBufferPointer(outputs[l - 1]),
@@ -161,19 +233,26 @@ struct FusedTrainer {
           }
           let last = layers.count - 1
           let width = spec.targetWidth
-          let loss = headLossAndGradient(
+          headLosses[h] = headLossAndGradient(
             spec: spec, logits: UnsafeBufferPointer(outputs[last]), dLogits: deltas[last],
             labels: UnsafeBufferPointer(w.view(w.targetValues[h], batch * width)),
             rowWeights: UnsafeBufferPointer(w.view(w.rowWeights[h], batch)), batch: batch,
             classVectors: UnsafeBufferPointer(rebasing: params[layout.classVectors[h]]),
             dClassVectors: UnsafeMutableBufferPointer(rebasing: grads[layout.classVectors[h]]))
-          headLosses[h] = loss
-          total += loss * Double(spec.lossWeight)
           if !backward { continue }
           for l in stride(from: last, through: 0, by: -1) {
             let slot = layers[l]
             if l == 0, let columns = layout.fusedColumns[h] {
-              copyColumns(into: dz, UnsafeBufferPointer(deltas[0]), columns: columns, width: t, rows: batch)
+              copyColumns(
+                rows: batch, from: UnsafeBufferPointer(deltas[0]), width: slot.outputs,
+                columns: units, into: dz, width: t, at: columns.lowerBound)
+              if let split {
+                let (helperDZ, helperWidth, helperColumns) = split.helperGradients(batch: batch)
+                copyColumns(
+                  rows: batch, from: UnsafeBufferPointer(deltas[0]), width: slot.outputs, columns: split.remoteUnits,
+                  into: helperDZ, width: helperWidth, at: helperColumns.lowerBound)
+                split.ownerConsumed()
+              }
               break
             }
             let below: UnsafeMutableBufferPointer<Float>? = l > 0 ? deltas[l - 1] : nil
@@ -193,40 +272,43 @@ struct FusedTrainer {
             }
           }
         }
+        // The helper's slice columns of dZ are the owner's to write: wait for them (and, without
+        // backward, until the owner has read this block's Z, which the next block overwrites).
+        if let link, owned == nil { link.helperWaitsForOwner() }
         if t > 0 && backward {
-          // dW (D, T) += x^T dZ, db += column sums of dZ: every head's first-layer kernel gradient.
-          denseBackward(
-            dx: nil, dWeight: UnsafeMutableBufferPointer(rebasing: grads[layout.fusedKernel]),
-            dBias: UnsafeMutableBufferPointer(rebasing: grads[layout.fusedBias]), dy: UnsafeBufferPointer(dz), x: x,
-            weight: UnsafeBufferPointer(rebasing: params[layout.fusedKernel]), batch: batch, inFeatures: d,
-            outFeatures: t)
+          // db = column sums of dZ; dWt (T, D) = dZ^T x: every head's first-layer gradient.
+          let db = UnsafeMutableBufferPointer(rebasing: grads[layout.fusedBias])
+          for r in 0..<batch {
+            for j in 0..<t { db[j] += dz[r * t + j] }
+          }
+          if kernelGradient {
+            denseKernelGradientRows(
+              UnsafeMutableBufferPointer(rebasing: grads[layout.fusedKernel]), rows: rows, dz: UnsafeBufferPointer(dz),
+              ldz: t, batch: batch, inputs: d, outputs: t)
+          }
         }
       }
     }
     if dropout { masks = generators }
+    // The total in head order, whatever order the heads were done in.
+    var total = 0.0
+    for (h, spec) in specs.enumerated() { total += headLosses[h] * Double(spec.lossWeight) }
     return HeadLosses(heads: headLosses, total: total)
   }
 }
 
-/// out (rows, columns.count) = the given columns of z (rows, width).
+/// Columns `columns` of `source` (rows, sourceWidth) into columns `offset ..< offset +
+/// columns.count` of `target` (rows, targetWidth).
 private func copyColumns(
-  _ out: UnsafeMutableBufferPointer<Float>, from z: UnsafeBufferPointer<Float>, columns: Range<Int>, width: Int,
-  rows: Int
+  rows: Int, from source: UnsafeBufferPointer<Float>, width sourceWidth: Int, columns: Range<Int>,
+  into target: UnsafeMutableBufferPointer<Float>, width targetWidth: Int, at offset: Int
 ) {
   let n = columns.count
+  precondition(offset + n <= targetWidth && columns.upperBound <= sourceWidth)
+  precondition(source.count >= rows * sourceWidth && target.count >= rows * targetWidth)
   for r in 0..<rows {
-    for j in 0..<n { out[r * n + j] = z[r * width + columns.lowerBound + j] }
-  }
-}
-
-/// The given columns of dz (rows, width) = delta (rows, columns.count).
-private func copyColumns(
-  into dz: UnsafeMutableBufferPointer<Float>, _ delta: UnsafeBufferPointer<Float>, columns: Range<Int>, width: Int,
-  rows: Int
-) {
-  let n = columns.count
-  for r in 0..<rows {
-    for j in 0..<n { dz[r * width + columns.lowerBound + j] = delta[r * n + j] }
+    (target.baseAddress! + r * targetWidth + offset).update(
+      from: source.baseAddress! + r * sourceWidth + columns.lowerBound, count: n)
   }
 }
 

@@ -5,10 +5,16 @@
 // is element-wise. A step of the whole model is therefore exactly a step of each group of heads
 // on the same batch. The heads are split into groups of about equal first-layer width (the
 // fused matrix products and the optimiser update scale with it), each group keeps its own
-// packed parameters (FusedLayout.swift), workspace and optimiser state, and after the batch is
-// gathered once, the groups take their steps at the same time. OpenBLAS runs single-threaded
-// meanwhile (parallelism at one level only): the matrices of one batch (32 x 2048 by ~30
-// columns) are too small for its threads to pay off, while whole groups are not.
+// packed parameters (FusedLayout.swift), workspace and optimiser state, and the groups take
+// their steps on the same batch at the same time, each reading the batch's rows where they are.
+// The products are the engine's own single-threaded kernels (Engine/DenseRows.swift), and
+// OpenBLAS, for the small products of hidden layers, runs single-threaded too (parallelism at
+// one level only): one batch (32 x 2048 by ~30 units) is too small to split between threads,
+// while whole groups are not.
+//
+// When one head is much wider than the rest (a 64-unit hidden layer beside linear heads), whole
+// heads cannot be balanced: that head's first-layer units are then shared between the groups
+// (SplitHead.swift), and the two groups meet twice per batch instead of once per epoch.
 //
 // Dropout masks come from one stream per head, so a head's masks do not depend on the grouping.
 
@@ -25,50 +31,34 @@ public final class HeadsTrainer {
   private let batchSize: Int
   private let parameterCount: Int
 
+  private let threads: GroupThreads
+  /// The split head's meeting point, if a head is split between two groups.
+  private let link: SplitLink?
+
   private struct Group {
-    var heads: [Int]
-    /// The model's parameter ranges of those heads, in order.
-    var ranges: [Range<Int>]
     var trainer: FusedTrainer
     var optimizer: Optimizer
-    /// The group's own copy of the batch (capacity, D), when rows are gathered per group.
-    var x: [Float]
+    /// The model's heads whose losses this group computes, in order.
+    var heads: [Int] { trainer.layout.heads }
 
-    /// One step (or, without `train`, losses only) on the batch x; with x nil, the group first
-    /// gathers the batch from `sources` (one pointer to D floats per row) into its own copy.
+    /// One step (or, without `train`, losses only) on the batch whose rows are `rows` (pointers
+    /// to D features each, read where they are) and whose targets are rows `targetRows`.
     mutating func step(
-      _ x: UnsafeBufferPointer<Float>?, sources: UnsafeBufferPointer<UnsafePointer<Float>>,
-      rows: UnsafeBufferPointer<Int>, targets: [HeadTargets], train: Bool
+      _ rows: UnsafeBufferPointer<UnsafePointer<Float>>, targetRows: UnsafeBufferPointer<Int>,
+      targets: [HeadTargets], train: Bool
     ) -> HeadLosses {
-      trainer.setTargets(rows: rows, from: targets)
-      guard let x else {
-        // Take the buffer out of self while lending it, so the step may mutate self.
-        var copy: [Float] = []
-        swap(&copy, &self.x)
-        defer { swap(&copy, &self.x) }
-        let d = trainer.layout.inputWidth
-        copy.withUnsafeMutableBufferPointer { copy in
-          for (slot, source) in sources.prefix(rows.count).enumerated() {
-            (copy.baseAddress! + slot * d).update(from: source, count: d)
-          }
-        }
-        return copy.withUnsafeBufferPointer { step($0, rows: rows, train: train) }
-      }
-      return step(x, rows: rows, train: train)
-    }
-
-    private mutating func step(_ x: UnsafeBufferPointer<Float>, rows: UnsafeBufferPointer<Int>, train: Bool)
-      -> HeadLosses
-    {
-      guard train else { return trainer.lossAndGradient(x, batch: rows.count, dropout: false, backward: false) }
-      return trainer.step(x, batch: rows.count, optimizer: &optimizer)
+      trainer.setTargets(rows: targetRows, from: targets)
+      guard train else { return trainer.lossAndGradient(rows, dropout: false, backward: false) }
+      return trainer.step(rows, optimizer: &optimizer)
     }
   }
 
   /// A trainer for `model` with a fresh `optimizer` (Keras' decoupled `weightDecay` if given),
-  /// batches of `batchSize` rows, and up to `threads` groups of heads trained at once.
+  /// batches of `batchSize` rows, and up to `threads` groups of heads trained at once. With
+  /// `split` false no head is shared between groups (for tests comparing the two).
   public init(
-    model: MultiHeadModel, optimizer: OptimizerKind, weightDecay: Double? = nil, batchSize: Int, threads: Int = 2
+    model: MultiHeadModel, optimizer: OptimizerKind, weightDecay: Double? = nil, batchSize: Int, threads: Int = 2,
+    split: Bool = true
   ) {
     precondition(batchSize >= 1 && threads >= 1)
     specs = model.specs
@@ -77,45 +67,74 @@ public final class HeadsTrainer {
     parameterCount = model.parameters.count
     let capacity = max(batchSize, Self.evaluationBlock)
     batch = BatchBuffer(width: model.inputWidth, capacity: capacity)
-    // Longest-processing-time-first: widest heads first, each to the lightest group so far.
-    // A head's cost: its first layer's width (the products and the optimiser scale with it),
-    // plus, for an embedding head, its wheel (its loss compares every row with every class).
-    let width = { (h: Int) in model.slots[h][0].outputs + 1 + model.specs[h].wheelClasses.count }
-    var members = [[Int]](repeating: [], count: min(threads, max(1, model.specs.count)))
+    let plan = Self.plan(model: model, groups: threads, split: split)
+    groups = plan.shares.map { shares in
+      let layout = FusedLayout(model: model, shares: shares)
+      return Group(
+        trainer: FusedTrainer(layout: layout, model: model, capacity: capacity),
+        optimizer: Optimizer(optimizer, parameterCount: layout.order.count, weightDecay: weightDecay))
+    }
+    if let split = plan.split {
+      let link = SplitLink(head: split.head, remoteUnits: split.remoteUnits)
+      groups[split.owner].trainer.link = link
+      groups[split.helper].trainer.link = link
+      link.attach(helper: groups[split.helper].trainer)
+      self.link = link
+    } else {
+      link = nil
+    }
+    self.threads = GroupThreads(count: groups.count)
+  }
+
+  /// A split: head `head`'s units `remoteUnits` trained by group `helper`, the rest of it by `owner`.
+  struct Split: Equatable {
+    var head: Int
+    var owner: Int
+    var helper: Int
+    var remoteUnits: Range<Int>
+  }
+
+  /// Which heads, or parts of heads, each of up to `groups` groups trains.
+  ///
+  /// A head's cost is its first layer's width (the products and the optimiser scale with it),
+  /// plus one, plus, for an embedding head, its wheel (its loss compares every row with every
+  /// class). Longest-processing-time-first: widest heads first, each to the lightest group so
+  /// far. If the heaviest group then still carries more than a quarter more than the lightest
+  /// (and the gap is at least 8 units), the widest fused head of the heaviest group gives half
+  /// the gap in first-layer units to the lightest: sharing them costs two hand-offs per batch,
+  /// worth it only against a real imbalance.
+  static func plan(model: MultiHeadModel, groups: Int, split: Bool = true) -> (shares: [[HeadShare]], split: Split?) {
+    let cost = { (h: Int) in model.slots[h][0].outputs + 1 + model.specs[h].wheelClasses.count }
+    var members = [[Int]](repeating: [], count: min(groups, max(1, model.specs.count)))
     var load = [Int](repeating: 0, count: members.count)
-    for h in model.specs.indices.sorted(by: { width($0) > width($1) || (width($0) == width($1) && $0 < $1) }) {
+    for h in model.specs.indices.sorted(by: { cost($0) > cost($1) || (cost($0) == cost($1) && $0 < $1) }) {
       let lightest = load.indices.min { load[$0] < load[$1] }!
       members[lightest].append(h)
-      load[lightest] += width(h)
+      load[lightest] += cost(h)
     }
-    groups = members.filter { !$0.isEmpty }.map { heads in
-      let heads = heads.sorted()
-      let ranges = heads.map { model.headParameters($0) }
-      let part = MultiHeadModel(
-        specs: heads.map { model.specs[$0] }, inputWidth: model.inputWidth,
-        parameters: ranges.flatMap { model.parameters[$0] })
-      let trainer = FusedTrainer(model: part, capacity: capacity, streams: heads)
-      return Group(
-        heads: heads, ranges: ranges, trainer: trainer,
-        optimizer: Optimizer(optimizer, parameterCount: part.parameters.count, weightDecay: weightDecay),
-        x: [Float](repeating: 0, count: capacity * model.inputWidth))
+    var shares = members.map { $0.sorted().map { HeadShare(head: $0, units: model.units($0), tail: true) } }
+    let heavy = load.indices.max { load[$0] < load[$1] }!
+    let light = load.indices.min { load[$0] < load[$1] }!
+    let gap = load[heavy] - load[light]
+    guard split, heavy != light, gap >= 8, gap * 4 > load[heavy] else { return (shares.filter { !$0.isEmpty }, nil) }
+    let candidates = shares[heavy].indices.filter { !model.specs[shares[heavy][$0].head].hasInputDropout }
+    guard let widest = candidates.max(by: { shares[heavy][$0].units.count < shares[heavy][$1].units.count }) else {
+      return (shares, nil)
     }
+    let units = shares[heavy][widest].units.count
+    let moved = min(units - 1, gap / 2)
+    guard moved >= 4 else { return (shares, nil) }
+    let head = shares[heavy][widest].head
+    let remote = (units - moved)..<units
+    shares[heavy][widest].units = 0..<(units - moved)
+    shares[light].append(HeadShare(head: head, units: remote, tail: false))
+    return (shares, Split(head: head, owner: heavy, helper: light, remoteUnits: remote))
   }
 
   /// The model with the current parameters.
   public var model: MultiHeadModel {
     var parameters = [Float](repeating: 0, count: parameterCount)
-    for group in groups {
-      var part = MultiHeadModel(
-        specs: group.heads.map { specs[$0] }, inputWidth: inputWidth,
-        parameters: [Float](repeating: 0, count: group.trainer.parameters.count))
-      group.trainer.write(into: &part)
-      var offset = 0
-      for range in group.ranges {
-        parameters.replaceSubrange(range, with: part.parameters[offset..<(offset + range.count)])
-        offset += range.count
-      }
-    }
+    for group in groups { group.trainer.layout.unpack(group.trainer.parameters, into: &parameters) }
     return MultiHeadModel(specs: specs, inputWidth: inputWidth, parameters: parameters)
   }
 
@@ -124,9 +143,10 @@ public final class HeadsTrainer {
   /// `batchSize`, the last one shorter. Dropout masks are drawn from `maskSeed` (give every epoch
   /// its own). Returns the epoch's losses as Keras' history does: the mean over batches of each
   /// batch's loss before its update. With `rowsStayValid` (the features passed to `rows` stay
-  /// where they are for the whole epoch, e.g. rows of one matrix in memory), each group copies
-  /// the batch's rows itself, at the same time as the others, instead of this thread copying
-  /// them once before the groups start.
+  /// where they are for the whole epoch, e.g. rows of one matrix in memory), every group runs
+  /// through the whole epoch on its own thread reading the rows in place (the threads meet once
+  /// per epoch, or twice per batch with a split head); otherwise this thread copies each batch
+  /// before the groups step on it.
   public func trainEpoch(
     targets: [HeadTargets], maskSeed: UInt64 = 0, rowsStayValid: Bool = false,
     rows: ((_ features: UnsafeBufferPointer<Float>, _ targetRow: Int) -> Void) throws -> Void
@@ -163,9 +183,10 @@ public final class HeadsTrainer {
     var sums = HeadLosses(heads: [Double](repeating: 0, count: specs.count), total: 0)
     var weighted = sums
     var (blocks, rowCount) = (0, 0)
-    let threads = blasThreads()
+    let blas = blasThreads()
     setBLASThreads(1)
-    defer { setBLASThreads(threads) }
+    defer { setBLASThreads(blas) }
+    link?.reset()
     /// Adds one block's losses (per group, in group head order).
     func accumulate(_ losses: [HeadLosses], count: Int) {
       // The groups' totals add up in head order, as one model's would.
@@ -192,7 +213,7 @@ public final class HeadsTrainer {
 
     if rowsStayValid {
       // Rows stay put: list them, then let every group run through all the blocks on its own
-      // thread, gathering its own batches; one hand-off per epoch instead of one per batch.
+      // thread, reading the rows in place; one hand-off per epoch instead of one per batch.
       var sources: [UnsafePointer<Float>] = []
       var targetRows: [Int] = []
       try rows { features, targetRow in
@@ -204,19 +225,20 @@ public final class HeadsTrainer {
       var perGroup = [[HeadLosses]](repeating: [], count: groups.count)
       sources.withUnsafeBufferPointer { sources in
         targetRows.withUnsafeBufferPointer { targetRows in
-          let shared = Shared(x: nil, sources: sources, rows: targetRows)
+          let shared = Shared(sources: sources, rows: targetRows)
           groups.withUnsafeMutableBufferPointer { groups in
             perGroup.withUnsafeMutableBufferPointer { perGroup in
               let (groups, perGroup) = (Unchecked(groups), Unchecked(perGroup))
-              DispatchQueue.concurrentPerform(iterations: groups.value.count) { g in
+              threads.run { g in
                 var losses: [HeadLosses] = []
                 losses.reserveCapacity(blockCount)
                 for b in 0..<blockCount {
                   let range = (b * blockRows)..<min(total, (b + 1) * blockRows)
                   losses.append(
                     groups.value[g].step(
-                      nil, sources: UnsafeBufferPointer(rebasing: shared.sources[range]),
-                      rows: UnsafeBufferPointer(rebasing: shared.rows[range]), targets: groupTargets[g], train: train))
+                      UnsafeBufferPointer(rebasing: shared.sources[range]),
+                      targetRows: UnsafeBufferPointer(rebasing: shared.rows[range]), targets: groupTargets[g],
+                      train: train))
                 }
                 perGroup.value[g] = losses
               }
@@ -234,18 +256,20 @@ public final class HeadsTrainer {
     // then let the groups step on it together.
     func step() {
       let count = batch.count
+      let d = inputWidth
       var losses = [HeadLosses?](repeating: nil, count: groups.count)
       batch.x.withUnsafeBufferPointer { x in
-        batch.rows.withUnsafeBufferPointer { rows in
-          let shared = Shared(
-            x: x, sources: UnsafeBufferPointer(start: nil, count: 0),
-            rows: UnsafeBufferPointer(rebasing: rows[0..<count]))
-          groups.withUnsafeMutableBufferPointer { groups in
-            losses.withUnsafeMutableBufferPointer { losses in
-              let (groups, losses) = (Unchecked(groups), Unchecked(losses))
-              DispatchQueue.concurrentPerform(iterations: groups.value.count) { g in
-                losses.value[g] = groups.value[g].step(
-                  shared.x, sources: shared.sources, rows: shared.rows, targets: groupTargets[g], train: train)
+        let pointers = (0..<count).map { x.baseAddress! + $0 * d }
+        pointers.withUnsafeBufferPointer { pointers in
+          batch.rows.withUnsafeBufferPointer { rows in
+            let shared = Shared(sources: pointers, rows: UnsafeBufferPointer(rebasing: rows[0..<count]))
+            groups.withUnsafeMutableBufferPointer { groups in
+              losses.withUnsafeMutableBufferPointer { losses in
+                let (groups, losses) = (Unchecked(groups), Unchecked(losses))
+                threads.run { g in
+                  losses.value[g] = groups.value[g].step(
+                    shared.sources, targetRows: shared.rows, targets: groupTargets[g], train: train)
+                }
               }
             }
           }
@@ -263,11 +287,11 @@ public final class HeadsTrainer {
   }
 }
 
-/// The batch every group reads, lent to the worker threads for one step.
+/// The rows every group reads, lent to the worker threads for one run.
 private struct Shared: @unchecked Sendable {
-  /// The gathered batch, or nil when each group gathers it from `sources`.
-  let x: UnsafeBufferPointer<Float>?
+  /// Pointers to the rows' features (D each).
   let sources: UnsafeBufferPointer<UnsafePointer<Float>>
+  /// The rows' indices into the targets.
   let rows: UnsafeBufferPointer<Int>
 }
 
@@ -275,11 +299,4 @@ private struct Shared: @unchecked Sendable {
 private struct Unchecked<T>: @unchecked Sendable {
   let value: T
   init(_ value: T) { self.value = value }
-}
-
-extension MultiHeadModel {
-  /// Head `h`'s parameters in the model's buffer: its layers, then its class vectors.
-  func headParameters(_ h: Int) -> Range<Int> {
-    slots[h][0].kernel.lowerBound..<max(slots[h].last!.bias.upperBound, classVectorSlots[h].upperBound)
-  }
 }

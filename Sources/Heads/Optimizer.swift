@@ -74,6 +74,60 @@ public struct Optimizer: Sendable {
   }
 }
 
+/// A dense kernel (stored transposed, (outputs, inputs)) in an optimiser's parameter buffer
+/// whose gradient dz^T x the optimiser computes itself from the batch (FusedTrainer.swift).
+struct FusedKernel {
+  /// Where the kernel sits in the parameter buffer.
+  var range: Range<Int>
+  /// The batch: pointers to its rows of `inputs` features.
+  var rows: UnsafeBufferPointer<UnsafePointer<Float>>
+  /// The gradient of the layer's outputs (B, outputs).
+  var dz: UnsafeBufferPointer<Float>
+  var inputs: Int
+  var outputs: Int
+}
+
+extension Optimizer {
+  /// Whether `step(_:gradients:kernel:)` can take a kernel's gradient from the batch (Adam).
+  var fusesKernelGradient: Bool {
+    if case .adam = kind { return true }
+    return false
+  }
+
+  /// One update, as `step(_:gradients:)`, except that the gradient of `kernel.range` is not read
+  /// from `gradients` but computed from the batch and applied a tile at a time
+  /// (`adamUpdateDenseRows`): the same update without the gradient's trip through memory.
+  mutating func step(_ parameters: inout [Float], gradients: [Float], kernel: FusedKernel) {
+    guard case .adam(let lr, let b1, let b2, let eps) = kind else {
+      preconditionFailure("only Adam fuses the kernel gradient")
+    }
+    precondition(kernel.range.count == kernel.inputs * kernel.outputs && gradients.count == parameters.count)
+    let c = AdamCoefficients(
+      step: moments.step + 1, learningRate: lr, beta1: b1, beta2: b2, epsilon: eps, weightDecay: weightDecay)
+    let range = kernel.range
+    parameters.withUnsafeMutableBufferPointer { p in
+      gradients.withUnsafeBufferPointer { g in
+        moments.m.withUnsafeMutableBufferPointer { m in
+          moments.v.withUnsafeMutableBufferPointer { v in
+            adamUpdateDenseRows(
+              weightT: UnsafeMutableBufferPointer(rebasing: p[range]),
+              m: UnsafeMutableBufferPointer(rebasing: m[range]),
+              v: UnsafeMutableBufferPointer(rebasing: v[range]), rows: kernel.rows, dz: kernel.dz, ldz: kernel.outputs,
+              batch: kernel.rows.count, inputs: kernel.inputs, outputs: kernel.outputs, c)
+            // Everything else, from `gradients`.
+            for rest in [0..<range.lowerBound, range.upperBound..<p.count] where !rest.isEmpty {
+              adamUpdate(
+                params: p.baseAddress! + rest.lowerBound, grads: g.baseAddress! + rest.lowerBound,
+                m: m.baseAddress! + rest.lowerBound, v: v.baseAddress! + rest.lowerBound, count: rest.count, c)
+            }
+          }
+        }
+      }
+    }
+    moments.step += 1
+  }
+}
+
 /// An optimiser's state as plain arrays (each as long as its parameter buffer) and a step count.
 public struct OptimizerState: Sendable, Equatable {
   public var m: [Float]

@@ -1,0 +1,41 @@
+// Headstart's training kernels: the optimiser update over a flat parameter buffer, and a dense
+// layer's two products with the batch for rows that stay where they are. Like the
+// inference kernels (kernels.h) each exists in three builds of one source
+// (templates/training_template.h): AVX-512, AVX2 and portable C, the one in use chosen by
+// hs_kernels_active() (tests force narrower ones with hs_kernels_force).
+//
+// Every build computes exactly the bits of the scalar definition (Engine/Optimizers.swift,
+// adamUpdateReference): the same float operations in the same order, no fused multiply-add,
+// and square root and division correctly rounded at every width. Keras parity rests on that.
+#ifndef HEADSTART_TRAINING_KERNELS_H
+#define HEADSTART_TRAINING_KERNELS_H
+
+#include <stddef.h>
+
+/// One Adam step (Keras 3) over n parameters, in place. First, with decay != 0, Keras' decoupled
+/// weight decay w -= w * decay * lr. Then, per parameter:
+///   m += (g - m) * keep1;  v += (g * g - v) * keep2;  w -= m * alpha / (sqrt(v) + eps)
+/// with keep1 = 1 - beta1, keep2 = 1 - beta2 and alpha = lr sqrt(1 - beta2^t) / (1 - beta1^t).
+void hs_adam_update(float *w, const float *g, float *m, float *v, size_t n, float alpha, float keep1, float keep2,
+                    float eps, float decay, float lr);
+
+/// Adam's coefficients for one step (hs_adam_update's arguments after the buffers).
+typedef struct {
+  float alpha, keep1, keep2, eps, decay, lr;
+} hs_adam_coefficients;
+
+/// z (m, n) = bias (n) + x (m, k) wt (n, k)^T: a dense layer whose kernel is stored transposed,
+/// row j of wt holding unit j's k weights; z has row stride ldz. Row i of x is x[i] (k floats):
+/// the batch's rows are read where they are (in the feature matrix), never gathered. Sums over
+/// k with fused multiply-add where the CPU has it, in vectors of partial sums.
+void hs_dense_forward_rows(int m, int n, int k, const float *const *x, const float *wt, const float *bias, float *z,
+                           int ldz);
+
+/// The kernel gradient of the same layer, dwt (n, k) = dz^T x, with dz (m, n) of row stride
+/// ldz. With dwt non-NULL it is stored there (overwriting). With dwt NULL it is never stored:
+/// each tile of it is applied at once to wt, mom and vel (n, k) as hs_adam_update would with
+/// coefficients c, saving the gradient's round trip through memory.
+void hs_dense_backward_rows(int m, int n, int k, const float *const *x, const float *dz, int ldz, float *dwt,
+                            float *wt, float *mom, float *vel, const hs_adam_coefficients *c);
+
+#endif

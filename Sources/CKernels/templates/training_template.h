@@ -1,0 +1,239 @@
+// The body of the training kernels, compiled once per instruction set: isa_training_avx512.c,
+// isa_training_avx2.c and isa_training_portable.c define HS_TRAIN_ISA (name suffix),
+// HS_TRAIN_VW (floats per vector) and HS_TRAIN_FMA (1 where the target has fused multiply-add),
+// give every function their target and include this file.
+//
+// No contraction of a * b + c into one rounding: the optimiser update must give the scalar
+// definition's bits at every width. The products' sums use fused multiply-add explicitly
+// (TMADD) where the target has it, as every BLAS does; their order is not Keras' anyway.
+#pragma clang fp contract(off)
+
+#define HS_TCAT2(a, b) a##_##b
+#define HS_TCAT(a, b) HS_TCAT2(a, b)
+#define HS_TFN(name) HS_TCAT(name, HS_TRAIN_ISA)
+#define TVEC HS_TFN(tvec)
+
+typedef float TVEC __attribute__((vector_size(HS_TRAIN_VW * 4), aligned(4)));
+
+#define TINLINE static inline __attribute__((always_inline))
+#define TUNROLL _Pragma("clang loop unroll(full)")
+#if HS_TRAIN_FMA
+#define TMADD(a, b, c) __builtin_elementwise_fma(a, b, c)
+#define TMADDS(a, b, c) __builtin_fmaf(a, b, c)
+#else
+#define TMADD(a, b, c) ((a) * (b) + (c))
+#define TMADDS(a, b, c) ((a) * (b) + (c))
+#endif
+// HS_CASES(n, X) expands X(1) ... X(n): switch cases that turn a tile's run-time width into a
+// constant, so each width gets its own fully unrolled tile.
+#define HS_CASES1(X) X(1)
+#define HS_CASES2(X) HS_CASES1(X) X(2)
+#define HS_CASES3(X) HS_CASES2(X) X(3)
+#define HS_CASES4(X) HS_CASES3(X) X(4)
+#define HS_CASES5(X) HS_CASES4(X) X(5)
+#define HS_CASES6(X) HS_CASES5(X) X(6)
+#define HS_CASES_(n, X) HS_CASES##n(X)
+#define HS_CASES(n, X) HS_CASES_(n, X)
+
+TINLINE TVEC HS_TFN(tld)(const float *p) { return *(const TVEC *)p; }
+TINLINE void HS_TFN(tst)(float *p, TVEC x) { *(TVEC *)p = x; }
+
+// The sum of a vector's lanes, halves added pairwise.
+typedef float HS_TFN(half4) __attribute__((vector_size(16), aligned(4)));
+TINLINE float HS_TFN(hsum)(TVEC v) {
+#if HS_TRAIN_VW == 16
+  typedef float v8 __attribute__((vector_size(32), aligned(4)));
+  v8 h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  HS_TFN(half4) q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+#elif HS_TRAIN_VW == 8
+  HS_TFN(half4) q = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+#else
+  HS_TFN(half4) q = v;
+#endif
+  return (q[0] + q[2]) + (q[1] + q[3]);
+}
+
+void HS_TFN(hs_adam_update)(float *w, const float *g, float *m, float *v, size_t n, float alpha, float keep1,
+                            float keep2, float eps, float decay, float lr) {
+  const int decayed = decay != 0;
+  TVEC d = (TVEC){0} + decay, l = (TVEC){0} + lr;
+  TVEC k1 = (TVEC){0} + keep1, k2 = (TVEC){0} + keep2, a = (TVEC){0} + alpha, e = (TVEC){0} + eps;
+  size_t i = 0;
+  for (; i + HS_TRAIN_VW <= n; i += HS_TRAIN_VW) {
+    TVEC gi = HS_TFN(tld)(g + i), mi = HS_TFN(tld)(m + i), vi = HS_TFN(tld)(v + i), wi = HS_TFN(tld)(w + i);
+    if (decayed) wi = wi - wi * d * l;
+    mi += (gi - mi) * k1;
+    vi += (gi * gi - vi) * k2;
+    HS_TFN(tst)(m + i, mi);
+    HS_TFN(tst)(v + i, vi);
+    HS_TFN(tst)(w + i, wi - mi * a / (__builtin_elementwise_sqrt(vi) + e));
+  }
+  for (; i < n; i++) {
+    float gi = g[i];
+    if (decayed) w[i] -= w[i] * decay * lr;
+    m[i] += (gi - m[i]) * keep1;
+    v[i] += (gi * gi - v[i]) * keep2;
+    w[i] -= m[i] * alpha / (__builtin_sqrtf(v[i]) + eps);
+  }
+}
+
+// ---- A dense layer's products with batch rows given by pointers --------------------------
+// The kernel is stored transposed, wt (n, k): row j holds unit j's weights over the k inputs,
+// so both products run their vectors along k, where x's rows and wt's rows are contiguous,
+// whatever the number of units n:
+//   forward   z[i][j] = bias[j] + <x[i], wt[j]>     MR x NJ dot products at once, each a vector
+//             of partial sums reduced at the end;
+//   backward  dwt[j][p ..] = sum_i dz[i][j] x[i][p ..]    NJ rows x PV vectors of wt at once,
+//             each a vector of k's, updated in place by Adam or stored.
+// The last k % HS_TRAIN_VW inputs go one at a time.
+
+// Forward tile: rows x[0 ..< HS_TRAIN_FMR] (rows past mr repeat row 0 and are not stored) by
+// units wt[0 ..< nj], nj a constant after inlining.
+TINLINE void HS_TFN(forward_tile)(const int nj, int mr, int k, const float *const *x, const float *wt,
+                                  const float *bias, float *z, int ldz, const float *const *next, int nr) {
+  TVEC acc[HS_TRAIN_FMR][HS_TRAIN_FNJ];
+  const float *a[HS_TRAIN_FMR];
+  TUNROLL
+  for (int i = 0; i < HS_TRAIN_FMR; i++) {
+    a[i] = x[i < mr ? i : 0];
+    TUNROLL
+    for (int j = 0; j < HS_TRAIN_FNJ; j++) acc[i][j] = (TVEC){0};
+  }
+  const int kv = k - k % HS_TRAIN_VW;
+  for (int p = 0; p < kv; p += HS_TRAIN_VW) {
+    TVEC xv[HS_TRAIN_FMR];
+    TUNROLL
+    for (int i = 0; i < HS_TRAIN_FMR; i++) xv[i] = HS_TFN(tld)(a[i] + p);
+    // The next rows are read from memory while these compute (they are far apart in the
+    // feature matrix, where the hardware prefetcher does not look ahead of a row's start).
+    if (next)
+      TUNROLL
+      for (int i = 0; i < HS_TRAIN_FMR; i++)
+        if (i < nr) __builtin_prefetch(next[i] + p, 0, 2);
+    TUNROLL
+    for (int j = 0; j < HS_TRAIN_FNJ; j++)
+      if (j < nj) {
+        TVEC wv = HS_TFN(tld)(wt + (size_t)j * k + p);
+        TUNROLL
+        for (int i = 0; i < HS_TRAIN_FMR; i++) acc[i][j] = TMADD(xv[i], wv, acc[i][j]);
+      }
+  }
+  TUNROLL
+  for (int i = 0; i < HS_TRAIN_FMR; i++)
+    if (i < mr)
+      TUNROLL
+      for (int j = 0; j < HS_TRAIN_FNJ; j++)
+        if (j < nj) {
+          float s = HS_TFN(hsum)(acc[i][j]);
+          for (int p = kv; p < k; p++) s += a[i][p] * wt[(size_t)j * k + p];
+          z[(size_t)i * ldz + j] = bias[j] + s;
+        }
+}
+
+void HS_TFN(hs_dense_forward_rows)(int m, int n, int k, const float *const *x, const float *wt, const float *bias,
+                                   float *z, int ldz) {
+  for (int i = 0; i < m; i += HS_TRAIN_FMR) {
+    int mr = m - i < HS_TRAIN_FMR ? m - i : HS_TRAIN_FMR;
+    for (int j = 0; j < n; j += HS_TRAIN_FNJ) {
+      const float *w_ = wt + (size_t)j * k;
+      float *z_ = z + (size_t)i * ldz + j;
+      // The first column tile of a row tile brings the next row tile's rows in.
+      int nr = j == 0 && i + HS_TRAIN_FMR < m ? m - i - HS_TRAIN_FMR : 0;
+      const float *const *next = nr > 0 ? x + i + HS_TRAIN_FMR : 0;
+      switch (n - j < HS_TRAIN_FNJ ? n - j : HS_TRAIN_FNJ) {
+#define HS_FORWARD_CASE(c) \
+  case c: HS_TFN(forward_tile)(c, mr, k, x + i, w_, bias + j, z_, ldz, next, nr); break;
+        HS_CASES(HS_TRAIN_FNJ, HS_FORWARD_CASE)
+#undef HS_FORWARD_CASE
+      }
+    }
+  }
+}
+
+// Backward tile: units j0 ..< j0 + nj (nj a constant after inlining) by k columns p0 + [0 ..<
+// pv vectors] (vectors past pv repeat the first and are not stored), summed over the m rows.
+TINLINE void HS_TFN(backward_tile)(const int nj, int pv, int m, const float *const *x, int p0, const float *dz,
+                                   int ldz, int k, float *dwt, float *wt, float *mom, float *vel,
+                                   const hs_adam_coefficients *c) {
+  TVEC acc[HS_TRAIN_BNJ][HS_TRAIN_BPV];
+  TUNROLL
+  for (int j = 0; j < HS_TRAIN_BNJ; j++)
+    TUNROLL
+    for (int v = 0; v < HS_TRAIN_BPV; v++) acc[j][v] = (TVEC){0};
+  for (int r = 0; r < m; r++) {
+    const float *xr = x[r] + p0;
+    TVEC xv[HS_TRAIN_BPV];
+    TUNROLL
+    for (int v = 0; v < HS_TRAIN_BPV; v++) xv[v] = HS_TFN(tld)(xr + (v < pv ? v : 0) * HS_TRAIN_VW);
+    TUNROLL
+    for (int j = 0; j < HS_TRAIN_BNJ; j++)
+      if (j < nj) {
+        TVEC s = (TVEC){0} + dz[(size_t)r * ldz + j];
+        TUNROLL
+        for (int v = 0; v < HS_TRAIN_BPV; v++) acc[j][v] = TMADD(s, xv[v], acc[j][v]);
+      }
+  }
+  if (dwt) {
+    TUNROLL
+    for (int j = 0; j < HS_TRAIN_BNJ; j++)
+      if (j < nj)
+        TUNROLL
+        for (int v = 0; v < HS_TRAIN_BPV; v++)
+          if (v < pv) HS_TFN(tst)(dwt + (size_t)j * k + p0 + v * HS_TRAIN_VW, acc[j][v]);
+    return;
+  }
+  const int decayed = c->decay != 0;
+  TVEC dc = (TVEC){0} + c->decay, lr = (TVEC){0} + c->lr, k1 = (TVEC){0} + c->keep1;
+  TVEC k2 = (TVEC){0} + c->keep2, al = (TVEC){0} + c->alpha, ep = (TVEC){0} + c->eps;
+  TUNROLL
+  for (int j = 0; j < HS_TRAIN_BNJ; j++)
+    if (j < nj)
+      TUNROLL
+      for (int v = 0; v < HS_TRAIN_BPV; v++)
+        if (v < pv) {
+          size_t o = (size_t)j * k + p0 + v * HS_TRAIN_VW;
+          TVEC g = acc[j][v], wi = HS_TFN(tld)(wt + o), mi = HS_TFN(tld)(mom + o), vi = HS_TFN(tld)(vel + o);
+          if (decayed) wi = wi - wi * dc * lr;
+          mi += (g - mi) * k1;
+          vi += (g * g - vi) * k2;
+          HS_TFN(tst)(mom + o, mi);
+          HS_TFN(tst)(vel + o, vi);
+          HS_TFN(tst)(wt + o, wi - mi * al / (__builtin_elementwise_sqrt(vi) + ep));
+        }
+}
+
+void HS_TFN(hs_dense_backward_rows)(int m, int n, int k, const float *const *x, const float *dz, int ldz,
+                                    float *dwt, float *wt, float *mom, float *vel, const hs_adam_coefficients *c) {
+  const int kv = k - k % HS_TRAIN_VW;
+  for (int j = 0; j < n; j += HS_TRAIN_BNJ) {
+    const int nj = n - j < HS_TRAIN_BNJ ? n - j : HS_TRAIN_BNJ;
+    size_t row = (size_t)j * k;
+    for (int p = 0; p < kv; p += HS_TRAIN_BPV * HS_TRAIN_VW) {
+      int pv = (kv - p) / HS_TRAIN_VW < HS_TRAIN_BPV ? (kv - p) / HS_TRAIN_VW : HS_TRAIN_BPV;
+      switch (nj) {
+#define HS_BACKWARD_CASE(cs)                                                                                    \
+  case cs:                                                                                                      \
+    HS_TFN(backward_tile)(cs, pv, m, x, p, dz + j, ldz, k, dwt ? dwt + row : 0, wt ? wt + row : 0,              \
+                          mom ? mom + row : 0, vel ? vel + row : 0, c);                                         \
+    break;
+        HS_CASES(HS_TRAIN_BNJ, HS_BACKWARD_CASE)
+#undef HS_BACKWARD_CASE
+      }
+    }
+    // The last k % HS_TRAIN_VW inputs, one at a time (the same arithmetic, one lane).
+    for (int jj = j; jj < j + nj; jj++)
+      for (int p = kv; p < k; p++) {
+        float g = 0;
+        for (int r = 0; r < m; r++) g = TMADDS(dz[(size_t)r * ldz + jj], x[r][p], g);
+        size_t o = (size_t)jj * k + p;
+        if (dwt) {
+          dwt[o] = g;
+          continue;
+        }
+        if (c->decay != 0) wt[o] -= wt[o] * c->decay * c->lr;
+        mom[o] += (g - mom[o]) * c->keep1;
+        vel[o] += (g * g - vel[o]) * c->keep2;
+        wt[o] -= mom[o] * c->alpha / (__builtin_sqrtf(vel[o]) + c->eps);
+      }
+  }
+}
