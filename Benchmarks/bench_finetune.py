@@ -44,9 +44,12 @@ What it does:
    Configurations: "plain" (no augmentation) and "augment" (horizontal flip, rotation 10 degrees,
    zoom 0.1 in both tools). When the built finetune has no --rotation-range the augmented run of
    ours is skipped with a message (Keras still runs).
-4. Prints the commands, the machine, per-repeat figures and a table: epoch 1 (Keras includes
-   tracing), the steady epoch (mean of epochs >= 2), the whole run (ours: the one-off pass plus
-   E epochs) and the ratios Keras / ours.
+4. Prints the machine header (bench_support.py), the commands, per-repeat figures and a table:
+   epoch 1 (Keras includes tracing), the steady epoch (mean of epochs >= 2), the whole run (ours:
+   the one-off pass plus E epochs) and the ratios Keras / ours.
+
+(Benchmarks/bench.py runs this, with the issue's settings, and every other stage in one command.)
+Tuning variables (OPENBLAS_CORETYPE, OMP_NUM_THREADS, ...) are removed unless --keep-env.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_support import machine_facts
+import bench_support
 
 BATCH = 16
 LEARNING_RATE = 1e-4
@@ -298,9 +301,168 @@ def steady(epochs: list[float]) -> float:
 def run(cmd: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
   result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
   if result.returncode != 0:
-    print(f"{what} failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    sys.exit(1)
+    raise RuntimeError(f"{what} failed ({result.returncode}):\n{result.stderr[-3000:]}")
   return result
+
+
+def prepare(bin_dir: str | Path, scratch: Path, sample: Path, count: int = 0) -> dict:
+  """The data folder (the sample, or `count` images cut from it) and, once, its features and the
+  starting heads (the demo's finetune start heads). Neither is timed."""
+  tool = lambda name: bench_support.tool_command(bin_dir, name)  # noqa: E731
+  scratch.mkdir(parents=True, exist_ok=True)
+  if count:
+    data = scratch / f"synth_{count}"
+    if not data.exists():
+      t = time.perf_counter()
+      synthesise(sample / "images", sample / "labels.csv", count, data)
+      print(f"wrote {count} images to {data} in {time.perf_counter() - t:.1f} s", flush=True)
+  else:
+    data = sample
+  images, labels = data / "images", data / "labels.csv"
+  features, heads = scratch / f"features_{data.name}.h5", scratch / f"heads_{data.name}.h5"
+  for name in ("extract", "fit-heads", "finetune"):
+    missing = bench_support.tool_missing(tool(name))
+    if missing:
+      raise RuntimeError(missing)
+  if not heads.exists():
+    prepare = [
+      tool("extract") + ["--images", str(images), "--labels", str(labels), "--backbone", "resnet50",
+                         "--weights", "random", "--seed", "0", "--output", str(features), "--overwrite",
+                         "--quiet"],
+      tool("fit-heads") + ["--features", str(features)] + [a for h in HEADS for a in ("--head", h)]
+      + ["--output", str(heads), "--quiet"],
+    ]
+    for cmd in prepare:
+      print("prepare:", shlex.join(cmd))
+      t = time.perf_counter()
+      run(cmd, cmd[0])
+      print(f"  {time.perf_counter() - t:.1f} s", flush=True)
+  return {"data": data, "images": images, "labels": labels, "heads": heads}
+
+
+def compare(bin_dir: str | Path, scratch: Path, sample: Path, count: int = 0, epochs: int = 3,
+            repeats: int = 2, configs: tuple[str, ...] = ("plain", "augment"),
+            python: str = sys.executable, keras_weights: str = "ours", skip_ours: bool = False,
+            skip_keras: bool = False) -> dict:
+  """Alternates finetune and the Keras script per repeat and configuration, printing each run;
+  returns the figures, medians and commands. Raises RuntimeError when a side fails."""
+  scratch = Path(scratch).resolve()
+  prepared = prepare(bin_dir, scratch, Path(sample).resolve(), count)
+  images, labels, heads = prepared["images"], prepared["labels"], prepared["heads"]
+  finetune = bench_support.tool_command(bin_dir, "finetune")
+  help_text = run(finetune + ["--help"], "finetune --help").stdout
+  ours_augments = "--rotation-range" in help_text
+  exported = scratch / "ours_plain" / "model.h5"
+
+  def ours_cmd(config):
+    out = scratch / f"ours_{config}" / "model.h5"
+    return finetune + ["--images", str(images), "--labels", str(labels), "--heads", str(heads),
+                       "--weights", "random", "--seed", "0", "--epochs", str(epochs), "--batch-size",
+                       str(BATCH), "--output", str(out)] + (AUGMENT_FLAGS if config == "augment" else [])
+
+  def keras_cmd(config):
+    spec = {"images": str(images), "labels": str(labels), "heads": str(heads), "epochs": epochs,
+            "seed": 0, "augment": AUGMENT if config == "augment" else {},
+            "weights": str(exported) if keras_weights == "ours" else "",
+            "out": str(scratch / f"keras_{config}.json")}
+    path = scratch / f"keras_{config}_config.json"
+    path.write_text(json.dumps(spec, indent=1))
+    return [python, os.path.abspath(__file__), "keras", str(path)]
+
+  commands = {}
+  for config in configs:
+    commands[config] = {"ours": shlex.join(ours_cmd(config)), "keras": shlex.join(keras_cmd(config))}
+    print(f"ours ({config}): ", commands[config]["ours"])
+    print(f"keras ({config}):", commands[config]["keras"],
+          f"(spec: {scratch / f'keras_{config}_config.json'})", flush=True)
+  if "augment" in configs and not ours_augments:
+    print("note: this finetune has no augmentation flags (--rotation-range missing from --help): "
+          "the augmented run of ours is skipped; Keras' still runs.")
+
+  results = {c: {"ours": [], "keras": []} for c in configs}
+  versions = {}
+  for repeat in range(repeats):
+    for config in configs:
+      if not skip_ours and (config == "plain" or ours_augments):
+        cmd = ours_cmd(config)
+        out = Path(cmd[cmd.index("--output") + 1])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for stale in out.parent.iterdir():  # a leftover .partial checkpoint would resume
+          stale.unlink()
+        t = time.perf_counter()
+        done = run(cmd, "finetune")
+        figures = parse_ours(done.stderr + done.stdout)
+        figures["process_seconds"] = time.perf_counter() - t
+        results[config]["ours"].append(figures)
+        print(f"repeat {repeat + 1} {config}: finetune {figures['process_seconds']:.1f} s; once "
+              f"{figures['once_seconds']:.1f} s (prefix {figures['prefix_seconds']:.1f} s); epochs "
+              f"{', '.join(f'{s:.1f}' for s in figures['epoch_seconds'])} s", flush=True)
+      if skip_keras:
+        continue
+      if keras_weights == "ours" and not exported.exists():
+        raise RuntimeError("no exported backbone yet (run the plain configuration first, or "
+                           "--keras-weights random)")
+      cmd = keras_cmd(config)
+      t = time.perf_counter()
+      run(cmd, "keras")
+      figures = json.loads((scratch / f"keras_{config}.json").read_text())
+      figures["process_seconds"] = time.perf_counter() - t
+      versions = figures["versions"]
+      results[config]["keras"].append(figures)
+      print(f"repeat {repeat + 1} {config}: keras {figures['process_seconds']:.1f} s (import "
+            f"{figures['import_seconds']:.1f} s, model {figures['build_seconds']:.1f} s, fit "
+            f"{figures['fit_seconds']:.1f} s; {figures['trainable_parameters']} trainable); epochs "
+            f"{', '.join(f'{s:.1f}' for s in figures['epoch_seconds'])} s", flush=True)
+
+  with open(labels, newline="") as f:
+    split = [r["split"] for r in csv.DictReader(f)]
+  summary = {}
+  for config in configs:
+    summary[config] = {}
+    for side in ("ours", "keras"):
+      runs = results[config][side]
+      if not runs:
+        continue
+      summary[config][side] = {
+        "first": statistics.median(r["epoch_seconds"][0] for r in runs),
+        "steady": statistics.median(steady(r["epoch_seconds"]) for r in runs),
+        "once": statistics.median(r.get("once_seconds", 0.0) for r in runs),
+        "whole": statistics.median(r.get("once_seconds", 0.0) + sum(r["epoch_seconds"]) for r in runs),
+        "process": statistics.median(r["process_seconds"] for r in runs)}
+    if "ours" in summary[config] and "keras" in summary[config]:
+      o, k = summary[config]["ours"], summary[config]["keras"]
+      summary[config]["ratios"] = {"steady": k["steady"] / o["steady"], "whole": k["whole"] / o["whole"],
+                                   "process": k["process"] / o["process"]}
+  return {"images": len(split), "train": split.count("train"), "val": split.count("val"),
+          "epochs": epochs, "repeats": repeats, "keras_weights": keras_weights, "versions": versions,
+          "runs": results, "summary": summary, "commands": commands}
+
+
+def report(out: dict) -> None:
+  """The table of medians and the ratios Keras / ours."""
+  print(f"{out['images']} images ({out['train']} train, {out['val']} val) at {SIZE}x{SIZE}, ResNet50 "
+        f"conv5 + {len(HEADS)} heads, Adam {LEARNING_RATE}, batch {BATCH}, {out['epochs']} epochs, "
+        f"{out['repeats']} repeats; medians over repeats; Keras weights: "
+        f"{'our exported backbone' if out['keras_weights'] == 'ours' else 'Keras initialisers'}")
+  if out["versions"]:
+    print("versions:", json.dumps(out["versions"]))
+  print("| configuration | tool | epoch 1 s | steady epoch s (epochs >= 2) | one-off pass s | "
+        f"whole run s ({out['epochs']} epochs) | whole process s |")
+  print("| --- | --- | --- | --- | --- | --- | --- |")
+  for config, sides in out["summary"].items():
+    for side in ("ours", "keras"):
+      if side not in sides:
+        continue
+      s = sides[side]
+      label = "finetune" if side == "ours" else "Keras"
+      once_text = f"{s['once']:.1f}" if side == "ours" else "-"
+      print(f"| {config} | {label} | {s['first']:.1f} | {s['steady']:.1f} | {once_text} | {s['whole']:.1f} | "
+            f"{s['process']:.1f} |")
+  for config, sides in out["summary"].items():
+    if "ratios" in sides:
+      r = sides["ratios"]
+      print(f"{config}: steady epoch {r['steady']:.2f}x, whole run {r['whole']:.2f}x, whole process "
+            f"{r['process']:.2f}x (Keras / ours)")
 
 
 def main() -> None:
@@ -320,136 +482,22 @@ def main() -> None:
                       help="Keras' backbone: the file our plain run exported, or Keras' initialisers")
   parser.add_argument("--skip-keras", action="store_true")
   parser.add_argument("--skip-ours", action="store_true")
+  bench_support.add_environment_flag(parser)
   args = parser.parse_args()
 
-  scratch = Path(args.scratch).resolve()
-  scratch.mkdir(parents=True, exist_ok=True)
-  sample = Path(args.sample).resolve()
-  if args.images:
-    data = scratch / f"synth_{args.images}"
-    if not data.exists():
-      t = time.perf_counter()
-      synthesise(sample / "images", sample / "labels.csv", args.images, data)
-      print(f"wrote {args.images} images to {data} in {time.perf_counter() - t:.1f} s")
-  else:
-    data = sample
-  images, labels = data / "images", data / "labels.csv"
-  tool = lambda name: str(Path(args.bin).resolve() / name)  # noqa: E731
-
-  # Once: features and starting heads (the demo's finetune start heads).
-  features, heads = scratch / f"features_{data.name}.h5", scratch / f"heads_{data.name}.h5"
-  if not heads.exists():
-    prepare = [
-      [tool("extract"), "--images", str(images), "--labels", str(labels), "--backbone", "resnet50",
-       "--weights", "random", "--seed", "0", "--output", str(features), "--overwrite", "--quiet"],
-      [tool("fit-heads"), "--features", str(features)] + [a for h in HEADS for a in ("--head", h)]
-      + ["--output", str(heads), "--quiet"],
-    ]
-    for cmd in prepare:
-      print("prepare:", shlex.join(cmd))
-      t = time.perf_counter()
-      run(cmd, cmd[0])
-      print(f"  {time.perf_counter() - t:.1f} s")
-
-  help_text = run([tool("finetune"), "--help"], "finetune --help").stdout
-  ours_augments = "--rotation-range" in help_text
-  configs = [c for c in args.configs.split(",") if c]
-  exported = scratch / "ours_plain" / "model.h5"
-
-  def ours_cmd(config):
-    out = scratch / f"ours_{config}" / "model.h5"
-    return [tool("finetune"), "--images", str(images), "--labels", str(labels), "--heads", str(heads),
-            "--weights", "random", "--seed", "0", "--epochs", str(args.epochs), "--batch-size", str(BATCH),
-            "--output", str(out)] + (AUGMENT_FLAGS if config == "augment" else [])
-
-  def keras_cmd(config):
-    spec = {"images": str(images), "labels": str(labels), "heads": str(heads), "epochs": args.epochs,
-            "seed": 0, "augment": AUGMENT if config == "augment" else {},
-            "weights": str(exported) if args.keras_weights == "ours" else "",
-            "out": str(scratch / f"keras_{config}.json")}
-    path = scratch / f"keras_{config}_config.json"
-    path.write_text(json.dumps(spec, indent=1))
-    return [args.python, os.path.abspath(__file__), "keras", str(path)]
-
-  print("machine:", json.dumps(machine_facts()))
-  for config in configs:
-    print(f"ours ({config}): ", shlex.join(ours_cmd(config)))
-    print(f"keras ({config}):", shlex.join(keras_cmd(config)), f"(spec: {scratch / f'keras_{config}_config.json'})")
-  if "augment" in configs and not ours_augments:
-    print("note: this finetune has no augmentation flags (--rotation-range missing from --help): "
-          "the augmented run of ours is skipped; Keras' still runs.")
-
-  results = {c: {"ours": [], "keras": []} for c in configs}
-  versions = {}
-  for repeat in range(args.repeats):
-    for config in configs:
-      if not args.skip_ours and (config == "plain" or ours_augments):
-        cmd = ours_cmd(config)
-        out = Path(cmd[cmd.index("--output") + 1])
-        out.parent.mkdir(parents=True, exist_ok=True)
-        for stale in out.parent.iterdir():  # a leftover .partial checkpoint would resume
-          stale.unlink()
-        t = time.perf_counter()
-        done = run(cmd, "finetune")
-        figures = parse_ours(done.stderr + done.stdout)
-        figures["process_seconds"] = time.perf_counter() - t
-        results[config]["ours"].append(figures)
-        print(f"repeat {repeat + 1} {config}: finetune {figures['process_seconds']:.1f} s; once "
-              f"{figures['once_seconds']:.1f} s (prefix {figures['prefix_seconds']:.1f} s); epochs "
-              f"{', '.join(f'{s:.1f}' for s in figures['epoch_seconds'])} s")
-      if args.skip_keras:
-        continue
-      if args.keras_weights == "ours" and not exported.exists():
-        print("no exported backbone yet (run the plain configuration first, or --keras-weights random)")
-        sys.exit(1)
-      cmd = keras_cmd(config)
-      t = time.perf_counter()
-      run(cmd, "keras")
-      figures = json.loads((scratch / f"keras_{config}.json").read_text())
-      figures["process_seconds"] = time.perf_counter() - t
-      versions = figures["versions"]
-      results[config]["keras"].append(figures)
-      print(f"repeat {repeat + 1} {config}: keras {figures['process_seconds']:.1f} s (import "
-            f"{figures['import_seconds']:.1f} s, model {figures['build_seconds']:.1f} s, fit "
-            f"{figures['fit_seconds']:.1f} s; {figures['trainable_parameters']} trainable); epochs "
-            f"{', '.join(f'{s:.1f}' for s in figures['epoch_seconds'])} s")
-
-  with open(labels, newline="") as f:
-    split = [r["split"] for r in csv.DictReader(f)]
+  rule = bench_support.apply_environment_rule(args.keep_env)
+  bench_support.machine_header(bench_support.tool_command(args.bin, "finetune"), rule,
+                               python=args.python, title="bench_finetune.py")
+  try:
+    out = compare(args.bin, Path(args.scratch), Path(args.sample), count=args.images, epochs=args.epochs,
+                  repeats=args.repeats, configs=tuple(c for c in args.configs.split(",") if c),
+                  python=args.python, keras_weights=args.keras_weights, skip_ours=args.skip_ours,
+                  skip_keras=args.skip_keras)
+  except RuntimeError as e:
+    print(e)
+    sys.exit(1)
   print()
-  print(f"{len(split)} images ({split.count('train')} train, {split.count('val')} val) at {SIZE}x{SIZE}, "
-        f"ResNet50 conv5 + {len(HEADS)} heads, Adam {LEARNING_RATE}, batch {BATCH}, {args.epochs} epochs, "
-        f"{args.repeats} repeats; medians over repeats; Keras weights: "
-        f"{'our exported backbone' if args.keras_weights == 'ours' else 'Keras initialisers'}")
-  if versions:
-    print("versions:", json.dumps(versions))
-  print("| configuration | tool | epoch 1 s | steady epoch s (epochs >= 2) | one-off pass s | "
-        f"whole run s ({args.epochs} epochs) | whole process s |")
-  print("| --- | --- | --- | --- | --- | --- | --- |")
-  ratios = []
-  for config in configs:
-    summary = {}
-    for side in ("ours", "keras"):
-      runs = results[config][side]
-      if not runs:
-        continue
-      once = statistics.median(r.get("once_seconds", 0.0) for r in runs)
-      s = {"first": statistics.median(r["epoch_seconds"][0] for r in runs),
-           "steady": statistics.median(steady(r["epoch_seconds"]) for r in runs),
-           "once": once,
-           "whole": statistics.median(r.get("once_seconds", 0.0) + sum(r["epoch_seconds"]) for r in runs),
-           "process": statistics.median(r["process_seconds"] for r in runs)}
-      summary[side] = s
-      label = "finetune" if side == "ours" else "Keras"
-      once_text = f"{s['once']:.1f}" if side == "ours" else "-"
-      print(f"| {config} | {label} | {s['first']:.1f} | {s['steady']:.1f} | {once_text} | {s['whole']:.1f} | "
-            f"{s['process']:.1f} |")
-    if "ours" in summary and "keras" in summary:
-      o, k = summary["ours"], summary["keras"]
-      ratios.append(f"{config}: steady epoch {k['steady'] / o['steady']:.2f}x, whole run "
-                    f"{k['whole'] / o['whole']:.2f}x, whole process {k['process'] / o['process']:.2f}x (Keras / ours)")
-  for line in ratios:
-    print(line)
+  report(out)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ What it does:
    The embedding head in Keras is a custom layer holding the class vectors (C, E) that outputs
    the logits -|p - v_c|^2, trained with CategoricalCrossentropy(from_logits=True) against the
    same wheel-smoothed soft targets (sigma 0.5) fit-heads uses: the same loss.
-3. Prints the commands, the machine (CPU, cores, memory, versions), wall times, the ratio, and
+3. Prints the machine header (bench_support.py), the commands, wall times, the ratio, and
    the validation metrics of both on the same validation rows: accuracy for the softmax,
    sigmoid (at 0.5) and embedding heads, MAE in label units for the tanh head.
 """
@@ -48,7 +48,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_support import machine_facts
+import bench_support
 
 WHEEL = ["Magenta", "Red-Magenta", "Red", "Orange", "Yellow", "Yellow-Green", "Green", "Green-Cyan",
          "Cyan", "Blue-Cyan", "Blue", "Blue-Magenta"]
@@ -267,6 +267,116 @@ def our_metrics(path: Path) -> dict:
   return out
 
 
+def prepare(scratch: Path, rows: int, width: int, hidden: int) -> tuple[Path, Path]:
+  """The feature file (written once per size) and the heads file for `hidden` (0: linear)."""
+  scratch.mkdir(parents=True, exist_ok=True)
+  features = scratch / f"features_{rows}x{width}.h5"
+  if not features.exists():
+    t = time.perf_counter()
+    make_feature_file(features, rows, width)
+    print(f"wrote {features} in {time.perf_counter() - t:.1f} s", flush=True)
+  heads = [dict(h) for h in HEADS]
+  if hidden:
+    heads[1]["hidden"] = [hidden]
+  heads_json = scratch / (f"heads_hidden{hidden}.json" if hidden else "heads.json")
+  heads_json.write_text(json.dumps({"heads": heads}, indent=2))
+  return features, heads_json
+
+
+def compare(fit_heads: list[str], scratch: Path, rows: int = 20000, width: int = 2048,
+            epochs: int = 10, repeats: int = 2, seed: int = 0, hidden: int = 0,
+            python: str = sys.executable, skip_keras: bool = False, extra: str = "") -> dict:
+  """Alternates fit-heads (argv prefix `fit_heads`) and the Keras script per repeat, printing each
+  run; returns the times, metrics and commands. Raises RuntimeError when a side fails."""
+  features, heads_json = prepare(scratch, rows, width, hidden)
+
+  # Repeat r runs both sides with seed + r: validation metrics differ by a point or so between
+  # seeds (initial weights, batch order), so they are compared as means over the repeats.
+  def ours_cmd(seed):
+    return fit_heads + ["--features", str(features), "--heads", str(heads_json), "--epochs",
+                        str(epochs), "--batch-size", str(BATCH), "--patience", str(PATIENCE), "--seed",
+                        str(seed), "--learning-rate", str(LR), "--quiet", "--metrics",
+                        str(scratch / "ours_metrics.json")] + shlex.split(extra)
+  keras_out = scratch / "keras_result.json"
+
+  def keras_cmd(seed):
+    return [python, os.path.abspath(__file__), "keras", str(features), str(epochs),
+            str(keras_out), str(seed), str(hidden)]
+  print("ours: ", shlex.join(ours_cmd(seed)), "(seed + repeat)")
+  if not skip_keras:
+    print("keras:", shlex.join(keras_cmd(seed)), "(seed + repeat)", flush=True)
+  missing = bench_support.tool_missing(fit_heads)
+  if missing:
+    raise RuntimeError(missing)
+
+  out = {"rows": rows, "width": width, "epochs": epochs, "hidden": hidden, "repeats": repeats,
+         "ours_times": [], "keras_times": [], "keras_fit": [], "ours_metrics": [], "keras_metrics": [],
+         "keras_epochs": [], "versions": {},
+         "commands": {"ours": shlex.join(ours_cmd(seed)), "keras": shlex.join(keras_cmd(seed))}}
+  for repeat in range(repeats):
+    s = seed + repeat
+    t = time.perf_counter()
+    run = subprocess.run(ours_cmd(s), capture_output=True, text=True)
+    out["ours_times"].append(time.perf_counter() - t)
+    if run.returncode != 0:
+      raise RuntimeError(f"fit-heads failed ({run.returncode}): {run.stderr[-3000:]}")
+    out["ours_metrics"].append(our_metrics(scratch / "ours_metrics.json"))
+    first = (run.stdout.splitlines() or [""])[0]
+    print(f"repeat {repeat + 1}: fit-heads {out['ours_times'][-1]:.2f} s  ({first})", flush=True)
+    if skip_keras:
+      continue
+    t = time.perf_counter()
+    run = subprocess.run(keras_cmd(s), capture_output=True, text=True)
+    out["keras_times"].append(time.perf_counter() - t)
+    if run.returncode != 0:
+      raise RuntimeError(f"keras failed ({run.returncode}): {run.stderr[-3000:]}")
+    info = json.loads(keras_out.read_text())
+    out["keras_metrics"].append(info["metrics"])
+    out["keras_fit"].append(info["fit_seconds"])
+    out["keras_epochs"].append(info["epochs_run"])
+    out["versions"] = info["versions"]
+    print(f"repeat {repeat + 1}: keras {out['keras_times'][-1]:.2f} s (model.fit {out['keras_fit'][-1]:.2f} s, "
+          f"{info['epochs_run']} epochs)", flush=True)
+  ours, keras = out["ours_times"], out["keras_times"]
+  out["ours_median_s"] = statistics.median(ours)
+  if keras:
+    out["keras_median_s"] = statistics.median(keras)
+    out["keras_fit_median_s"] = statistics.median(out["keras_fit"])
+    out["ratio"] = out["keras_median_s"] / out["ours_median_s"]
+    out["ratio_fit"] = out["keras_fit_median_s"] / out["ours_median_s"]
+    out["ratio_least_favourable"] = min(keras) / max(ours)
+  return out
+
+
+def report(out: dict) -> None:
+  """The summary: times, the ratio, the validation metrics of both sides."""
+  print(f"rows {out['rows']} x {out['width']}, 6 heads (genre hidden {out['hidden']}), Adam lr {LR}, "
+        f"batch {BATCH}, {out['epochs']} epochs, early stopping patience {PATIENCE}")
+  if out["versions"]:
+    print("versions:", json.dumps(out["versions"]))
+  ours_times, keras_times, keras_fit = out["ours_times"], out["keras_times"], out["keras_fit"]
+  print(f"fit-heads whole process: {', '.join(f'{t:.2f}' for t in ours_times)} s "
+        f"(median {out['ours_median_s']:.2f}, best {min(ours_times):.2f})")
+  if keras_times:
+    print(f"keras whole process:     {', '.join(f'{t:.2f}' for t in keras_times)} s "
+          f"(median {out['keras_median_s']:.2f}, best {min(keras_times):.2f}); "
+          f"model.fit alone {', '.join(f'{t:.2f}' for t in keras_fit)} s")
+    print(f"ratio (median keras / median fit-heads): {out['ratio']:.1f}x; "
+          f"vs model.fit alone {out['ratio_fit']:.1f}x; "
+          f"least favourable (fastest keras / slowest fit-heads): {out['ratio_least_favourable']:.1f}x")
+  print()
+  print(f"validation metrics, mean over {out['repeats']} seeds (each seed's value in brackets)")
+  print(f"{'head':10} {'metric':9} {'fit-heads':>10} {'keras':>10}")
+  for head in HEADS:
+    name = head["name"]
+    metric = "MAE" if head["kind"] == "tanh" else "accuracy"
+    ours = [run.get(name, float("nan")) for run in out["ours_metrics"]]
+    keras = [run[name] for run in out["keras_metrics"] if name in run]
+    k = f"{statistics.mean(keras):.4f}" if keras else "-"
+    print(f"{name:10} {metric:9} {statistics.mean(ours):10.4f} {k:>10}   "
+          f"[{', '.join(f'{v:.3f}' for v in ours)}] [{', '.join(f'{v:.3f}' for v in keras)}]")
+
+
 def main() -> None:
   if len(sys.argv) > 1 and sys.argv[1] == "keras":
     keras_main(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
@@ -283,89 +393,21 @@ def main() -> None:
   parser.add_argument("--hidden", type=int, default=0, help="hidden ReLU units of the genre head (0: linear)")
   parser.add_argument("--skip-keras", action="store_true")
   parser.add_argument("--extra", default="", help="extra fit-heads arguments, e.g. '--max-memory 64M'")
+  bench_support.add_environment_flag(parser)
   args = parser.parse_args()
 
-  scratch = Path(args.scratch)
-  scratch.mkdir(parents=True, exist_ok=True)
-  features = scratch / f"features_{args.rows}x{args.width}.h5"
-  if not features.exists():
-    t = time.perf_counter()
-    make_feature_file(features, args.rows, args.width)
-    print(f"wrote {features} in {time.perf_counter() - t:.1f} s")
-  heads = [dict(h) for h in HEADS]
-  if args.hidden:
-    heads[1]["hidden"] = [args.hidden]
-  heads_json = scratch / "heads.json"
-  heads_json.write_text(json.dumps({"heads": heads}, indent=2))
-
-  # Repeat r runs both sides with seed + r: validation metrics differ by a point or so between
-  # seeds (initial weights, batch order), so they are compared as means over the repeats.
-  def ours_cmd(seed):
-    return [args.fit_heads, "--features", str(features), "--heads", str(heads_json), "--epochs",
-            str(args.epochs), "--batch-size", str(BATCH), "--patience", str(PATIENCE), "--seed",
-            str(seed), "--learning-rate", str(LR), "--quiet", "--metrics",
-            str(scratch / "ours_metrics.json")] + shlex.split(args.extra)
-  keras_out = scratch / "keras_result.json"
-
-  def keras_cmd(seed):
-    return [args.python, os.path.abspath(__file__), "keras", str(features), str(args.epochs),
-            str(keras_out), str(seed), str(args.hidden)]
-  print("machine:", json.dumps(machine_facts()))
-  print("ours: ", shlex.join(ours_cmd(args.seed)), "(seed + repeat)")
-  print("keras:", shlex.join(keras_cmd(args.seed)), "(seed + repeat)")
-
-  ours_times, keras_times, keras_fit = [], [], []
-  ours_runs, keras_runs, keras_info = [], [], {}
-  for repeat in range(args.repeats):
-    seed = args.seed + repeat
-    t = time.perf_counter()
-    run = subprocess.run(ours_cmd(seed), capture_output=True, text=True)
-    ours_times.append(time.perf_counter() - t)
-    if run.returncode != 0:
-      print("fit-heads failed:", run.stderr)
-      sys.exit(1)
-    ours_runs.append(our_metrics(scratch / "ours_metrics.json"))
-    print(f"repeat {repeat + 1}: fit-heads {ours_times[-1]:.2f} s  ({run.stdout.splitlines()[0]})")
-    if args.skip_keras:
-      continue
-    t = time.perf_counter()
-    run = subprocess.run(keras_cmd(seed), capture_output=True, text=True)
-    keras_times.append(time.perf_counter() - t)
-    if run.returncode != 0:
-      print("keras failed:", run.stderr[-3000:])
-      sys.exit(1)
-    keras_info = json.loads(keras_out.read_text())
-    keras_runs.append(keras_info["metrics"])
-    keras_fit.append(keras_info["fit_seconds"])
-    print(f"repeat {repeat + 1}: keras {keras_times[-1]:.2f} s (model.fit {keras_fit[-1]:.2f} s, "
-          f"{keras_info['epochs_run']} epochs)")
-
+  rule = bench_support.apply_environment_rule(args.keep_env)
+  fit_heads = [str(Path(args.fit_heads).absolute())]
+  bench_support.machine_header(fit_heads, rule, python=args.python, title="bench_fit_heads.py")
+  try:
+    out = compare(fit_heads, Path(args.scratch), rows=args.rows, width=args.width, epochs=args.epochs,
+                  repeats=args.repeats, seed=args.seed, hidden=args.hidden, python=args.python,
+                  skip_keras=args.skip_keras, extra=args.extra)
+  except RuntimeError as e:
+    print(e)
+    sys.exit(1)
   print()
-  print(f"rows {args.rows} x {args.width}, 6 heads (genre hidden {args.hidden}), Adam lr {LR}, batch {BATCH}, {args.epochs} epochs, "
-        f"early stopping patience {PATIENCE}")
-  if keras_info:
-    print("versions:", json.dumps(keras_info["versions"]))
-  ours_best = min(ours_times)
-  print(f"fit-heads whole process: {', '.join(f'{t:.2f}' for t in ours_times)} s (best {ours_best:.2f})")
-  if keras_times:
-    keras_best = min(keras_times)
-    print(f"keras whole process:     {', '.join(f'{t:.2f}' for t in keras_times)} s (best {keras_best:.2f}); "
-          f"model.fit alone {', '.join(f'{t:.2f}' for t in keras_fit)} s")
-    print(f"ratio (median keras / median fit-heads): "
-          f"{statistics.median(keras_times) / statistics.median(ours_times):.1f}x; "
-          f"vs model.fit alone {statistics.median(keras_fit) / statistics.median(ours_times):.1f}x; "
-          f"least favourable (fastest keras / slowest fit-heads): {min(keras_times) / max(ours_times):.1f}x")
-  print()
-  print(f"validation metrics, mean over {args.repeats} seeds (each seed's value in brackets)")
-  print(f"{'head':10} {'metric':9} {'fit-heads':>10} {'keras':>10}")
-  for head in HEADS:
-    name = head["name"]
-    metric = "MAE" if head["kind"] == "tanh" else "accuracy"
-    ours = [run.get(name, float("nan")) for run in ours_runs]
-    keras = [run[name] for run in keras_runs if name in run]
-    k = f"{statistics.mean(keras):.4f}" if keras else "-"
-    print(f"{name:10} {metric:9} {statistics.mean(ours):10.4f} {k:>10}   "
-          f"[{', '.join(f'{v:.3f}' for v in ours)}] [{', '.join(f'{v:.3f}' for v in keras)}]")
+  report(out)
 
 
 if __name__ == "__main__":
