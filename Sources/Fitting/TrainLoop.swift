@@ -45,6 +45,19 @@ func trainWithEarlyStopping(
   trainTargets: [HeadTargets], valTargets: [HeadTargets], options: FitOptions, log: (String) -> Void,
   epochEnded: (_ epoch: Int, _ model: MultiHeadModel) throws -> Void = { _, _ in }
 ) throws -> (history: [(train: HeadLosses, val: HeadLosses?)], bestEpoch: Int) {
+  try HeadsTrainer.withSingleThreadedBLAS {
+    try trainEpochs(
+      &model, source: source, trainRows: trainRows, valRows: valRows, trainTargets: trainTargets,
+      valTargets: valTargets, options: options, log: log, epochEnded: epochEnded)
+  }
+}
+
+/// `trainWithEarlyStopping`'s epochs.
+private func trainEpochs(
+  _ model: inout MultiHeadModel, source: FeatureSource, trainRows: [Int], valRows: [Int],
+  trainTargets: [HeadTargets], valTargets: [HeadTargets], options: FitOptions, log: (String) -> Void,
+  epochEnded: (_ epoch: Int, _ model: MultiHeadModel) throws -> Void
+) throws -> (history: [(train: HeadLosses, val: HeadLosses?)], bestEpoch: Int) {
   let trainer = HeadsTrainer(
     model: model, optimizer: try optimizerKind(options.optimizer, learningRate: options.learningRate),
     weightDecay: options.weightDecay, batchSize: options.batchSize)

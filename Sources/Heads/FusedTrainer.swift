@@ -96,11 +96,14 @@ struct FusedTrainer {
       let values = workspace.view(workspace.targetValues[h], rows.count * width)
       let weights = workspace.view(workspace.rowWeights[h], rows.count)
       target.values.withUnsafeBufferPointer { source in
-        for (slot, row) in rows.enumerated() {
-          for j in 0..<width { values[slot * width + j] = source[row * width + j] }
+        target.rowWeights.withUnsafeBufferPointer { rowWeights in
+          precondition(rows.allSatisfy { $0 >= 0 && $0 < rowWeights.count && ($0 + 1) * width <= source.count })
+          for (slot, row) in rows.enumerated() {
+            (values.baseAddress! + slot * width).update(from: source.baseAddress! + row * width, count: width)
+            weights[slot] = rowWeights[row]
+          }
         }
       }
-      for (slot, row) in rows.enumerated() { weights[slot] = target.rowWeights[row] }
     }
   }
 

@@ -86,6 +86,19 @@ public final class HeadsTrainer {
     self.threads = GroupThreads(count: groups.count)
   }
 
+  /// A head's work per batch in its group, in first-layer units: every unit of a fused first
+  /// layer costs the same (its share of the two products with the batch and of the optimiser
+  /// update), and so, roughly, do a head's loss and targets, each later layer (three small BLAS
+  /// products) and, for an embedding head, every 48 entries of its class vectors (its float64
+  /// loss compares every row with every class vector). Measured on a Zen 4 with D = 2048: with
+  /// these weights a 64-unit hidden head beside the benchmark's five linear heads gives 18 units
+  /// to the other group, where the two threads' busy times came out equal.
+  static func cost(of h: Int, in model: MultiHeadModel) -> Double {
+    let spec = model.specs[h]
+    let classVectors = spec.kind == .embedding ? spec.wheelClasses.count * spec.dimensions : 0
+    return Double(model.slots[h][0].outputs) + 1 + Double(spec.hidden.count) + Double(classVectors) / 48
+  }
+
   /// A split: head `head`'s units `remoteUnits` trained by group `helper`, the rest of it by `owner`.
   struct Split: Equatable {
     var head: Int
@@ -96,17 +109,15 @@ public final class HeadsTrainer {
 
   /// Which heads, or parts of heads, each of up to `groups` groups trains.
   ///
-  /// A head's cost is its first layer's width (the products and the optimiser scale with it),
-  /// plus one, plus, for an embedding head, its wheel (its loss compares every row with every
-  /// class). Longest-processing-time-first: widest heads first, each to the lightest group so
-  /// far. If the heaviest group then still carries more than a quarter more than the lightest
-  /// (and the gap is at least 8 units), the widest fused head of the heaviest group gives half
-  /// the gap in first-layer units to the lightest: sharing them costs two hand-offs per batch,
-  /// worth it only against a real imbalance.
+  /// Longest-processing-time-first: costliest heads first, each to the lightest group so far.
+  /// If the heaviest group then still carries more than a quarter more than the lightest (and
+  /// the gap is at least 8 units' worth), the widest fused head of the heaviest group gives
+  /// half the gap in first-layer units to the lightest: sharing them costs two hand-offs per
+  /// batch, worth it only against a real imbalance.
   static func plan(model: MultiHeadModel, groups: Int, split: Bool = true) -> (shares: [[HeadShare]], split: Split?) {
-    let cost = { (h: Int) in model.slots[h][0].outputs + 1 + model.specs[h].wheelClasses.count }
+    let cost = { (h: Int) in Self.cost(of: h, in: model) }
     var members = [[Int]](repeating: [], count: min(groups, max(1, model.specs.count)))
-    var load = [Int](repeating: 0, count: members.count)
+    var load = [Double](repeating: 0, count: members.count)
     for h in model.specs.indices.sorted(by: { cost($0) > cost($1) || (cost($0) == cost($1) && $0 < $1) }) {
       let lightest = load.indices.min { load[$0] < load[$1] }!
       members[lightest].append(h)
@@ -122,13 +133,24 @@ public final class HeadsTrainer {
       return (shares, nil)
     }
     let units = shares[heavy][widest].units.count
-    let moved = min(units - 1, gap / 2)
+    let moved = min(units - 1, Int((gap / 2).rounded()))
     guard moved >= 4 else { return (shares, nil) }
     let head = shares[heavy][widest].head
     let remote = (units - moved)..<units
     shares[heavy][widest].units = 0..<(units - moved)
     shares[light].append(HeadShare(head: head, units: remote, tail: false))
     return (shares, Split(head: head, owner: heavy, helper: light, remoteUnits: remote))
+  }
+
+  /// Runs `body` (a whole training, epoch after epoch) with OpenBLAS single-threaded, as every
+  /// step wants it. Each epoch would set it so anyway, but setting OpenBLAS back to several
+  /// threads in between wakes its workers, which then spin for OpenBLAS' thread timeout
+  /// (~0.1 s) on the cores the groups' threads need: 5 % of a run's CPU time, measured.
+  public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
+    let blas = blasThreads()
+    if blas != 1 { setBLASThreads(1) }
+    defer { if blas != 1 { setBLASThreads(blas) } }
+    return try body()
   }
 
   /// The model with the current parameters.
@@ -184,8 +206,8 @@ public final class HeadsTrainer {
     var weighted = sums
     var (blocks, rowCount) = (0, 0)
     let blas = blasThreads()
-    setBLASThreads(1)
-    defer { setBLASThreads(blas) }
+    if blas != 1 { setBLASThreads(1) }
+    defer { if blas != 1 { setBLASThreads(blas) } }
     link?.reset()
     /// Adds one block's losses (per group, in group head order).
     func accumulate(_ losses: [HeadLosses], count: Int) {

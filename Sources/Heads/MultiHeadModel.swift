@@ -201,10 +201,7 @@ func headLossAndGradient(
     let wheel = labels.map { Int32($0) }
     return wheel.withUnsafeBufferPointer { wheel in
       let classes = spec.wheelClasses.count
-      let loss = embeddingLossForward(
-        predictions: logits, classVectors: classVectors, labels: wheel, rowWeights: rowWeights, lossWeight: 1,
-        sigma: spec.wheelSigma, batch: batch, classes: classes, dimensions: width)
-      embeddingLossBackward(
+      let loss = embeddingLossAndGradient(
         dPredictions: dLogits, dClassVectors: dClassVectors, predictions: logits, classVectors: classVectors,
         labels: wheel, rowWeights: rowWeights, lossWeight: spec.lossWeight, sigma: spec.wheelSigma, batch: batch,
         classes: classes, dimensions: width)
