@@ -24,8 +24,7 @@ extension Backbone {
     let outputSize = plan[last].outHeight * plan[last].outWidth * architecture.layers[last].outChannels
     var result = [Float](repeating: 0, count: count * outputSize)
     if count == 0 { return result }
-    let pass = min(count, imagesPerPass)
-    let (perImage, scratchCount) = workspaceSizes(plan, imageSize: imageSize, pass: pass)
+    let (pass, perImage, scratchCount) = workspaceSizes(plan, imageSize: imageSize, count: count)
     let slotStride = pass * perImage
     let workspace = UnsafeMutableBufferPointer<Float>.allocate(
       capacity: architecture.slotCount * slotStride + scratchCount)

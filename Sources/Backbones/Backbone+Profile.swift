@@ -21,8 +21,7 @@ extension Backbone {
   public func layerTimes(count: Int, height: Int, width: Int, repeats: Int = 3) -> [LayerTime] {
     let plan = architecture.plan(height: height, width: width)
     let imageSize = height * width * 3
-    let pass = min(max(1, count), imagesPerPass)
-    let (perImage, scratchCount) = workspaceSizes(plan, imageSize: imageSize, pass: pass)
+    let (pass, perImage, scratchCount) = workspaceSizes(plan, imageSize: imageSize, count: max(1, count))
     let slotStride = pass * perImage
     let workspace = UnsafeMutableBufferPointer<Float>.allocate(
       capacity: architecture.slotCount * slotStride + scratchCount)

@@ -50,6 +50,14 @@ public final class Backbone: @unchecked Sendable {
     self.largeWinogradTiles = largeWinogradTiles
     architecture = kind.architecture
     var parameters: [Float] = []
+    // Sized once: growing it layer by layer would briefly hold two copies (VGG19: ~2 x 330 MB).
+    parameters.reserveCapacity(
+      architecture.layers.reduce(0) { total, layer in
+        guard case .conv(let conv) = layer.operation else { return total }
+        let shape = Self.packingShape(conv)
+        let method = Self.method(shape, winograd: winograd, largeTiles: largeWinogradTiles)
+        return total + packedConvolutionKernelCount(shape, method: method) + conv.outChannels
+      })
     var ranges: [(kernel: Range<Int>, bias: Range<Int>)?] = []
     for layer in architecture.layers {
       guard case .conv(let conv) = layer.operation else {
@@ -67,11 +75,7 @@ public final class Backbone: @unchecked Sendable {
         (kernel, bias) = foldBatchNorm(kernel: kernel, bias: bias, batchNorm: parameters)
       }
       // Packed once for the engine's own GEMM (Winograd-transformed first for 3x3 stride 1).
-      let window = Window2D(
-        height: conv.kernelSize, width: conv.kernelSize, strideHeight: conv.stride, strideWidth: conv.stride)
-      let shape = ConvShape(
-        batch: 1, height: conv.kernelSize, width: conv.kernelSize, inChannels: conv.inChannels,
-        outChannels: conv.outChannels, window: window)
+      let shape = Self.packingShape(conv)
       let method = Self.method(shape, winograd: winograd, largeTiles: largeWinogradTiles)
       kernel = packConvolutionKernel(kernel, shape: shape, method: method)
       let k = parameters.count..<(parameters.count + kernel.count)
@@ -125,8 +129,7 @@ public final class Backbone: @unchecked Sendable {
 
     let last = tapLayers.max()!
     let plan = Array(architecture.plan(height: height, width: width)[0...last])
-    let pass = min(count, imagesPerPass)
-    let (perImage, scratchCount) = workspaceSizes(plan, imageSize: imageSize, pass: pass)
+    let (pass, perImage, scratchCount) = workspaceSizes(plan, imageSize: imageSize, count: count)
     let slotStride = pass * perImage
     let slotsCount = architecture.slotCount * slotStride
     let workspace = borrowWorkspace(capacity: slotsCount + scratchCount + pass * (widths.max() ?? 1))
@@ -174,20 +177,22 @@ public final class Backbone: @unchecked Sendable {
     return result
   }
 
-  /// Elements per image of one activation slot (the largest activation of the layers in
-  /// `plan`) and of the convolution scratch, for passes of `pass` images.
-  func workspaceSizes(_ plan: [PlannedLayer], imageSize: Int, pass: Int) -> (perImage: Int, scratch: Int) {
+  /// Images per pass (`passImages`), elements per image of one activation slot (the largest
+  /// activation of the layers in `plan`) and the convolution scratch, for `count` images.
+  func workspaceSizes(_ plan: [PlannedLayer], imageSize: Int, count: Int) -> (pass: Int, perImage: Int, scratch: Int) {
     var perImage = imageSize
+    for (layer, p) in zip(architecture.layers, plan) {
+      perImage = max(perImage, p.outHeight * p.outWidth * layer.outChannels)
+    }
+    let pass = passImages(count: count, perImage: perImage)
     var columns = 0
     let threads = computeThreads()
     for (layer, p) in zip(architecture.layers, plan) {
-      perImage = max(perImage, p.outHeight * p.outWidth * layer.outChannels)
       if let shape = convShape(layer, p, batch: pass) {
-        let perThread = inferenceScratchPerThread(shape, method: method(shape))
-        columns = max(columns, threads * perThread)
+        columns = max(columns, threads * inferenceScratchPerThread(shape, method: method(shape)))
       }
     }
-    return (perImage, max(columns, 1))
+    return (pass, perImage, max(columns, 1))
   }
 
   /// Runs layer `i` (planned as `p`) on `images` images: reads its input slot, writes its
@@ -254,6 +259,26 @@ public final class Backbone: @unchecked Sendable {
   /// where the transforms cost more than the products they save; im2col + GEMM otherwise.
   func method(_ shape: ConvShape) -> ConvolutionMethod {
     Self.method(shape, winograd: winograd, largeTiles: largeWinogradTiles)
+  }
+
+  /// A shape with `conv`'s window and channels: all that packing its kernel depends on.
+  static func packingShape(_ conv: ConvLayer) -> ConvShape {
+    let window = Window2D(
+      height: conv.kernelSize, width: conv.kernelSize, strideHeight: conv.stride, strideWidth: conv.stride)
+    return ConvShape(
+      batch: 1, height: conv.kernelSize, width: conv.kernelSize, inChannels: conv.inChannels,
+      outChannels: conv.outChannels, window: window)
+  }
+
+  /// Activation floats one slot may hold (64 MB): a pass holds fewer images than
+  /// `imagesPerPass` when one image's largest activation is big (VGG at 224x224: 12.8 MB per
+  /// image, so passes of 5 rather than 16 halve the peak memory of `extract`). Measured on
+  /// VGG16: passes of 5 run within noise of passes of 16.
+  static let slotBudget = 16 << 20
+
+  /// Images per forward pass for `count` images whose largest activation is `perImage` floats.
+  func passImages(count: Int, perImage: Int) -> Int {
+    max(1, min(count, imagesPerPass, max(4, Self.slotBudget / max(1, perImage))))
   }
 
   static func method(_ shape: ConvShape, winograd: Bool, largeTiles: Bool) -> ConvolutionMethod {

@@ -62,6 +62,12 @@ public func packConvolutionKernel(_ kernel: [Float], shape: ConvShape, method: C
   return packed
 }
 
+/// Floats `packConvolutionKernel(_:shape:method:)` returns for `shape` and `method`.
+public func packedConvolutionKernelCount(_ shape: ConvShape, method: ConvolutionMethod) -> Int {
+  if method == .gemm { return packedCount(rows: shape.patchSize, columns: shape.outChannels) }
+  return method.patch * method.patch * packedCount(rows: shape.inChannels, columns: shape.outChannels)
+}
+
 /// Winograd tiles one thread transforms and multiplies at a time: V (e, t, C) and M (e, t, K)
 /// together about 1M floats, at least 48 tiles so each product has rows to spare.
 func inferenceTileBlock(_ shape: ConvShape, elements: Int) -> Int {
