@@ -52,14 +52,16 @@ public func packConvolutionKernel(_ kernel: [Float], shape: ConvShape, method: C
   }
   precondition(winogradApplies(shape), "packConvolutionKernel: Winograd needs a 3x3 stride-1 window")
   let elements = method.patch * method.patch
-  var packed: [Float] = []
-  packed.reserveCapacity(elements * packedCount(rows: c, columns: k))
-  u.withUnsafeBufferPointer { up in
-    for e in 0..<elements {
-      packed += packMatrix(UnsafeBufferPointer(rebasing: up[(e * c * k)..<((e + 1) * c * k)]), rows: c, columns: k)
+  let stride = packedCount(rows: c, columns: k)
+  // Each U[e] packed straight into its place: no per-element temporary arrays.
+  return [Float](unsafeUninitializedCapacity: elements * stride) { packed, count in
+    u.withUnsafeBufferPointer { up in
+      for e in 0..<elements {
+        hs_pack(packed.baseAddress! + e * stride, up.baseAddress! + e * c * k, Int32(c), Int32(k), Int32(k))
+      }
     }
+    count = elements * stride
   }
-  return packed
 }
 
 /// Floats `packConvolutionKernel(_:shape:method:)` returns for `shape` and `method`.

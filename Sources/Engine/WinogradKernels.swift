@@ -7,34 +7,49 @@
 // transforms with coefficients up to 8 that amplify float32 rounding (Docs/performance.md
 // gives the measured feature-level difference).
 
-/// G of F(4x4, 3x3), (6, 3).
-private let g4: [[Double]] = [
-  [1.0 / 4, 0, 0],
-  [-1.0 / 6, -1.0 / 6, -1.0 / 6],
-  [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-  [1.0 / 24, 1.0 / 12, 1.0 / 6],
-  [1.0 / 24, -1.0 / 12, 1.0 / 6],
-  [0, 0, 1],
+/// G of F(4x4, 3x3), (6, 3), row-major.
+private let g4: [Double] = [
+  1.0 / 4, 0, 0,
+  -1.0 / 6, -1.0 / 6, -1.0 / 6,
+  -1.0 / 6, 1.0 / 6, -1.0 / 6,
+  1.0 / 24, 1.0 / 12, 1.0 / 6,
+  1.0 / 24, -1.0 / 12, 1.0 / 6,
+  0, 0, 1,
 ]
 
 /// U (36, C, K) = G g G^T for every (c, k) of an HWIO kernel (3, 3, C, K); e = 6 * row + column.
+/// Runs once per layer at load, but over millions of (c, k) pairs (VGG19: 20M weights), so the
+/// loops work on raw pointers and write every element once (no zero fill).
 public func winograd4TransformKernel(_ kernel: [Float], inChannels c: Int, outChannels k: Int) -> [Float] {
   precondition(kernel.count == 9 * c * k, "winograd4TransformKernel: kernel is not (3, 3, \(c), \(k))")
   let plane = c * k
-  var u = [Float](repeating: 0, count: 36 * plane)
-  var g = [Double](repeating: 0, count: 9)
-  var gg = [Double](repeating: 0, count: 18)  // G g, (6, 3)
-  for ck in 0..<plane {
-    for i in 0..<9 { g[i] = Double(kernel[i * plane + ck]) }  // HWIO: tap (y, x) at (3y + x) * C * K
-    for a in 0..<6 {
-      for x in 0..<3 { gg[a * 3 + x] = g4[a][0] * g[x] + g4[a][1] * g[3 + x] + g4[a][2] * g[6 + x] }
-    }
-    for a in 0..<6 {
-      for b in 0..<6 {
-        let value = gg[a * 3] * g4[b][0] + gg[a * 3 + 1] * g4[b][1] + gg[a * 3 + 2] * g4[b][2]
-        u[(a * 6 + b) * plane + ck] = Float(value)
+  return [Float](unsafeUninitializedCapacity: 36 * plane) { u, count in
+    kernel.withUnsafeBufferPointer { kp in
+      g4.withUnsafeBufferPointer { gp in
+        let w = kp.baseAddress!
+        let g = gp.baseAddress!
+        let out = u.baseAddress!
+        var gg = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        withUnsafeMutableBytes(of: &gg) { raw in
+          let t = raw.baseAddress!.assumingMemoryBound(to: Double.self)  // G g, (6, 3)
+          for ck in 0..<plane {
+            // HWIO: tap (y, x) at (3y + x) * C * K.
+            for x in 0..<3 {
+              let g0 = Double(w[x * plane + ck])
+              let g1 = Double(w[(3 + x) * plane + ck])
+              let g2 = Double(w[(6 + x) * plane + ck])
+              for a in 0..<6 { t[a * 3 + x] = g[a * 3] * g0 + g[a * 3 + 1] * g1 + g[a * 3 + 2] * g2 }
+            }
+            for a in 0..<6 {
+              for b in 0..<6 {
+                let value = t[a * 3] * g[b * 3] + t[a * 3 + 1] * g[b * 3 + 1] + t[a * 3 + 2] * g[b * 3 + 2]
+                out[(a * 6 + b) * plane + ck] = Float(value)
+              }
+            }
+          }
+        }
       }
     }
+    count = 36 * plane
   }
-  return u
 }

@@ -1,6 +1,7 @@
 // What `--version` prints: the tool and, because Headstart's speed depends on it, what it runs
-// on: the CPU, its vector instruction set, the GEMM kernels in use and how they were chosen, the
-// threads, and a quick sgemm measurement (a few ms) that shows at once a BLAS on generic kernels.
+// on: the CPU, its vector instruction set, the GEMM kernels in use and how they were chosen (the
+// BLAS' and the engine's own), the threads, and a quick sgemm measurement (a few ms) that shows
+// at once a BLAS on generic kernels.
 
 import Engine
 import Foundation
@@ -20,6 +21,8 @@ public struct MachineReport: Sendable {
   /// Measured sgemm speed and the size measured (`measureSGEMM`).
   public var gflops: Double
   public var gemmSize: Int
+  /// The build of Headstart's own inference kernels in use (`KernelLevel.active`).
+  public var engineKernels: KernelLevel = .active
 
   public init(
     toolName: String, version: String, cpu: CPUInfo, blasCore: String, source: BLASKernelSource,
@@ -53,6 +56,7 @@ public struct MachineReport: Sendable {
   ///     CPU: AMD EPYC 9R14 96-Core Processor (AuthenticAMD family 25 model 17)
   ///     vector ISA: AVX-512
   ///     GEMM kernels: OpenBLAS Cooperlake (OpenBLAS' own detection)
+  ///     engine kernels: AVX-512 (Headstart's own GEMM and Winograd for inference; OpenBLAS for training)
   ///     BLAS: OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64
   ///     threads: 2 BLAS threads, 2 cores
   ///     sgemm: 201.3 GFLOP/s (512x512x512 float32, best of several)
@@ -62,6 +66,7 @@ public struct MachineReport: Sendable {
       "CPU: \(cpu.summary)",
       "vector ISA: \(cpu.isa)",
       "GEMM kernels: OpenBLAS \(blasCore) (\(kernelProvenance))",
+      "engine kernels: \(engineKernels) (Headstart's own GEMM and Winograd for inference; OpenBLAS for training)",
       "BLAS: \(blasConfiguration)",
       "threads: \(blasThreads) BLAS thread\(blasThreads == 1 ? "" : "s"), \(cores) core\(cores == 1 ? "" : "s")",
       String(format: "sgemm: %.1f GFLOP/s (%dx%dx%d float32, best of several)", gflops, gemmSize, gemmSize, gemmSize),
