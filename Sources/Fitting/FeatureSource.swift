@@ -1,5 +1,7 @@
 // Where `fit-heads` gets its feature rows: the whole (N, D) matrix in memory when it fits
-// `--max-memory`, otherwise read from the feature file a chunk of rows at a time.
+// `--max-memory` (the file's own rows mapped in place where HDF5 stores them as they are in
+// memory, MappedFeatureRows, else a matrix read from it), otherwise read from the feature file a
+// chunk of rows at a time.
 //
 // Rows are never copied into per-split matrices: training, validation and prediction visit the
 // rows they need by file row index, straight from the matrix or from the current chunk.
@@ -26,6 +28,8 @@ final class FeatureSource {
   /// row pointers `forEachRow` and `forEachTrainingRow` pass on stay valid until the source is
   /// released (HeadsTrainer relies on that when `isStreaming` is false).
   private let matrix: [Float]
+  /// The rows in place in the mapped file, instead of `matrix`.
+  private let mapped: MappedFeatureRows?
   private let reader: FeatureRowReader?
   /// Streaming with `--taps`: the stored columns kept (each row's ranges side by side), nil for all.
   private let columns: [Range<Int>]?
@@ -37,6 +41,17 @@ final class FeatureSource {
   init(matrix: [Float], width: Int) {
     self.matrix = matrix
     self.width = width
+    mapped = nil
+    reader = nil
+    columns = nil
+    chunkRows = nil
+  }
+
+  /// All rows in place in the mapped feature file.
+  init(mapped: MappedFeatureRows) {
+    self.mapped = mapped
+    width = mapped.dimension
+    matrix = []
     reader = nil
     columns = nil
     chunkRows = nil
@@ -51,6 +66,17 @@ final class FeatureSource {
     width = columns.map { $0.reduce(0) { $0 + $1.count } } ?? reader.dimension
     self.chunkRows = min(chunkRows, max(1, reader.rowCount))
     matrix = []
+    mapped = nil
+  }
+
+  /// Calls `body` with a function from a row index to its features (D), for the sources held
+  /// whole (matrix or mapped file).
+  private func withWholeRows<R>(_ body: ((Int) -> UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+    let width = self.width
+    if let mapped { return try body { UnsafeBufferPointer(start: mapped.row($0), count: width) } }
+    return try matrix.withUnsafeBufferPointer { x in
+      try body { UnsafeBufferPointer(rebasing: x[($0 * width)..<(($0 + 1) * width)]) }
+    }
   }
 
   var isStreaming: Bool { reader != nil }
@@ -58,8 +84,8 @@ final class FeatureSource {
   /// Calls `body` with each of `rows` (file row indices, ascending) and its features (D).
   func forEachRow(_ rows: [Int], _ body: (UnsafeBufferPointer<Float>, Int) throws -> Void) throws {
     guard let reader, let chunkRows else {
-      try matrix.withUnsafeBufferPointer { x in
-        for row in rows { try body(UnsafeBufferPointer(rebasing: x[(row * width)..<((row + 1) * width)]), row) }
+      try withWholeRows { features in
+        for row in rows { try body(features(row), row) }
       }
       return
     }
@@ -86,12 +112,9 @@ final class FeatureSource {
   ) throws {
     guard let reader, let chunkRows else {
       let order = epochBatches(rows: rows.count, batchSize: batchSize, epoch: epoch, seed: seed, shuffle: true)
-      matrix.withUnsafeBufferPointer { x in
+      withWholeRows { features in
         for batch in order {
-          for position in batch {
-            let row = rows[position]
-            body(UnsafeBufferPointer(rebasing: x[(row * width)..<((row + 1) * width)]), row)
-          }
+          for position in batch { body(features(rows[position]), rows[position]) }
         }
       }
       return

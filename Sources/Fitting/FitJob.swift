@@ -106,13 +106,17 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
   let reader: FeatureRowReader
   let budget = options.maxMemory ?? defaultMaxMemory()
   let inMemory: Bool
+  var mapped: MappedFeatureRows?
   do {
     // The matrix is read whole when it fits in three quarters of the budget (the rest is for
     // labels, targets, the model and its workspace), else streamed in chunks of a quarter of it.
+    // Whole, its rows are used in place in the mapped file when the file allows it and every
+    // column is used (no --taps).
     reader = try FeatureRowReader(path: options.features)
     file = try FeatureFile.read(path: options.features, features: false)
     inMemory = reader.rowCount * max(1, reader.dimension) * MemoryLayout<Float>.size <= budget / 4 * 3
-    if inMemory {
+    if inMemory && options.taps == nil { mapped = try MappedFeatureRows(path: options.features) }
+    if inMemory && mapped == nil {
       // Read straight into an uninitialised array: zero-filling 10^8 floats first costs as much
       // as a third of the read.
       let count = reader.rowCount * reader.dimension
@@ -137,7 +141,9 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
     file.dimension = chosen.columns.reduce(0) { $0 + $1.count }
   }
   let source: FeatureSource
-  if inMemory {
+  if let mapped {
+    source = FeatureSource(mapped: mapped)
+  } else if inMemory {
     source = FeatureSource(matrix: file.features, width: file.dimension)
   } else {
     let rowBytes = max(1, reader.dimension) * MemoryLayout<Float>.size

@@ -1,6 +1,13 @@
 // Forward only: what each head predicts for a set of rows, for validation and for `predict`.
 // Features (N, D) row-major; each head's output (N, outputs) row-major.
+//
+// Every head's first layer runs as one product, as in training (FusedLayout.swift): the first
+// layers' kernels transposed side by side, Wt (T, D), and Z (N, T) = x Wt^T + b from the rows in
+// place (Engine/DenseRows.swift), the rows split between the cores. One sgemm per head instead
+// packed the (2048, D) block of rows again for every head: most of the time fit-heads spent
+// predicting its validation rows.
 
+import Dispatch
 import Engine
 
 extension MultiHeadModel {
@@ -10,44 +17,96 @@ extension MultiHeadModel {
   public func predict(features: [Float]) -> [[Float]] {
     precondition(features.count % inputWidth == 0)
     let rows = features.count / inputWidth
-    return features.withUnsafeBufferPointer { x in
-      parameters.withUnsafeBufferPointer { params in
-        specs.indices.map { h in
-          var input: [Float] = []  // the previous layer's output; the first layer reads x itself
-          for (l, slot) in slots[h].enumerated() {
-            var output = [Float](repeating: 0, count: rows * slot.outputs)
-            input.withUnsafeBufferPointer { previous in
-              let inputBuffer = l == 0 ? x : previous
-              output.withUnsafeMutableBufferPointer { y in
-                denseForward(
-                  y, inputBuffer, weight: UnsafeBufferPointer(rebasing: params[slot.kernel]),
-                  bias: UnsafeBufferPointer(rebasing: params[slot.bias]), batch: rows,
-                  inFeatures: slot.inputs,
-                  outFeatures: slot.outputs)
-                let logits = UnsafeBufferPointer(y)
-                if l < slots[h].count - 1 {
-                  reluForward(y, logits)
-                } else {
-                  switch specs[h].kind {
-                  case .tanh: tanhForward(y, logits)
-                  case .softmax: softmaxForward(y, logits, rows: rows, width: slot.outputs)
-                  case .sigmoid: sigmoidForward(y, logits)
-                  case .embedding: break  // the vectors; mapped to class indices below
-                  }
-                }
+    let d = inputWidth
+    // The first layers' columns of Z, head after head, and Wt, b.
+    var columns: [Range<Int>] = []
+    for h in specs.indices {
+      let start = columns.last?.upperBound ?? 0
+      columns.append(start..<(start + slots[h][0].outputs))
+    }
+    let t = columns.last?.upperBound ?? 0
+    var weightT = [Float](repeating: 0, count: t * d)
+    var bias = [Float](repeating: 0, count: t)
+    for h in specs.indices {
+      let slot = slots[h][0]
+      for u in 0..<slot.outputs {
+        let row = (columns[h].lowerBound + u) * d
+        for i in 0..<d { weightT[row + i] = parameters[slot.kernel.lowerBound + i * slot.outputs + u] }
+        bias[columns[h].lowerBound + u] = parameters[slot.bias.lowerBound + u]
+      }
+    }
+    var z = [Float](repeating: 0, count: rows * t)
+    features.withUnsafeBufferPointer { x in
+      weightT.withUnsafeBufferPointer { w in
+        bias.withUnsafeBufferPointer { b in
+          z.withUnsafeMutableBufferPointer { z in
+            let shared = PredictionBuffers(x: x, w: w, b: b, z: z)
+            let parts = max(1, min(computeThreads(), rows / 256))
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+              let range = (rows * part / parts)..<(rows * (part + 1) / parts)
+              guard !range.isEmpty else { return }
+              let pointers = range.map { shared.x.baseAddress! + $0 * d }
+              pointers.withUnsafeBufferPointer { pointers in
+                denseForwardRows(
+                  UnsafeMutableBufferPointer(rebasing: shared.z[(range.lowerBound * t)...]), ldz: t, rows: pointers,
+                  weightT: shared.w, bias: shared.b, batch: range.count, inputs: d, outputs: t)
               }
             }
-            input = output
-          }
-          guard specs[h].kind == .embedding else { return input }
-          return input.withUnsafeBufferPointer { vectors in
-            nearestClass(
-              predictions: vectors, classVectors: UnsafeBufferPointer(rebasing: params[classVectorSlots[h]]),
-              batch: rows, classes: specs[h].wheelClasses.count, dimensions: specs[h].dimensions
-            ).map { Float($0) }
           }
         }
       }
     }
+    return parameters.withUnsafeBufferPointer { params in
+      specs.indices.map { h in
+        // The first layer's output, from Z; then the later layers.
+        let width = columns[h].count
+        var input = [Float](repeating: 0, count: rows * width)
+        for r in 0..<rows {
+          for j in 0..<width { input[r * width + j] = z[r * t + columns[h].lowerBound + j] }
+        }
+        for (l, slot) in slots[h].enumerated() {
+          if l > 0 {
+            var output = [Float](repeating: 0, count: rows * slot.outputs)
+            input.withUnsafeBufferPointer { previous in
+              output.withUnsafeMutableBufferPointer { y in
+                denseForward(
+                  y, previous, weight: UnsafeBufferPointer(rebasing: params[slot.kernel]),
+                  bias: UnsafeBufferPointer(rebasing: params[slot.bias]), batch: rows, inFeatures: slot.inputs,
+                  outFeatures: slot.outputs)
+              }
+            }
+            input = output
+          }
+          input.withUnsafeMutableBufferPointer { y in
+            let logits = UnsafeBufferPointer(y)
+            if l < slots[h].count - 1 {
+              reluForward(y, logits)
+            } else {
+              switch specs[h].kind {
+              case .tanh: tanhForward(y, logits)
+              case .softmax: softmaxForward(y, logits, rows: rows, width: slot.outputs)
+              case .sigmoid: sigmoidForward(y, logits)
+              case .embedding: break  // the vectors; mapped to class indices below
+              }
+            }
+          }
+        }
+        guard specs[h].kind == .embedding else { return input }
+        return input.withUnsafeBufferPointer { vectors in
+          nearestClass(
+            predictions: vectors, classVectors: UnsafeBufferPointer(rebasing: params[classVectorSlots[h]]),
+            batch: rows, classes: specs[h].wheelClasses.count, dimensions: specs[h].dimensions
+          ).map { Float($0) }
+        }
+      }
+    }
   }
+}
+
+/// The buffers the prediction threads share; each writes only its own rows of z.
+private struct PredictionBuffers: @unchecked Sendable {
+  let x: UnsafeBufferPointer<Float>
+  let w: UnsafeBufferPointer<Float>
+  let b: UnsafeBufferPointer<Float>
+  let z: UnsafeMutableBufferPointer<Float>
 }

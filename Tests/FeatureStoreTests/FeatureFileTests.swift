@@ -53,6 +53,30 @@ final class FeatureFileTests: XCTestCase {
     XCTAssertEqual(file.attributes, expected)
   }
 
+  /// A file of several chunks (about 1 MiB each, the last one partial): every mapped row is the
+  /// row the whole read gives.
+  func testMappedRowsAreTheStoredRows() throws {
+    let path = scratchPath("mapped.h5")
+    let (count, width) = (2_000, 300)
+    let values = (0..<(count * width)).map { Float(($0 * 7) % 1_001) / 1_000 - 0.5 }
+    var attributes = attributes
+    attributes.taps = ["avg_pool"]
+    attributes.tapWidths = [width]
+    let writer = try FeatureFileWriter(path: path, attributes: attributes, dimension: width)
+    try values[..<(width * 700)].withUnsafeBufferPointer { try writer.appendRows($0) }
+    try values[(width * 700)...].withUnsafeBufferPointer { try writer.appendRows($0) }
+    try writer.finish(
+      paths: (0..<count).map { "img/\($0).jpg" }, labels: [], failedPaths: [], failedReasons: [])
+    let mapped = try XCTUnwrap(try MappedFeatureRows(path: path))
+    XCTAssertEqual(mapped.rowCount, count)
+    XCTAssertEqual(mapped.dimension, width)
+    let whole = try FeatureFile.read(path: path).features
+    for r in 0..<count {
+      XCTAssertEqual(
+        Array(UnsafeBufferPointer(start: mapped.row(r), count: width)), Array(whole[(r * width)..<((r + 1) * width)]))
+    }
+  }
+
   func testSchemaAsAPlainHDF5ReaderSeesIt() throws {
     let path = scratchPath("schema.h5")
     try writeSample(path)
