@@ -29,21 +29,24 @@ public func winograd4TransformKernel(_ kernel: [Float], inChannels c: Int, outCh
         let w = kp.baseAddress!
         let g = gp.baseAddress!
         let out = u.baseAddress!
-        var gg = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        withUnsafeMutableBytes(of: &gg) { raw in
-          let t = raw.baseAddress!.assumingMemoryBound(to: Double.self)  // G g, (6, 3)
-          for ck in 0..<plane {
-            // HWIO: tap (y, x) at (3y + x) * C * K.
-            for x in 0..<3 {
-              let g0 = Double(w[x * plane + ck])
-              let g1 = Double(w[(3 + x) * plane + ck])
-              let g2 = Double(w[(6 + x) * plane + ck])
-              for a in 0..<6 { t[a * 3 + x] = g[a * 3] * g0 + g[a * 3 + 1] * g1 + g[a * 3 + 2] * g2 }
-            }
-            for a in 0..<6 {
-              for b in 0..<6 {
-                let value = t[a * 3] * g[b * 3] + t[a * 3 + 1] * g[b * 3 + 1] + t[a * 3 + 2] * g[b * 3 + 2]
-                out[(a * 6 + b) * plane + ck] = Float(value)
+        // Split over the cores: each (c, k) pair is independent, and a slice writes only its own.
+        parallelSlices(plane, parts: computeThreads()) { _, pairs in
+          var gg = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+          withUnsafeMutableBytes(of: &gg) { raw in
+            let t = raw.baseAddress!.assumingMemoryBound(to: Double.self)  // G g, (6, 3)
+            for ck in pairs {
+              // HWIO: tap (y, x) at (3y + x) * C * K.
+              for x in 0..<3 {
+                let g0 = Double(w[x * plane + ck])
+                let g1 = Double(w[(3 + x) * plane + ck])
+                let g2 = Double(w[(6 + x) * plane + ck])
+                for a in 0..<6 { t[a * 3 + x] = g[a * 3] * g0 + g[a * 3 + 1] * g1 + g[a * 3 + 2] * g2 }
+              }
+              for a in 0..<6 {
+                for b in 0..<6 {
+                  let value = t[a * 3] * g[b * 3] + t[a * 3 + 1] * g[b * 3 + 1] + t[a * 3 + 2] * g[b * 3 + 2]
+                  out[(a * 6 + b) * plane + ck] = Float(value)
+                }
               }
             }
           }
