@@ -161,6 +161,19 @@ public func embeddingLossBackward(
   }
 }
 
+/// Every label's soft targets on a wheel of `classes` (`wheelSoftTargets`), computed once: a
+/// trainer keeps one per embedding head rather than recomputing C x C exponentials per batch.
+public struct WheelTargets: Sendable {
+  public let classes: Int
+  /// (C, C): row y is label y's targets.
+  let table: [Double]
+
+  public init(classes: Int, sigma: Double) {
+    self.classes = classes
+    table = (0..<classes).flatMap { wheelSoftTargets(label: $0, classes: classes, sigma: sigma) }
+  }
+}
+
 /// The unweighted loss (`embeddingLossForward` with lossWeight 1) returned, and the gradients of
 /// lossWeight times it accumulated as `embeddingLossBackward` does, in one pass over the batch:
 /// the same arithmetic, each row's distances and exponentials computed once instead of twice.
@@ -171,35 +184,50 @@ public func embeddingLossAndGradient(
   labels: UnsafeBufferPointer<Int32>, rowWeights: UnsafeBufferPointer<Float>?, lossWeight: Float,
   sigma: Double, batch: Int, classes: Int, dimensions: Int
 ) -> Float {
+  embeddingLossAndGradient(
+    dPredictions: dPredictions, dClassVectors: dClassVectors, predictions: predictions, classVectors: classVectors,
+    labels: labels, rowWeights: rowWeights, lossWeight: lossWeight,
+    targets: WheelTargets(classes: classes, sigma: sigma), batch: batch, dimensions: dimensions)
+}
+
+/// `embeddingLossAndGradient` with the soft targets computed beforehand.
+public func embeddingLossAndGradient(
+  dPredictions: UnsafeMutableBufferPointer<Float>, dClassVectors: UnsafeMutableBufferPointer<Float>,
+  predictions: UnsafeBufferPointer<Float>, classVectors: UnsafeBufferPointer<Float>,
+  labels: UnsafeBufferPointer<Int32>, rowWeights: UnsafeBufferPointer<Float>?, lossWeight: Float,
+  targets: WheelTargets, batch: Int, dimensions: Int
+) -> Float {
+  let classes = targets.classes
   var total = 0.0
-  let targets = softTargetTable(classes: classes, sigma: sigma)
-  withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * classes) { scratch in
-    let z = UnsafeMutableBufferPointer(rebasing: scratch[0..<classes])
-    let e = UnsafeMutableBufferPointer(rebasing: scratch[classes..<(2 * classes)])
-    for r in 0..<batch where labels[r] >= 0 {
-      distanceLogits(z, predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
-      let t = targets[Int(labels[r])]
-      let m = maximum(z)
-      var sum = 0.0
-      for c in 0..<classes {
-        e[c] = exp(z[c] - m)
-        sum += e[c]
-      }
-      // The loss, as embeddingLossForward.
-      let lse = m + log(sum)
-      var row = 0.0
-      for c in 0..<classes { row += t[c] * (lse - z[c]) }
-      total += row * Double(rowWeights?[r] ?? 1)
-      // The gradients, as embeddingLossBackward.
-      let scale = Double(rowWeights?[r] ?? 1) * Double(lossWeight) / Double(batch)
-      let (p, v) = (predictions.baseAddress! + r * dimensions, classVectors.baseAddress!)
-      let (dp, dv) = (dPredictions.baseAddress! + r * dimensions, dClassVectors.baseAddress!)
-      for c in 0..<classes {
-        let g = (e[c] / sum - t[c]) * scale
-        for k in 0..<dimensions {
-          let diff = Double(p[k]) - Double(v[c * dimensions + k])
-          dp[k] += Float(-2 * g * diff)
-          dv[c * dimensions + k] += Float(2 * g * diff)
+  targets.table.withUnsafeBufferPointer { table in
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * classes) { scratch in
+      let z = UnsafeMutableBufferPointer(rebasing: scratch[0..<classes])
+      let e = UnsafeMutableBufferPointer(rebasing: scratch[classes..<(2 * classes)])
+      for r in 0..<batch where labels[r] >= 0 {
+        distanceLogits(z, predictions, classVectors, row: r, classes: classes, dimensions: dimensions)
+        let t = table.baseAddress! + Int(labels[r]) * classes
+        let m = maximum(z)
+        var sum = 0.0
+        for c in 0..<classes {
+          e[c] = exp(z[c] - m)
+          sum += e[c]
+        }
+        // The loss, as embeddingLossForward.
+        let lse = m + log(sum)
+        var row = 0.0
+        for c in 0..<classes { row += t[c] * (lse - z[c]) }
+        total += row * Double(rowWeights?[r] ?? 1)
+        // The gradients, as embeddingLossBackward.
+        let scale = Double(rowWeights?[r] ?? 1) * Double(lossWeight) / Double(batch)
+        let (p, v) = (predictions.baseAddress! + r * dimensions, classVectors.baseAddress!)
+        let (dp, dv) = (dPredictions.baseAddress! + r * dimensions, dClassVectors.baseAddress!)
+        for c in 0..<classes {
+          let g = (e[c] / sum - t[c]) * scale
+          for k in 0..<dimensions {
+            let diff = Double(p[k]) - Double(v[c * dimensions + k])
+            dp[k] += Float(-2 * g * diff)
+            dv[c * dimensions + k] += Float(2 * g * diff)
+          }
         }
       }
     }

@@ -66,6 +66,8 @@ struct FusedTrainer {
   /// in `streams`), so a head's masks do not depend on which other heads train beside it.
   var masks: [SplitMix64]
 
+  /// Per head, an embedding head's soft targets, computed once.
+  let wheelTargets: [WheelTargets?]
   /// Where this trainer meets the other half of a split head (SplitHead.swift), if it holds one.
   var link: SplitLink?
 
@@ -82,6 +84,9 @@ struct FusedTrainer {
     gradients = [Float](repeating: 0, count: parameters.count)
     workspace = TrainingWorkspace(layout: layout, specs: specs, capacity: max(1, capacity))
     masks = layout.heads.map { SplitMix64(seed: maskSeed, stream: UInt64($0)) }
+    wheelTargets = specs.map {
+      $0.kind == .embedding ? WheelTargets(classes: $0.wheelClasses.count, sigma: $0.wheelSigma) : nil
+    }
   }
 
   /// Puts the parameters this trainer holds into their places in the model's buffer.
@@ -241,7 +246,8 @@ struct FusedTrainer {
             labels: UnsafeBufferPointer(w.view(w.targetValues[h], batch * width)),
             rowWeights: UnsafeBufferPointer(w.view(w.rowWeights[h], batch)), batch: batch,
             classVectors: UnsafeBufferPointer(rebasing: params[layout.classVectors[h]]),
-            dClassVectors: UnsafeMutableBufferPointer(rebasing: grads[layout.classVectors[h]]))
+            dClassVectors: UnsafeMutableBufferPointer(rebasing: grads[layout.classVectors[h]]),
+            wheelTargets: wheelTargets[h])
           if !backward { continue }
           for l in stride(from: last, through: 0, by: -1) {
             let slot = layers[l]

@@ -88,15 +88,17 @@ public final class HeadsTrainer {
 
   /// A head's work per batch in its group, in first-layer units: every unit of a fused first
   /// layer costs the same (its share of the two products with the batch and of the optimiser
-  /// update), and so, roughly, do a head's loss and targets, each later layer (three small BLAS
-  /// products) and, for an embedding head, every 48 entries of its class vectors (its float64
-  /// loss compares every row with every class vector). Measured on a Zen 4 with D = 2048: with
-  /// these weights a 64-unit hidden head beside the benchmark's five linear heads gives 18 units
-  /// to the other group, where the two threads' busy times came out equal.
+  /// update), a head's loss and targets about 0.6 of one, each later layer (three small BLAS
+  /// products, ReLU) 2.4, and an embedding head's loss, which compares every row with every
+  /// class vector in float64, one more per 48 entries of its class vectors. Measured per group
+  /// on the Zen 4 (D = 2048, batch 32): a unit 3.6 µs per batch, the 64-unit head's later layer
+  /// 8.7 µs, the five linear heads' losses 19 µs; with these weights the 64-unit head gives 19
+  /// units to the other group and the two threads were busy about equally long (0.87 and 0.88 s
+  /// of a 10-epoch run).
   static func cost(of h: Int, in model: MultiHeadModel) -> Double {
     let spec = model.specs[h]
     let classVectors = spec.kind == .embedding ? spec.wheelClasses.count * spec.dimensions : 0
-    return Double(model.slots[h][0].outputs) + 1 + Double(spec.hidden.count) + Double(classVectors) / 48
+    return Double(model.slots[h][0].outputs) + 0.6 + 2.4 * Double(spec.hidden.count) + Double(classVectors) / 48
   }
 
   /// A split: head `head`'s units `remoteUnits` trained by group `helper`, the rest of it by `owner`.

@@ -155,7 +155,8 @@ public struct MultiHeadModel: Sendable {
 func headLossAndGradient(
   spec: HeadSpec, logits: UnsafeBufferPointer<Float>, dLogits: UnsafeMutableBufferPointer<Float>,
   labels: UnsafeBufferPointer<Float>, rowWeights: UnsafeBufferPointer<Float>, batch: Int,
-  classVectors: UnsafeBufferPointer<Float>? = nil, dClassVectors: UnsafeMutableBufferPointer<Float>? = nil
+  classVectors: UnsafeBufferPointer<Float>? = nil, dClassVectors: UnsafeMutableBufferPointer<Float>? = nil,
+  wheelTargets: WheelTargets? = nil
 ) -> Double {
   let width = spec.outputs
   let count = batch * width
@@ -203,8 +204,9 @@ func headLossAndGradient(
       let classes = spec.wheelClasses.count
       let loss = embeddingLossAndGradient(
         dPredictions: dLogits, dClassVectors: dClassVectors, predictions: logits, classVectors: classVectors,
-        labels: wheel, rowWeights: rowWeights, lossWeight: spec.lossWeight, sigma: spec.wheelSigma, batch: batch,
-        classes: classes, dimensions: width)
+        labels: wheel, rowWeights: rowWeights, lossWeight: spec.lossWeight,
+        targets: wheelTargets ?? WheelTargets(classes: classes, sigma: spec.wheelSigma), batch: batch,
+        dimensions: width)
       return Double(loss)
     }
   }
