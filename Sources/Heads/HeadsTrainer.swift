@@ -86,19 +86,20 @@ public final class HeadsTrainer {
     self.threads = GroupThreads(count: groups.count)
   }
 
-  /// A head's work per batch in its group, in first-layer units: every unit of a fused first
-  /// layer costs the same (its share of the two products with the batch and of the optimiser
-  /// update), a head's loss and targets about 0.6 of one, each later layer (three small BLAS
-  /// products, ReLU) 2.4, and an embedding head's loss, which compares every row with every
-  /// class vector in float64, one more per 48 entries of its class vectors. Measured per group
-  /// on the Zen 4 (D = 2048, batch 32): a unit 3.6 µs per batch, the 64-unit head's later layer
-  /// 8.7 µs, the five linear heads' losses 19 µs; with these weights the 64-unit head gives 19
-  /// units to the other group and the two threads were busy about equally long (0.87 and 0.88 s
-  /// of a 10-epoch run).
-  static func cost(of h: Int, in model: MultiHeadModel) -> Double {
+  /// A head's work per batch in its group, in first-layer units, in the two parts of a step
+  /// that happen at different times: `units`, its fused first layer's (that unit's share of the
+  /// two products with the batch and of the optimiser update, before and after the losses), and
+  /// `loss`, what happens in between: the loss and its targets (about 0.6 of a unit), each later
+  /// layer (three small BLAS products and a ReLU, 2.4), an embedding head's float64 loss over
+  /// every class vector (one per 48 entries of them), and an unfused first layer (input dropout)
+  /// whole. Measured per group on the Zen 4 (D = 2048, batch 32): a unit 3.6 µs per batch, the
+  /// 64-unit head's later layer 8.7 µs, the five linear heads' losses 19 µs.
+  static func cost(of h: Int, in model: MultiHeadModel) -> (units: Double, loss: Double) {
     let spec = model.specs[h]
     let classVectors = spec.kind == .embedding ? spec.wheelClasses.count * spec.dimensions : 0
-    return Double(model.slots[h][0].outputs) + 0.6 + 2.4 * Double(spec.hidden.count) + Double(classVectors) / 48
+    let first = Double(model.slots[h][0].outputs)
+    let loss = 0.6 + 2.4 * Double(spec.hidden.count) + Double(classVectors) / 48
+    return spec.hasInputDropout ? (0, loss + first) : (first, loss)
   }
 
   /// A split: head `head`'s units `remoteUnits` trained by group `helper`, the rest of it by `owner`.
@@ -111,37 +112,53 @@ public final class HeadsTrainer {
 
   /// Which heads, or parts of heads, each of up to `groups` groups trains.
   ///
-  /// Longest-processing-time-first: costliest heads first, each to the lightest group so far.
-  /// If the heaviest group then still carries more than a quarter more than the lightest (and
-  /// the gap is at least 8 units' worth), the widest fused head of the heaviest group gives
-  /// half the gap in first-layer units to the lightest: sharing them costs two hand-offs per
-  /// batch, worth it only against a real imbalance.
+  /// Whole heads: longest-processing-time-first on their whole cost, costliest first, each to
+  /// the lightest group so far; the groups then run through an epoch without waiting for each
+  /// other, so what counts is the heavier group's total.
+  ///
+  /// With two groups and one head much wider than the rest, its first-layer units are shared
+  /// instead. The groups then meet twice per batch, so each part of the step must be even on
+  /// its own: the heads (the wide one's tail included) go to the groups by their `loss` cost,
+  /// then the wide head's units are divided so that the groups' units come out equal. Chosen
+  /// when its heavier units plus heavier losses, plus one unit for the hand-offs, are at least
+  /// 10 % below the whole heads' heavier total.
   static func plan(model: MultiHeadModel, groups: Int, split: Bool = true) -> (shares: [[HeadShare]], split: Split?) {
-    let cost = { (h: Int) in Self.cost(of: h, in: model) }
-    var members = [[Int]](repeating: [], count: min(groups, max(1, model.specs.count)))
-    var load = [Double](repeating: 0, count: members.count)
-    for h in model.specs.indices.sorted(by: { cost($0) > cost($1) || (cost($0) == cost($1) && $0 < $1) }) {
-      let lightest = load.indices.min { load[$0] < load[$1] }!
-      members[lightest].append(h)
-      load[lightest] += cost(h)
+    let costs = model.specs.indices.map { cost(of: $0, in: model) }
+    let count = min(groups, max(1, model.specs.count))
+    /// Longest-processing-time-first: the heads in `count` groups, each sorted.
+    func assign(_ weight: (Int) -> Double) -> [[Int]] {
+      var members = [[Int]](repeating: [], count: count)
+      var load = [Double](repeating: 0, count: count)
+      for h in model.specs.indices.sorted(by: { weight($0) > weight($1) || (weight($0) == weight($1) && $0 < $1) }) {
+        let lightest = load.indices.min { load[$0] < load[$1] }!
+        members[lightest].append(h)
+        load[lightest] += weight(h)
+      }
+      return members.map { $0.sorted() }
     }
-    var shares = members.map { $0.sorted().map { HeadShare(head: $0, units: model.units($0), tail: true) } }
-    let heavy = load.indices.max { load[$0] < load[$1] }!
-    let light = load.indices.min { load[$0] < load[$1] }!
-    let gap = load[heavy] - load[light]
-    guard split, heavy != light, gap >= 8, gap * 4 > load[heavy] else { return (shares.filter { !$0.isEmpty }, nil) }
-    let candidates = shares[heavy].indices.filter { !model.specs[shares[heavy][$0].head].hasInputDropout }
-    guard let widest = candidates.max(by: { shares[heavy][$0].units.count < shares[heavy][$1].units.count }) else {
-      return (shares, nil)
-    }
-    let units = shares[heavy][widest].units.count
-    let moved = min(units - 1, Int((gap / 2).rounded()))
-    guard moved >= 4 else { return (shares, nil) }
-    let head = shares[heavy][widest].head
+    let whole = assign { costs[$0].units + costs[$0].loss }
+    let wholeShares = whole.map { $0.map { HeadShare(head: $0, units: model.units($0), tail: true) } }
+    let wholeScore = whole.map { $0.reduce(0) { $0 + costs[$1].units + costs[$1].loss } }.max()!
+    guard split, count == 2,
+      let wide = model.specs.indices.filter({ costs[$0].units > 0 }).max(by: { costs[$0].units < costs[$1].units })
+    else { return (wholeShares, nil) }
+    let byLoss = assign { costs[$0].loss }
+    let owner = byLoss[0].contains(wide) ? 0 : 1
+    let helper = 1 - owner
+    let others = byLoss.map { $0.filter { $0 != wide }.reduce(0) { $0 + costs[$1].units } }
+    let units = model.slots[wide][0].outputs
+    let moved = min(units - 1, max(0, Int(((others[owner] + Double(units) - others[helper]) / 2).rounded())))
+    let splitScore =
+      max(others[owner] + Double(units - moved), others[helper] + Double(moved))
+      + byLoss.map { $0.reduce(0) { $0 + costs[$1].loss } }.max()! + 1
+    guard moved >= 4, splitScore <= 0.9 * wholeScore else { return (wholeShares, nil) }
     let remote = (units - moved)..<units
-    shares[heavy][widest].units = 0..<(units - moved)
-    shares[light].append(HeadShare(head: head, units: remote, tail: false))
-    return (shares, Split(head: head, owner: heavy, helper: light, remoteUnits: remote))
+    var shares = byLoss.map { $0.map { HeadShare(head: $0, units: model.units($0), tail: true) } }
+    shares[owner] = shares[owner].map {
+      $0.head == wide ? HeadShare(head: wide, units: 0..<(units - moved), tail: true) : $0
+    }
+    shares[helper].append(HeadShare(head: wide, units: remote, tail: false))
+    return (shares, Split(head: wide, owner: owner, helper: helper, remoteUnits: remote))
   }
 
   /// Runs `body` (a whole training, epoch after epoch) with OpenBLAS single-threaded, as every

@@ -37,8 +37,9 @@ final class SplitHeadTests: XCTestCase {
   func testTheWideHeadIsSplitSoTheGroupsAreEven() {
     let model = MultiHeadModel(specs: specs, inputWidth: d, seed: 1)
     let plan = HeadsTrainer.plan(model: model, groups: 2)
-    // Costs (HeadsTrainer.cost): genre 40 + 0.6 + 2.4 = 43; hue 3 + 0.6 + 15 / 48, tags 2.6,
-    // score 1.6, together 8.1. The gap is 34.9: genre gives 17 units.
+    // Costs (units, loss): genre (40, 3), hue (3, 0.9), tags (2, 0.6), score (1, 0.6). By loss,
+    // genre's tail is one group and the small heads the other (6 units): genre gives that group
+    // 17 of its units, 23 each.
     XCTAssertEqual(plan.split, HeadsTrainer.Split(head: 1, owner: 0, helper: 1, remoteUnits: 23..<40))
     XCTAssertEqual(plan.shares[0], [HeadShare(head: 1, units: 0..<23, tail: true)])
     XCTAssertEqual(plan.shares[1].last, HeadShare(head: 1, units: 23..<40, tail: false))
@@ -52,6 +53,22 @@ final class SplitHeadTests: XCTestCase {
         HeadSpec(name: "c", kind: .tanh, outputs: 1),
       ], inputWidth: d, seed: 2)
     XCTAssertNil(HeadsTrainer.plan(model: even, groups: 2).split)
+
+    // The benchmark's six heads (Benchmarks/bench_fit_heads.py) on D = 2048: linear, whole heads
+    // in two groups; with a 64-unit hidden layer on genre, the losses even (genre's later layer
+    // and two linear heads against the embedding head and two others) and 32 of genre's units
+    // to the other group, 43 and 44 units.
+    var six = [
+      HeadSpec(name: "style", kind: .softmax, outputs: 10), HeadSpec(name: "genre", kind: .softmax, outputs: 5),
+      HeadSpec(name: "portrait", kind: .sigmoid, outputs: 1), HeadSpec(name: "people", kind: .sigmoid, outputs: 1),
+      HeadSpec(name: "quality", kind: .tanh, outputs: 1), .embedding(name: "hue", dimensions: 10),
+    ]
+    XCTAssertNil(HeadsTrainer.plan(model: MultiHeadModel(specs: six, inputWidth: 2048, seed: 3), groups: 2).split)
+    six[1].hidden = [64]
+    let wide = HeadsTrainer.plan(model: MultiHeadModel(specs: six, inputWidth: 2048, seed: 3), groups: 2)
+    XCTAssertEqual(wide.split, HeadsTrainer.Split(head: 1, owner: 1, helper: 0, remoteUnits: 32..<64))
+    XCTAssertEqual(wide.shares[1].map(\.head), [0, 1, 3])
+    XCTAssertEqual(wide.shares[0].map(\.head), [2, 4, 5, 1])
   }
 
   func testSplitHeadTrainsLikeTheUnsplitOne() {
