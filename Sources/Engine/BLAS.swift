@@ -1,6 +1,10 @@
 // The one place the engine calls OpenBLAS. Matrices are row-major.
 import CBLAS
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Sets the number of OpenBLAS threads. The engine parallelises only through BLAS, so this is
 /// the whole of its parallelism; kernels that call BLAS never add threads of their own.
 public func setBLASThreads(_ count: Int) {
@@ -46,4 +50,20 @@ public func blasCoreName() -> String {
 public func blasConfiguration() -> String {
   guard let config = openblas_get_config() else { return "unknown" }
   return String(cString: config)
+}
+
+/// Ends OpenBLAS' worker threads now, when the library has them (the pthread build's
+/// `blas_thread_shutdown_`; a later multi-threaded call starts them again). OpenBLAS starts its
+/// workers while it loads, and each spins on a core for its thread timeout (~0.1 s) before
+/// sleeping: the first tenth of a second of a program that then runs its own threads, such as
+/// fit-heads' training, shares the cores with it. Looked up at run time: other BLAS builds do
+/// not have it, and then nothing happens.
+public func stopIdleBLASThreads() {
+  #if canImport(Glibc)
+    typealias Shutdown = @convention(c) () -> Int32
+    guard let program = dlopen(nil, RTLD_LAZY) else { return }
+    defer { dlclose(program) }
+    guard let symbol = dlsym(program, "blas_thread_shutdown_") else { return }
+    _ = unsafeBitCast(symbol, to: Shutdown.self)()
+  #endif
 }

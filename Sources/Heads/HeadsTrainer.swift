@@ -168,6 +168,7 @@ public final class HeadsTrainer {
   public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
     let blas = blasThreads()
     if blas != 1 { setBLASThreads(1) }
+    stopIdleBLASThreads()
     defer { if blas != 1 { setBLASThreads(blas) } }
     return try body()
   }
