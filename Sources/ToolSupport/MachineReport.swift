@@ -56,7 +56,7 @@ public struct MachineReport: Sendable {
   ///     CPU: AMD EPYC 9R14 96-Core Processor (AuthenticAMD family 25 model 17)
   ///     vector ISA: AVX-512
   ///     GEMM kernels: OpenBLAS Cooperlake (OpenBLAS' own detection)
-  ///     engine kernels: AVX-512 (Headstart's own GEMM and Winograd for inference; OpenBLAS for training)
+  ///     engine kernels: AVX-512 (Headstart's own: GEMM and Winograd for inference, heads' first layers and Adam for training; OpenBLAS: the rest)
   ///     BLAS: OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64
   ///     threads: 2 BLAS threads, 2 cores
   ///     sgemm: 201.3 GFLOP/s (512x512x512 float32, best of several)
@@ -66,7 +66,7 @@ public struct MachineReport: Sendable {
       "CPU: \(cpu.summary)",
       "vector ISA: \(cpu.isa)",
       "GEMM kernels: OpenBLAS \(blasCore) (\(kernelProvenance))",
-      "engine kernels: \(engineKernels) (Headstart's own GEMM and Winograd for inference; OpenBLAS for training)",
+      "engine kernels: \(engineKernels) (Headstart's own: GEMM and Winograd for inference, heads' first layers and Adam for training; OpenBLAS: the rest)",
       "BLAS: \(blasConfiguration)",
       "threads: \(blasThreads) BLAS thread\(blasThreads == 1 ? "" : "s"), \(cores) core\(cores == 1 ? "" : "s")",
       String(format: "sgemm: %.1f GFLOP/s (%dx%dx%d float32, best of several)", gflops, gemmSize, gemmSize, gemmSize),

@@ -26,7 +26,7 @@ final class MachineReportTests: XCTestCase {
         "CPU: INTEL(R) XEON(R) PLATINUM 8573C (GenuineIntel family 6 model 207)",
         "vector ISA: AVX-512",
         "GEMM kernels: OpenBLAS Cooperlake (OpenBLAS' own detection)",
-        "engine kernels: AVX-512 (Headstart's own GEMM and Winograd for inference; OpenBLAS for training)",
+        "engine kernels: AVX-512 (Headstart's own: GEMM and Winograd for inference, heads' first layers and Adam for training; OpenBLAS: the rest)",
         "BLAS: OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64",
         "threads: 2 BLAS threads, 2 cores",
         "sgemm: 277.0 GFLOP/s (512x512x512 float32, best of several)",
