@@ -1,23 +1,25 @@
 // swift-tools-version:6.0
 // Headstart: transfer learning on images, on the CPU, with Keras' numbers.
 //
-// The layering reads bottom to top:
-//   C system libraries (HDF5, OpenBLAS, libjpeg-turbo, libpng) and CShims
-//   Engine (NHWC tensors and kernels)      HDF5 (Swift wrapper)      ImageIO (decode, resize)
-//   Backbones (ResNet50, VGG16/19, Keras weight files)      FeatureStore (the feature file)
-//   Extraction (datasets, labels, resumable extraction job)      Heads (multi-head training)
-//   Predicting (heads applied to images through extract's pipeline)
-//   extract, fit-heads, predict (command-line tools)
+// Every target, bottom to top (each uses only targets on the lines above it):
+//   CHDF5, CBLAS, CJPEG, CPNG (system libraries)   CShims (libjpeg errors, HDF5 macros)
+//   CKernels (CPUID, the vector kernels chosen at start-up)   Support (SHA-256, byte counts)
+//   Engine (NHWC tensors, layers forward and backward, kernels)   HDF5 (Swift wrapper)
+//   ImageIO (decode, resize, 'caffe')   Augmentation (ImageDataGenerator's transforms)
+//   Backbones (ResNet50, VGG16/19, Keras weight files)   FeatureStore (the feature file)
+//   Extraction (datasets, labels, the resumable extract job)   Heads (multi-head training, the row split)
+//   Finetuning (the last block's trainers)   Report (the HTML page)
+//   Fitting (the fit-heads job)   Predicting (the predict job, the heads-versus-weights check)
+//   FinetuneJob (the finetune job: block-input cache, epochs, checkpoint, export)
+//   ToolSupport (exit codes, OpenBLAS kernel choice, --version)
+//   headstart (the one command: extract, fit-heads, finetune, predict)
 import PackageDescription
 
 let package = Package(
   name: "Headstart",
   platforms: [.macOS(.v13)],
   products: [
-    .executable(name: "extract", targets: ["extract"]),
-    .executable(name: "fit-heads", targets: ["fit-heads"]),
-    .executable(name: "predict", targets: ["predict"]),
-    .executable(name: "finetune", targets: ["finetune"]),
+    .executable(name: "headstart", targets: ["headstart"]),
     .library(name: "Extraction", targets: ["Extraction"]),
   ],
   dependencies: [
@@ -37,13 +39,15 @@ let package = Package(
     // start-up (AVX-512, AVX2+FMA or portable C). No other dependency, so the engine does not see
     // the HDF5 and image headers CShims brings.
     .target(name: "CKernels"),
+    // The small pieces every layer may use: SHA-256, byte counts.
+    .target(name: "Support"),
     .target(name: "Engine", dependencies: ["CBLAS", "CKernels"]),
     .target(name: "HDF5", dependencies: ["CHDF5", "CShims"]),
     .target(name: "ImageIO", dependencies: ["CShims", "CJPEG", "CPNG"]),
     .target(name: "Backbones", dependencies: ["Engine", "HDF5"]),
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
-    .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore"]),
-    .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5"]),
+    .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore", "Support"]),
+    .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5", "Support"]),
     // Finetuning: the last backbone block trained end to end with the heads.
     .target(name: "Finetuning", dependencies: ["Backbones", "Heads", "Engine"]),
     // Augmentation: Keras ImageDataGenerator's geometric transforms on (H, W, C) float images.
@@ -51,32 +55,26 @@ let package = Package(
     // Report: one self-contained HTML page per run (inline SVG, data: URI thumbnails).
     .target(name: "Report", dependencies: ["ImageIO", "CShims"]),
     .target(
-      name: "Fitting", dependencies: ["Heads", "FeatureStore", "Report", .product(name: "Yams", package: "Yams")]),
+      name: "Fitting",
+      dependencies: ["Heads", "FeatureStore", "Report", "Support", .product(name: "Yams", package: "Yams")]),
     // predict: the heads file's provenance decides decoding and taps; extract's pipeline makes the features.
-    .target(name: "Predicting", dependencies: ["Extraction", "Heads", "Backbones", "ImageIO", "FeatureStore"]),
+    .target(
+      name: "Predicting", dependencies: ["Extraction", "Heads", "Backbones", "ImageIO", "FeatureStore", "Support"]),
     // The exit-code contract the tools share (0 done, 2 usage, 1 runtime).
     // It also makes OpenBLAS use kernels that fit the CPU and answers --version with the machine report.
     .target(
       name: "ToolSupport", dependencies: ["Engine", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-    .executableTarget(
-      name: "fit-heads",
-      dependencies: ["Fitting", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-    .executableTarget(
-      name: "extract",
+    // finetune's job: the block-input cache, the epochs, the checkpoint and the export.
+    .target(
+      name: "FinetuneJob",
       dependencies: [
-        "Extraction", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Finetuning", "Extraction", "Fitting", "Predicting", "HDF5", "Augmentation", "Heads", "Support",
       ]),
+    // The one executable: only the command line of each command.
     .executableTarget(
-      name: "predict",
+      name: "headstart",
       dependencies: [
-        "Predicting", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]),
-
-    // finetune: the last block and the heads trained end to end on cached block inputs.
-    .executableTarget(
-      name: "finetune",
-      dependencies: [
-        "Finetuning", "Extraction", "Fitting", "HDF5", "Augmentation", "ToolSupport",
+        "Extraction", "Fitting", "FinetuneJob", "Predicting", "ToolSupport", "Augmentation", "HDF5", "Support",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -91,22 +89,23 @@ let package = Package(
     // Finding and running the built tools, shared by the tools' end-to-end tests.
     .target(name: "ToolTesting", path: "Tests/ToolTesting"),
     .testTarget(
-      name: "FitHeadsTests", dependencies: ["Fitting", "Heads", "FeatureStore", "HDF5", "ToolTesting", "fit-heads"]),
-    .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "ToolTesting", "extract"]),
+      name: "FitHeadsTests",
+      dependencies: ["Fitting", "Heads", "FeatureStore", "HDF5", "Support", "ToolTesting", "headstart"]),
+    .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "Support", "ToolTesting", "headstart"]),
     // The kernel choice and --version, on the built extract.
-    .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "Engine", "ToolTesting", "extract"]),
+    .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "Engine", "ToolTesting", "headstart"]),
     .testTarget(
       name: "PredictTests",
       dependencies: [
-        "Predicting", "Heads", "Backbones", "FeatureStore", "HDF5", "ToolTesting", "extract", "fit-heads", "predict",
+        "Predicting", "Heads", "Backbones", "FeatureStore", "HDF5", "ToolTesting", "headstart",
       ]),
     .testTarget(
-      name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "fit-heads"]),
+      name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "headstart"]),
     .testTarget(
       name: "FinetuneToolTests",
       dependencies: [
-        "Heads", "HDF5", "Backbones", "Augmentation", "Extraction", "Finetuning", "ImageIO", "ToolTesting", "extract",
-        "fit-heads", "finetune", "predict",
+        "Heads", "HDF5", "Backbones", "Augmentation", "Extraction", "Finetuning", "ImageIO", "ToolTesting", "headstart",
+        "FinetuneJob",
       ]),
   ]
 )

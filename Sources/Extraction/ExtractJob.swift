@@ -14,6 +14,7 @@ import Engine
 import FeatureStore
 import Foundation
 import ImageIO
+import Support
 
 /// Runs one extraction. Messages go to standard error; the summary is returned.
 public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
@@ -118,45 +119,41 @@ private func assemble(
   journal: Journal, batchCount: Int, dataset: Dataset, options: ExtractOptions, dimension: Int,
   attributes: FeatureFileAttributes
 ) throws -> (extracted: Int, failed: Int, rotated: Int) {
-  let temporary = options.output + ".writing"
-  unlink(temporary)
   var okRows: [Int] = []
   var failedPaths: [String] = []
   var failedReasons: [String] = []
   var rotated = 0
   do {
-    let usable = journal.entriesByBatch.values.reduce(0) { $0 + $1.filter { $0.failure == nil }.count }
-    let writer = try FeatureFileWriter(
-      path: temporary, attributes: attributes, dimension: dimension, expectedRows: usable)
-    for batch in 0..<batchCount {
-      let record = try journal.record(batch: batch)
-      for (offset, entry) in record.entries.enumerated() {
-        let row = batch * options.batchSize + offset
-        if let failure = entry.failure {
-          failedPaths.append(dataset.paths[row])
-          failedReasons.append(failure)
-        } else {
-          okRows.append(row)
-          if entry.exifOrientation > 1 { rotated += 1 }
+    try AtomicFile.replace(options.output) { temporary in
+      let usable = journal.entriesByBatch.values.reduce(0) { $0 + $1.filter { $0.failure == nil }.count }
+      let writer = try FeatureFileWriter(
+        path: temporary, attributes: attributes, dimension: dimension, expectedRows: usable)
+      for batch in 0..<batchCount {
+        let record = try journal.record(batch: batch)
+        for (offset, entry) in record.entries.enumerated() {
+          let row = batch * options.batchSize + offset
+          if let failure = entry.failure {
+            failedPaths.append(dataset.paths[row])
+            failedReasons.append(failure)
+          } else {
+            okRows.append(row)
+            if entry.exifOrientation > 1 { rotated += 1 }
+          }
         }
+        try record.features.withUnsafeBufferPointer { try writer.appendRows($0) }
       }
-      try record.features.withUnsafeBufferPointer { try writer.appendRows($0) }
+      for path in dataset.missing {
+        failedPaths.append(path)
+        failedReasons.append("listed in the labels CSV, but no such file under --images")
+      }
+      try writer.finish(
+        paths: okRows.map { dataset.paths[$0] }, labels: dataset.labels.map { $0.selecting(rows: okRows) },
+        failedPaths: failedPaths, failedReasons: failedReasons)
     }
-    for path in dataset.missing {
-      failedPaths.append(path)
-      failedReasons.append("listed in the labels CSV, but no such file under --images")
-    }
-    try writer.finish(
-      paths: okRows.map { dataset.paths[$0] }, labels: dataset.labels.map { $0.selecting(rows: okRows) },
-      failedPaths: failedPaths, failedReasons: failedReasons)
+  } catch let error as AtomicReplaceError {
+    throw ExtractError.runtime(error.description)
   } catch {
-    unlink(temporary)
     throw ExtractError.runtime("cannot write \(options.output): \(error)")
-  }
-  guard rename(temporary, options.output) == 0 else {
-    let reason = String(cString: strerror(errno))
-    unlink(temporary)
-    throw ExtractError.runtime("cannot move the finished file to \(options.output): \(reason)")
   }
   return (okRows.count, failedPaths.count, rotated)
 }

@@ -3,14 +3,16 @@
 import Backbones
 import ImageIO
 
-/// Where the backbone's weights come from.
+/// Where the backbone's weights come from: one type for every command that takes --weights.
 public enum WeightsChoice: Equatable, Sendable {
   /// Keras' standard file for the backbone in `$KERAS_HOME/models` or `~/.keras/models`.
   case kerasDefault
   /// A Keras weight file (legacy `.h5` of any generation, or Keras 3 `.weights.h5`).
   case file(String)
   /// Deterministic random weights (Docs/keras-parity.md): meaningless features, for experiments.
-  case random(seed: UInt32)
+  /// Without a seed: 0 for extract; for predict and finetune, the seed the heads file records
+  /// (another one is refused).
+  case random(seed: UInt32?)
 }
 
 /// The options of one `extract` run.

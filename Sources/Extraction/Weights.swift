@@ -2,6 +2,7 @@
 
 import Backbones
 import Foundation
+import Support
 
 extension BackboneKind {
   /// The file name Keras gives the ImageNet weights without the classifier.
@@ -73,7 +74,8 @@ public func weightsPath(_ choice: WeightsChoice, kind: BackboneKind) throws -> S
 public func loadWeights(_ choice: WeightsChoice, kind: BackboneKind, sha256 knownDigest: String? = nil) throws
   -> LoadedWeights
 {
-  if case .random(let seed) = choice {
+  if case .random(let given) = choice {
+    let seed = given ?? 0
     let weights = SyntheticWeights.make(kind, seed: seed)
     let backbone = try Backbone(kind: kind, weights: weights)
     return LoadedWeights(

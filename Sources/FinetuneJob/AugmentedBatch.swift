@@ -55,15 +55,12 @@ func augmentedCaffeBatch(
   }
 }
 
-/// Keras' 'caffe' preprocess_input on float RGB (H, W, 3), in place: BGR order, then each
-/// channel's ImageNet mean subtracted in float32, as numpy does on a float32 array (for whole
-/// values this is ImageIO's `caffePreprocess` to the bit).
-func caffePreprocessInPlace(_ image: UnsafeMutableBufferPointer<Float>) {
-  let (meanB, meanG, meanR) = caffeMeanBGR
-  for p in stride(from: 0, to: image.count, by: 3) {
-    let red = image[p]
-    image[p] = image[p + 2] - meanB
-    image[p + 1] -= meanG
-    image[p + 2] = red - meanR
+extension AugmentationSettings {
+  /// One line naming every parameter, for the run's fingerprint and log (the same settings
+  /// always give the same text, however the flags were spelled).
+  public var summary: String {
+    "rotation \(rotationRange), width-shift \(widthShiftRange), height-shift \(heightShiftRange), "
+      + "shear \(shearRange), zoom [\(zoomRange.lower), \(zoomRange.upper)], horizontal-flip \(horizontalFlip), "
+      + "vertical-flip \(verticalFlip), fill \(fillMode.rawValue), cval \(cval)"
   }
 }

@@ -10,18 +10,12 @@
 // that brings its largest magnitude to at most 2^15: exact (only the exponent moves), and 1 (no
 // scaling) for the activations of trained weights.
 
-import ArgumentParser
 import Backbones
 import Extraction
 import Finetuning
 import Foundation
 import HDF5
 import ImageIO
-
-/// --cache-precision: how the block inputs are kept (float32, or float16 at half the bytes).
-typealias CachePrecision = HDF5FloatStorage
-
-extension HDF5FloatStorage: ExpressibleByArgument {}
 
 /// The checkpoint fingerprint's line for the cache precision: float16 changes the arithmetic, so
 /// its checkpoints are not continued at float32 or the reverse; float32 adds nothing, so

@@ -9,6 +9,7 @@
 import Backbones
 import Foundation
 import Heads
+import Support
 
 struct Checkpoint {
   struct Header: Codable {
@@ -66,19 +67,20 @@ struct Checkpoint {
     var start = Self.magic
     withUnsafeBytes(of: UInt64(json.count).littleEndian) { start.append(contentsOf: $0) }
     start.append(json)
-    let temporary = path + ".writing"
-    let failure = FinetuneFailure(description: "cannot write the checkpoint \(temporary)", exitCode: 1)
-    guard let file = fopen(temporary, "wb") else { throw failure }
-    var written = start.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
-    for array in arrays where written {
-      written = array.values.withUnsafeBytes { $0.isEmpty || fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
-    }
-    guard fclose(file) == 0, written else {
-      unlink(temporary)
-      throw failure
-    }
-    guard rename(temporary, path) == 0 else {
-      throw FinetuneFailure(description: "cannot rename \(temporary) to \(path)", exitCode: 1)
+    do {
+      try AtomicFile.replace(path) { temporary in
+        let failure = FinetuneFailure(description: "cannot write the checkpoint \(temporary)", exitCode: 1)
+        guard let file = fopen(temporary, "wb") else { throw failure }
+        var written = start.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
+        for array in arrays where written {
+          written = array.values.withUnsafeBytes {
+            $0.isEmpty || fwrite($0.baseAddress, 1, $0.count, file) == $0.count
+          }
+        }
+        guard fclose(file) == 0, written else { throw failure }
+      }
+    } catch let error as AtomicReplaceError {
+      throw FinetuneFailure(description: error.description, exitCode: 1)
     }
   }
 

@@ -9,6 +9,7 @@ import Extraction
 import Finetuning
 import Foundation
 import Heads
+import Support
 
 /// `model.h5` -> `model.heads.h5`.
 func headsPath(forModel output: String) -> String {
@@ -19,15 +20,16 @@ func headsPath(forModel output: String) -> String {
 /// heads file's path.
 func export(
   _ weights: KerasWeights, kind: BackboneKind, heads: HeadsFile, parameters: [Float], outcome: TrainingOutcome,
-  command: Finetune, optimizer: OptimizerKind
+  options: FinetuneOptions, optimizer: OptimizerKind, seed: UInt64, validationRows: String
 ) throws -> String {
-  let temporary = command.output + ".writing"
+  // Both files are written under their temporary names, then renamed into place together.
+  let temporary = AtomicFile.temporaryPath(for: options.output)
   try? FileManager.default.removeItem(atPath: temporary)
   try writeKerasWeights(weights, layerOrder: kind.kerasLayers.map(\.name), to: temporary, layout: .keras2)
   let digest = try SHA256.hexDigest(ofFile: temporary)
   var file = heads
   file.parameters = parameters
-  file.provenance.weightsFile = command.output
+  file.provenance.weightsFile = options.output
   file.provenance.weightsSHA256 = digest
   file.provenance.warning = nil
   file.toolVersion = headstartVersion
@@ -39,14 +41,17 @@ func export(
     settings["momentum"] = momentum
   }
   file.training = TrainingRecord(
-    optimizer: command.optimizer, optimizerSettings: settings, epochsRun: outcome.epochsRun,
-    bestEpoch: outcome.bestEpoch, batchSize: command.batchSize, seed: command.shuffleSeed, history: outcome.history)
-  let path = headsPath(forModel: command.output)
-  let headsTemporary = path + ".writing"
-  try? FileManager.default.removeItem(atPath: headsTemporary)
+    optimizer: options.optimizer, optimizerSettings: settings, epochsRun: outcome.epochsRun,
+    bestEpoch: outcome.bestEpoch, batchSize: options.batchSize, seed: seed, history: outcome.history)
+  file.training.validationRows = validationRows
+  let path = headsPath(forModel: options.output)
+  let headsTemporary = AtomicFile.temporaryPath(for: path)
   try file.write(to: headsTemporary)
-  guard rename(temporary, command.output) == 0, rename(headsTemporary, path) == 0 else {
-    throw FinetuneFailure(description: "cannot move the results into place at \(command.output)", exitCode: 1)
+  do {
+    try AtomicFile.commit(temporary, to: options.output)
+    try AtomicFile.commit(headsTemporary, to: path)
+  } catch let error as AtomicReplaceError {
+    throw FinetuneFailure(description: error.description, exitCode: 1)
   }
   return path
 }

@@ -9,53 +9,51 @@ import Fitting
 import Foundation
 import Heads
 import ImageIO
+import Support
 
-func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
-  let recipe = try readRecipe(headsPath: command.heads)
-  let trainable = try unfrozenLayers(command.unfreeze, kind: recipe.kind, bn: command.bn)
+public func runFinetune(_ options: FinetuneOptions, log: (String) -> Void) throws {
+  let recipe = try readRecipe(headsPath: options.heads)
+  let trainable = try unfrozenLayers(options.unfreeze, kind: recipe.kind, bn: options.bn)
   for spec in recipe.heads.specs where spec.dropout > 0 {
     log(
       "note: head '\(spec.name)' trained with dropout \(spec.dropout) in fit-heads; finetune trains it without "
         + "dropout")
   }
   let source: LabelSource =
-    if let csv = command.labels { .csv(csv) } else if let columns = command.dirLabels {
-      .splitFolders(columns.split(separator: ",").map(String.init))
+    if let csv = options.labels { .csv(csv) } else if let columns = options.dirLabels {
+      .splitFolders(columns)
     } else { .folders }
   let dataset: Dataset
   do {
-    dataset = try Dataset.load(root: command.images, labels: source)
+    dataset = try Dataset.load(root: options.images, labels: source)
   } catch let error as ExtractError {
     throw FinetuneFailure.usage(error.description)
   }
-  guard !dataset.paths.isEmpty else { throw FinetuneFailure.usage("--images \(command.images): no images") }
+  guard !dataset.paths.isEmpty else { throw FinetuneFailure.usage("--images \(options.images): no images") }
   let rowTargets = try headTargets(recipe.heads, labels: dataset.labels)
-  let choice: WeightsChoice =
-    switch command.weights {
-    case nil: .kerasDefault
-    case "random": .random(seed: command.seed)
-    case let path?: .file(path)
-    }
-  let start = try identifyStartWeights(choice, recipe: recipe, headsPath: command.heads)
-  let headsDigest = try SHA256.hexDigest(ofFile: command.heads)
-  let augmentation = SeededAugmentation(
-    settings: try command.augmentation.settings(), seed: command.augmentation.augmentSeed)
+  let start = try identifyStartWeights(options.weights, recipe: recipe, headsPath: options.heads)
+  let headsDigest = try SHA256.hexDigest(ofFile: options.heads)
+  let augmentation = SeededAugmentation(settings: options.augmentation, seed: options.augmentSeed)
+  // The split and shuffling seed: by default the one fit-heads used, so that the same
+  // --val-split and labels give the rows the heads were validated on.
+  let shuffleSeed = options.shuffleSeed ?? recipe.heads.training.seed
 
   // The arguments that decide the result; threads, memory, quiet and the test flags do not.
   // Settings that change no pixel leave the fingerprint as it was before augmentation existed.
   var fingerprintLines = [
-    "images=\(command.images)", "labels=\(command.labels ?? "")", "dir-labels=\(command.dirLabels ?? "")",
-    "heads=\(headsDigest)", "weights=\(start.file) \(start.sha256)", "epochs=\(command.epochs)",
-    "batch-size=\(command.batchSize)", "optimizer=\(command.optimizer)",
-    "learning-rate=\(command.learningRate.map { "\($0)" } ?? "default")", "bn=\(command.bn)",
-    "unfreeze=\(command.unfreeze)", "val-split=\(command.valSplit)", "shuffle-seed=\(command.shuffleSeed)",
-    "patience=\(command.patience)", "images-count=\(dataset.paths.count)",
+    "images=\(options.images)", "labels=\(options.labels ?? "")",
+    "dir-labels=\(options.dirLabels?.joined(separator: ",") ?? "")",
+    "heads=\(headsDigest)", "weights=\(start.file) \(start.sha256)", "epochs=\(options.epochs)",
+    "batch-size=\(options.batchSize)", "optimizer=\(options.optimizer)",
+    "learning-rate=\(options.learningRate.map { "\($0)" } ?? "default")", "bn=\(options.bn)",
+    "unfreeze=\(options.unfreeze)", "val-split=\(options.valSplit)", "shuffle-seed=\(shuffleSeed)",
+    "patience=\(options.patience)", "images-count=\(dataset.paths.count)",
   ]
   if !augmentation.settings.isIdentity {
     fingerprintLines += ["augmentation=\(augmentation.settings.summary)", "augment-seed=\(augmentation.seed)"]
   }
-  let fingerprint = fingerprintLines.joined(separator: "\n") + cachePrecisionFingerprint(command.cachePrecision)
-  let checkpointPath = command.output + ".partial"
+  let fingerprint = fingerprintLines.joined(separator: "\n") + cachePrecisionFingerprint(options.cachePrecision)
+  let checkpointPath = options.output + ".partial"
   let checkpoint = try Checkpoint.read(path: checkpointPath)
   if let checkpoint, checkpoint.fingerprint != fingerprint {
     let theirs = Set(checkpoint.fingerprint.split(separator: "\n"))
@@ -76,17 +74,34 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   } catch {
     throw FinetuneFailure.usage("--weights \(start.file): \(error)")
   }
-  let split = splitRows(
-    labels: dataset.labels, count: dataset.paths.count, valSplit: command.valSplit, seed: command.shuffleSeed)
+  // fit-heads' rule (Heads/RowSplit.swift) over the images whose block inputs exist, checked
+  // against the validation rows the heads file records.
+  let strata = stratificationColumn(
+    heads: recipe.heads.specs.map { ($0.kind.rawValue, recipe.heads.columns[$0.name] ?? "") },
+    labels: dataset.labels)
+  let recorded = recipe.heads.training.validationRows
+  var validationRows = recorded
+  let split = { (rows: [Int]) throws -> RowSplit in
+    let split = splitRows(
+      rows, labels: dataset.labels, valSplit: options.valSplit, seed: shuffleSeed, strata: strata)
+    let ours = validationRowsRecord(paths: split.val.map { dataset.paths[$0] })
+    guard recorded.isEmpty || ours == recorded else {
+      throw FinetuneFailure.usage(
+        "the heads in \(options.heads) were validated on other rows (\(recorded); here \(ours)): use the seed, "
+          + "--val-split and labels fit-heads used (a `split` column makes this explicit)")
+    }
+    validationRows = ours
+    return split
+  }
   let inputs = try prepareInputs(
-    command, augmentation: augmentation, backbone: backbone, loading: recipe.loading, paths: dataset.paths,
+    options, augmentation: augmentation, backbone: backbone, loading: recipe.loading, paths: dataset.paths,
     split: split, log: log)
   defer { inputs.removeCache() }
   let targets = zip(rowTargets, recipe.heads.specs).map { $0.gathering(rows: inputs.rows, width: $1.targetWidth) }
 
-  let optimizer = try finetuneOptimizer(command.optimizer, learningRate: command.learningRate)
+  let optimizer = try finetuneOptimizer(options.optimizer, learningRate: options.learningRate)
   let batchNorm: FinetuneBatchNorm =
-    switch command.bn {
+    switch options.bn {
     case "frozen": .frozen
     case "train": .training(momentum: 0.99)
     default: .frozenStatistics
@@ -105,7 +120,7 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
       kind, weights: blockWeights, heads: heads, optimizer: optimizer, batchNorm: batchNorm, trainable: trainable,
       height: height, width: width)
   } catch let error as FinetuneError {
-    throw FinetuneFailure.usage("--heads \(command.heads): \(error)")
+    throw FinetuneFailure.usage("--heads \(options.heads): \(error)")
   }
   if let checkpoint { trainer.optimizerStates = checkpoint.optimizers }
 
@@ -114,10 +129,10 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
     setup: TrainingSetup(
       kind: kind, source: inputs.source, targets: targets, specs: recipe.heads.specs,
       classNames: recipe.heads.classNames,
-      labelRanges: recipe.heads.labelRanges, train: inputs.train, val: inputs.val, epochs: command.epochs,
-      batchSize: command.batchSize, seed: command.shuffleSeed, patience: command.patience,
-      checkpointPath: checkpointPath, fingerprint: fingerprint, stopAfter: command.stopAfterEpochs,
-      quiet: command.quiet),
+      labelRanges: recipe.heads.labelRanges, train: inputs.train, val: inputs.val, epochs: options.epochs,
+      batchSize: options.batchSize, seed: shuffleSeed, patience: options.patience,
+      checkpointPath: checkpointPath, fingerprint: fingerprint, stopAfter: options.stopAfterEpochs,
+      quiet: options.quiet),
     checkpoint: checkpoint, log: log)
   guard outcome.finished else {
     log("stopped after epoch \(outcome.epochsRun); rerun the same command to continue from \(checkpointPath)")
@@ -127,21 +142,21 @@ func runFinetune(_ command: Finetune, log: (String) -> Void) throws {
   var modelWeights = startWeights
   for (layer, arrays) in outcome.block.layers { modelWeights.layers[layer] = arrays }
   let headsPath = try export(
-    modelWeights, kind: kind, heads: recipe.heads, parameters: outcome.heads, outcome: outcome, command: command,
-    optimizer: optimizer)
-  if let path = command.trainerPredictions {
+    modelWeights, kind: kind, heads: recipe.heads, parameters: outcome.heads, outcome: outcome, options: options,
+    optimizer: optimizer, seed: shuffleSeed, validationRows: validationRows)
+  if let path = options.trainerPredictions {
     let all =
       try (inputs.source as? BlockInputs)
       ?? BlockInputs.compute(
-        backbone: backbone, root: command.images, paths: dataset.paths, loading: recipe.loading,
-        batchSize: command.batchSize, threads: command.threads, maxBytes: Int.max, cacheDirectory: nil, quiet: true)
+        backbone: backbone, root: options.images, paths: dataset.paths, loading: recipe.loading,
+        batchSize: options.batchSize, threads: options.threads, maxBytes: Int.max, cacheDirectory: nil, quiet: true)
     try writeTrainerPredictions(
       path, kind: kind, weights: modelWeights, heads: recipe.heads, parameters: outcome.heads, inputs: all,
       paths: dataset.paths, height: height, width: width)
   }
   try? FileManager.default.removeItem(atPath: checkpointPath)
   log(
-    "best epoch \(outcome.bestEpoch) of \(outcome.epochsRun) -> \(command.output) (backbone, Keras legacy layout) "
+    "best epoch \(outcome.bestEpoch) of \(outcome.epochsRun) -> \(options.output) (backbone, Keras legacy layout) "
       + "and \(headsPath) (heads)")
 }
 
@@ -159,17 +174,21 @@ struct PreparedInputs {
 /// images' block inputs once and the training images ready to be augmented every epoch. Logs
 /// what the cache saves, or what augmentation costs.
 func prepareInputs(
-  _ command: Finetune, augmentation: SeededAugmentation, backbone: Backbone, loading: LoadOptions, paths: [String],
-  split: (train: [Int], val: [Int]), log: (String) -> Void
+  _ options: FinetuneOptions, augmentation: SeededAugmentation, backbone: Backbone, loading: LoadOptions,
+  paths: [String],
+  split: ([Int]) throws -> RowSplit, log: (String) -> Void
 ) throws -> PreparedInputs {
-  let maxBytes = parseByteCount(command.maxMemory)!
-  let epochs = Double(command.epochs)
+  let maxBytes = options.maxMemory
+  let epochs = Double(options.epochs)
   let prefixLayer = LastBlock.inputLayer(backbone.kind)
   if !augmentation.settings.isIdentity {
+    // Which images fail to decode is not known yet: the split is over all of them.
+    let split = try split(Array(paths.indices))
     let source = try AugmentedBlockInputs(
-      backbone: backbone, augmentation: augmentation, root: command.images, paths: paths, trainRows: split.train,
-      valRows: split.val, loading: loading, batchSize: command.batchSize, threads: command.threads,
-      maxBytes: maxBytes, cacheDirectory: command.cacheDir, precision: command.cachePrecision, quiet: command.quiet)
+      backbone: backbone, augmentation: augmentation, root: options.images, paths: paths, trainRows: split.train,
+      valRows: split.val, loading: loading, batchSize: options.batchSize, threads: options.threads,
+      maxBytes: maxBytes, cacheDirectory: options.cacheDirectory, precision: options.cachePrecision,
+      quiet: options.quiet)
     let prepared = PreparedInputs(
       source: source, rows: source.rows, train: Array(0..<source.trainCount),
       val: Array(source.trainCount..<source.rows.count), removeCache: source.removeCache)
@@ -190,20 +209,28 @@ func prepareInputs(
     return prepared
   }
   let inputs = try BlockInputs.compute(
-    backbone: backbone, root: command.images, paths: paths, loading: loading, batchSize: command.batchSize,
-    threads: command.threads, maxBytes: maxBytes, cacheDirectory: command.cacheDir,
-    precision: command.cachePrecision, quiet: command.quiet)
+    backbone: backbone, root: options.images, paths: paths, loading: loading, batchSize: options.batchSize,
+    threads: options.threads, maxBytes: maxBytes, cacheDirectory: options.cacheDirectory,
+    precision: options.cachePrecision, quiet: options.quiet)
   if let disk = inputs.disk { log("block inputs over --max-memory: kept on disk in \(disk.path)") }
   for (path, reason) in inputs.failed { log("warning: \(path): \(reason) (skipped)") }
   guard !inputs.rows.isEmpty else {
     inputs.removeCache()
-    throw FinetuneFailure.usage("--images \(command.images): no usable images")
+    throw FinetuneFailure.usage("--images \(options.images): no usable images")
   }
-  // Targets and split by position in the cached inputs.
+  // The split over the images whose block inputs exist (the rows a feature file has), by
+  // position in the cached inputs.
+  let rowSplit: RowSplit
+  do {
+    rowSplit = try split(inputs.rows)
+  } catch {
+    inputs.removeCache()
+    throw error
+  }
   var position: [Int: Int] = [:]
   for (i, row) in inputs.rows.enumerated() { position[row] = i }
-  let train = split.train.compactMap { position[$0] }
-  let val = split.val.compactMap { position[$0] }
+  let train = rowSplit.train.compactMap { position[$0] }
+  let val = rowSplit.val.compactMap { position[$0] }
   guard !train.isEmpty else {
     inputs.removeCache()
     throw FinetuneFailure.usage("no training images (check the split column)")
@@ -213,6 +240,6 @@ func prepareInputs(
       format: "block inputs of %d images (%@) computed once: %.1f s in the frozen prefix (%.1f s with decoding); "
         + "recomputing them would cost %.1f s per epoch, %.1f s over %d epochs",
       inputs.rows.count, prefixLayer, inputs.prefixSeconds, inputs.totalSeconds, inputs.prefixSeconds,
-      inputs.prefixSeconds * epochs, command.epochs))
+      inputs.prefixSeconds * epochs, options.epochs))
   return PreparedInputs(source: inputs, rows: inputs.rows, train: train, val: val, removeCache: inputs.removeCache)
 }

@@ -11,11 +11,12 @@ import Fitting
 import Foundation
 import Heads
 import ImageIO
+import Predicting
 
 /// A failure with its exit code: 2 for input the user must fix (nothing written), 1 otherwise.
-struct FinetuneFailure: Error, CustomStringConvertible {
-  var description: String
-  var exitCode: Int32
+public struct FinetuneFailure: Error, CustomStringConvertible {
+  public var description: String
+  public var exitCode: Int32
   static func usage(_ message: String) -> FinetuneFailure { FinetuneFailure(description: message, exitCode: 2) }
 }
 
@@ -26,27 +27,19 @@ struct Recipe {
   var loading: LoadOptions
 }
 
+/// The heads file and its recipe, checked as predict checks them (readable, provenance this
+/// version reproduces, taps of the widths the heads read), then for what fine-tuning can train.
 func readRecipe(headsPath: String) throws -> Recipe {
-  guard FileManager.default.isReadableFile(atPath: headsPath) else {
-    throw FinetuneFailure.usage("--heads \(headsPath): no such readable file")
-  }
   let heads: HeadsFile
+  let kind: BackboneKind
+  let loading: LoadOptions
   do {
-    heads = try HeadsFile.read(path: headsPath)
-  } catch {
-    throw FinetuneFailure.usage("--heads \(headsPath): cannot be read as a heads file (\(error))")
+    heads = try PredictionModel.readHeads(headsPath)
+    (kind, loading) = try PredictionModel.recipe(heads, source: "--heads \(headsPath)")
+  } catch let error as PredictError {
+    throw FinetuneFailure.usage(error.description)
   }
   let p = heads.provenance
-  guard let kind = BackboneKind(rawValue: p.backbone) else {
-    throw FinetuneFailure.usage("--heads \(headsPath): backbone '\(p.backbone)' is not one this version has")
-  }
-  guard let interpolation = Interpolation(rawValue: p.interpolation), let exif = ExifMode(rawValue: p.exif),
-    p.preprocessing == "caffe", p.normalization == "l2 per tap", p.height >= 32, p.width >= 32
-  else {
-    throw FinetuneFailure.usage(
-      "--heads \(headsPath): the features were made with settings this version cannot reproduce "
-        + "(\(p.interpolation), exif \(p.exif), \(p.preprocessing), \(p.normalization), \(p.height)x\(p.width))")
-  }
   // The trainers compute the pooled output of the block they train, nothing else: heads fitted
   // on several taps (or an earlier one) would read features fine-tuning does not make.
   let blockOutput = kind == .resnet50 ? ResNet50LastStage.outputLayer : VGGLastBlock.outputLayer
@@ -56,9 +49,7 @@ func readRecipe(headsPath: String) throws -> Recipe {
       "--heads \(headsPath): the heads read taps \(p.taps.joined(separator: ",")); fine-tuning trains "
         + "\(kind.rawValue)'s last block and needs heads fitted on its output alone (fit-heads --taps \(blockOutput))")
   }
-  return Recipe(
-    heads: heads, kind: kind,
-    loading: LoadOptions(height: p.height, width: p.width, interpolation: interpolation, exif: exif))
+  return Recipe(heads: heads, kind: kind, loading: loading)
 }
 
 /// The last block's layers that `--unfreeze` names for `kind`; a name that trains nothing is
@@ -86,14 +77,14 @@ func unfrozenLayers(_ argument: String, kind: BackboneKind, bn: String) throws -
 /// they are not the weights the heads' features were made with, since the heads would then start
 /// from features they never saw; `load()` reads the arrays.
 struct StartWeights {
-  var choice: WeightsChoice
+  var identified: IdentifiedWeights
   var kind: BackboneKind
-  var file: String
-  var sha256: String
+  var file: String { identified.file }
+  var sha256: String { identified.sha256 }
 
   /// The raw Keras arrays (the trained block is built from them, the export writes them back).
   func load() throws -> KerasWeights {
-    if case .random(let seed) = choice { return SyntheticWeights.make(kind, seed: seed) }
+    if case .random(let seed) = identified.choice { return SyntheticWeights.make(kind, seed: seed ?? 0) }
     do {
       let contents = try readKerasWeightFile(path: file)
       var weights = contents.weights
@@ -106,31 +97,14 @@ struct StartWeights {
   }
 }
 
+/// The weights the run starts from, checked against the heads file as predict checks them.
 func identifyStartWeights(_ choice: WeightsChoice, recipe: Recipe, headsPath: String) throws -> StartWeights {
-  let p = recipe.heads.provenance
-  let kind = recipe.kind
-  if case .random(let seed) = choice {
-    let recorded = "random (seed \(seed))"
-    guard p.weightsSHA256.isEmpty, p.weightsFile == recorded else {
-      throw FinetuneFailure.usage(
-        "--weights random --seed \(seed): the heads in \(headsPath) were trained on features of "
-          + "\(p.weightsFile); pass those weights")
-    }
-    return StartWeights(choice: choice, kind: kind, file: recorded, sha256: "")
-  }
   do {
-    guard let path = try weightsPath(choice, kind: kind) else { throw FinetuneFailure.usage("--weights: no file") }
-    let digest = try SHA256.hexDigest(ofFile: path)
-    guard digest == p.weightsSHA256 else {
-      throw FinetuneFailure.usage(
-        "--weights \(path) (SHA-256 \(digest.prefix(12))) is not what the heads in \(headsPath) were trained on "
-          + "(\(p.weightsSHA256.isEmpty ? p.weightsFile : "SHA-256 " + p.weightsSHA256.prefix(12)))")
-    }
-    return StartWeights(choice: choice, kind: kind, file: path, sha256: digest)
-  } catch let error as FinetuneFailure {
-    throw error
-  } catch {
-    throw FinetuneFailure.usage("--weights: \(error)")
+    let identified = try PredictionModel.identifyWeights(
+      choice, kind: recipe.kind, provenance: recipe.heads.provenance, headsPath: headsPath)
+    return StartWeights(identified: identified, kind: recipe.kind)
+  } catch let error as PredictError {
+    throw FinetuneFailure.usage(error.description)
   }
 }
 
@@ -218,28 +192,6 @@ extension LabelColumn {
     if case .numeric = self { return true }
     return false
   }
-}
-
-/// Row indices for training and validation: a `split` column (train / val or validation; other
-/// rows unused), else a seeded random share `valSplit` of the rows.
-func splitRows(labels: [LabelColumn], count: Int, valSplit: Double, seed: UInt64) -> (train: [Int], val: [Int]) {
-  if case .categorical(_, let classes, let indices)? = labels.first(where: { $0.name == "split" }) {
-    var train: [Int] = []
-    var val: [Int] = []
-    for row in 0..<count where indices[row] >= 0 {
-      switch classes[Int(indices[row])] {
-      case "train": train.append(row)
-      case "val", "validation": val.append(row)
-      default: continue
-      }
-    }
-    return (train, val)
-  }
-  var rows = Array(0..<count)
-  var generator = SplitMix64(seed: seed, stream: 0xC0FFEE)
-  fisherYatesShuffle(&rows, using: &generator)
-  let valCount = Int((Double(count) * valSplit).rounded())
-  return (rows[valCount...].sorted(), rows[..<valCount].sorted())
 }
 
 /// The optimiser by name, at fine-tuning's small default rates (see the tool's help).

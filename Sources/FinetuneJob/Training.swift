@@ -55,7 +55,7 @@ func runEpochs(
   var epoch = state.epochsDone
   var interrupted = false
   // A run killed after its early-stopping epoch was checkpointed must not train on.
-  let stoppedEarly = epoch > 0 && epoch - state.bestEpoch >= setup.patience
+  let stoppedEarly = epoch > 0 && shouldStopEarly(epochsSinceBest: epoch - state.bestEpoch, patience: setup.patience)
   while epoch < setup.epochs, !stoppedEarly {
     if let stop = setup.stopAfter, epoch >= stop {
       interrupted = true
@@ -104,7 +104,7 @@ func runEpochs(
       String(format: "epoch %d/%d: loss %.4f", epoch, setup.epochs, train) + val + metricsText
         + String(format: "; %.1f s", epochSeconds.last!) + (inputsNote.isEmpty ? "" : " (\(inputsNote))")
         + String(format: ", ETA %.0f s", mean * Double(setup.epochs - epoch)))
-    if epoch - state.bestEpoch >= setup.patience {
+    if shouldStopEarly(epochsSinceBest: epoch - state.bestEpoch, patience: setup.patience) {
       log("early stopping: no better \(setup.val.isEmpty ? "loss" : "val_loss") for \(setup.patience) epochs")
       break
     }

@@ -155,14 +155,10 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
     file.labels = labels
     summary.logLines(csvPath: csv).forEach(log)
   }
-  // Stratify a random split by the first classification head's column.
-  let strata = options.heads.lazy.compactMap { request -> [Int32]? in
-    guard request.kind == "softmax" || request.kind == "sigmoid",
-      case .categorical(_, _, let indices)? = file.labels.first(where: { $0.name == request.column })
-    else { return nil }
-    return indices
-  }.first
-  let split = try splitRows(file: file, valSplit: options.valSplit, seed: options.seed, strata: strata)
+  // The one split rule (Heads/RowSplit.swift), which finetune applies too.
+  let strata = stratificationColumn(heads: options.heads.map { ($0.kind, $0.column) }, labels: file.labels)
+  let split = splitRows(
+    Array(0..<file.rowCount), labels: file.labels, valSplit: options.valSplit, seed: options.seed, strata: strata)
   guard !split.train.isEmpty else { throw FitError.usage("no training rows") }
   var seen = Set<String>()
   var heads: [ResolvedHead] = []
@@ -229,6 +225,7 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
       history: historyColumns(history, heads: specs.map(\.name))),
     toolVersion: headstartVersion)
   for head in heads { headsFile.separators[head.spec.name] = head.separator }
+  headsFile.training.validationRows = validationRowsRecord(paths: split.val.map { file.paths[$0] })
   var result = FitResult(
     model: model, heads: reports, epochsRun: history.count, bestEpoch: bestEpoch, history: history,
     rows: (split.train.count, split.val.count, split.test.count), headsFile: headsFile)

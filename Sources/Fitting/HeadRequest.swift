@@ -28,7 +28,7 @@ public struct HeadRequest: Codable, Equatable, Sendable {
   /// or on the input of a head without hidden layers); absent is 0.
   public var dropout: Float?
 
-  enum CodingKeys: String, CodingKey {
+  enum CodingKeys: String, CodingKey, CaseIterable {
     case name, kind, column, hidden, range, wheel, dimensions
     case dropout
     case lossWeight = "loss_weight"
@@ -56,20 +56,69 @@ public struct HeadRequest: Codable, Equatable, Sendable {
 
   /// Reads a heads file, YAML (`.yaml`, `.yml`) or JSON, holding a list `heads` of entries with
   /// `name`, `kind`, `column` and optionally `hidden`, `loss_weight`, `class_weights`, `range`,
-  /// `wheel`, `dimensions`, `separator`.
+  /// `wheel`, `dimensions`, `separator`, `dropout`. Any other key is refused, naming the key, the
+  /// head and the keys allowed: a misspelt `hiden` must not train a head without its hidden layer.
   public static func load(file path: String) throws -> [HeadRequest] {
     struct File: Decodable { var heads: [HeadRequest] }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw FitError.usage("--heads \(path): cannot read the file")
     }
+    let yaml = path.hasSuffix(".yaml") || path.hasSuffix(".yml")
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+      yaml ? try YAMLDecoder().decode(type, from: data) : try JSONDecoder().decode(type, from: data)
+    }
+    // The keys first: a misspelt required key is reported as the unknown key it is.
+    if let keys = try? decode(KeysOfHeadsFile.self), let problem = keys.unknownKey() {
+      throw FitError.usage("--heads \(path): \(problem)")
+    }
     do {
-      if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
-        return try YAMLDecoder().decode(File.self, from: data).heads
-      }
-      return try JSONDecoder().decode(File.self, from: data).heads
+      return try decode(File.self).heads
     } catch {
       throw FitError.usage("--heads \(path): not a heads file (\(error))".replacingOccurrences(of: "\n", with: " "))
     }
+  }
+}
+
+/// The keys a heads file's mappings hold, read before the file is decoded.
+private struct KeysOfHeadsFile: Decodable {
+  struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+  }
+
+  var root: [String]
+  /// Each entry of `heads`: its keys and, when it has one, its name.
+  var heads: [(keys: [String], name: String?)] = []
+
+  init(from decoder: Decoder) throws {
+    let container = try decoder.container(keyedBy: AnyKey.self)
+    root = container.allKeys.map(\.stringValue)
+    let headsKey = AnyKey(stringValue: "heads")
+    guard container.contains(headsKey), var list = try? container.nestedUnkeyedContainer(forKey: headsKey) else {
+      return
+    }
+    while !list.isAtEnd {
+      guard let entry = try? list.nestedContainer(keyedBy: AnyKey.self) else { return }
+      heads.append(
+        (entry.allKeys.map(\.stringValue), try? entry.decode(String.self, forKey: AnyKey(stringValue: "name"))))
+    }
+  }
+
+  /// The first key that is not allowed, as one sentence; nil when every key is known.
+  func unknownKey() -> String? {
+    if let key = root.sorted().first(where: { $0 != "heads" }) {
+      return "unknown key '\(key)' at the top level (allowed: heads)"
+    }
+    let allowed = HeadRequest.CodingKeys.allCases.map(\.rawValue)
+    for (index, head) in heads.enumerated() {
+      if let key = head.keys.sorted().first(where: { !allowed.contains($0) }) {
+        let which = head.name.map { "head '\($0)'" } ?? "head \(index + 1)"
+        return "\(which): unknown key '\(key)' (allowed: \(allowed.joined(separator: ", ")))"
+      }
+    }
+    return nil
   }
 }
 

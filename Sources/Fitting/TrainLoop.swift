@@ -90,7 +90,7 @@ private func trainEpochs(
       sinceBest = 0
     } else {
       sinceBest += 1
-      if sinceBest > options.patience {
+      if shouldStopEarly(epochsSinceBest: sinceBest, patience: options.patience) {
         log("early stopping: val_loss has not improved for \(options.patience) epochs; keeping epoch \(best.epoch + 1)")
         break
       }

@@ -40,6 +40,9 @@ public struct TrainingRecord: Sendable, Equatable {
   public var seed: UInt64
   /// Per-epoch curves by name, Keras-style: "loss", "val_loss", "<head>_loss", ...
   public var history: [String: [Float]]
+  /// Which rows validated (`validationRowsRecord`): finetune refuses to validate on other rows.
+  /// Empty in files written before it was recorded.
+  public var validationRows = ""
 
   public init(
     optimizer: String, optimizerSettings: [String: Double], epochsRun: Int, bestEpoch: Int,

@@ -9,29 +9,24 @@
 //                         thresholds (outputs) for sigmoid
 //   /heads/<name>/<layer> datasets kernel float32 (in, out) and bias float32 (out), one group per
 //                         Dense layer named as `HeadSpec.layerNames` (Keras layer names)
-//   /training             attributes optimizer (JSON), epochs_run, best_epoch, batch_size, seed
+//   /training             attributes optimizer (JSON), epochs_run, best_epoch, batch_size, seed,
+//                         validation_rows (optional: count and SHA-256 of the validation paths)
 //   /training/history/<c> float32 (epochs_run) per curve: loss, val_loss, <head>_loss, ...
 
 import FeatureStore
 import Foundation
 import HDF5
+import Support
 
 extension HeadsFile {
   /// Writes the file to a temporary name beside `path`, then renames it over `path`, so a reader
   /// never sees half a file. The same value always gives the same bytes.
   public func write(to path: String) throws {
     if let problem = problem() { throw HeadsFileError(path: path, problem: problem) }
-    let temporary = path + ".writing"
     do {
-      try HDF5File.withNewFile(temporary) { try writeContents(to: $0) }
-    } catch {
-      try? FileManager.default.removeItem(atPath: temporary)
-      throw error
-    }
-    if rename(temporary, path) != 0 {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(atPath: temporary)
-      throw HeadsFileError(path: path, problem: "cannot be put in place: \(reason)")
+      try AtomicFile.replace(path) { temporary in try HDF5File.withNewFile(temporary) { try writeContents(to: $0) } }
+    } catch let error as AtomicReplaceError {
+      throw HeadsFileError(path: path, problem: "cannot be put in place: \(error.reason)")
     }
   }
 
@@ -92,6 +87,7 @@ extension HeadsFile {
     try group.setAttribute(Key.batchSize, int: training.batchSize)
     // int64 attribute; seeds of 2^63 and above are stored as their two's-complement bit pattern.
     try group.setAttribute(Key.seed, int: Int(truncatingIfNeeded: training.seed))
+    if !training.validationRows.isEmpty { try group.setAttribute(Key.validationRows, string: training.validationRows) }
     let history = try group.createGroup(Key.history)
     for name in training.history.keys.sorted() {
       let values = training.history[name]!
@@ -193,11 +189,14 @@ extension HeadsFile {
       for name in try historyGroup.memberNames() {
         history[name] = try historyGroup.openDataset(name).readFloats()
       }
-      let training = TrainingRecord(
+      var training = TrainingRecord(
         optimizer: optimizer, optimizerSettings: settings,
         epochsRun: try group.intAttribute(Key.epochsRun), bestEpoch: try group.intAttribute(Key.bestEpoch),
         batchSize: try group.intAttribute(Key.batchSize),
         seed: UInt64(truncatingIfNeeded: try group.intAttribute(Key.seed)), history: history)
+      if try group.hasAttribute(Key.validationRows) {
+        training.validationRows = try group.stringAttribute(Key.validationRows)
+      }
       var result = HeadsFile(
         specs: specs, columns: columns, classNames: classNames, labelRanges: labelRanges,
         thresholds: thresholds, parameters: parameters, inputWidth: inputWidth, provenance: provenance,
@@ -236,5 +235,6 @@ private enum Key {
   static let bestEpoch = "best_epoch"
   static let batchSize = "batch_size"
   static let seed = "seed"
+  static let validationRows = "validation_rows"
   static let history = "history"
 }

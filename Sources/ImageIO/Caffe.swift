@@ -9,14 +9,24 @@ public let caffeMeanBGR: (Float, Float, Float) = (103.939, 116.779, 123.68)
 /// buffer (N, H, W, 3) can be filled in place one image slice at a time. Each value is
 /// Float(byte) - Float(mean), matching Keras' float32 arithmetic exactly.
 public func caffePreprocess(_ image: RGBImage, into out: UnsafeMutableBufferPointer<Float>) {
-  let n = image.width * image.height
-  precondition(out.count >= n * 3, "caffePreprocess: \(out.count) floats for \(n) pixels")
-  let (meanB, meanG, meanR) = caffeMeanBGR
+  let count = image.width * image.height * 3
+  precondition(out.count >= count, "caffePreprocess: \(out.count) floats for \(count / 3) pixels")
   image.pixels.withUnsafeBufferPointer { src in
-    for i in 0..<n {
-      out[3 * i] = Float(src[3 * i + 2]) - meanB
-      out[3 * i + 1] = Float(src[3 * i + 1]) - meanG
-      out[3 * i + 2] = Float(src[3 * i]) - meanR
-    }
+    for i in 0..<count { out[i] = Float(src[i]) }
+  }
+  caffePreprocessInPlace(UnsafeMutableBufferPointer(rebasing: out[..<count]))
+}
+
+/// Keras' 'caffe' preprocess_input on float RGB (H, W, 3), in place: BGR order, then each
+/// channel's ImageNet mean subtracted in float32, as numpy does on a float32 array. The one
+/// place the rule is written: decoded bytes (`caffePreprocess`) and augmented floats
+/// (finetune) both go through it.
+public func caffePreprocessInPlace(_ image: UnsafeMutableBufferPointer<Float>) {
+  let (meanB, meanG, meanR) = caffeMeanBGR
+  for p in stride(from: 0, to: image.count, by: 3) {
+    let red = image[p]
+    image[p] = image[p + 2] - meanB
+    image[p + 1] -= meanG
+    image[p + 2] = red - meanR
   }
 }

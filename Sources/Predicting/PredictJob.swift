@@ -12,6 +12,7 @@
 import Extraction
 import Foundation
 import Heads
+import Support
 
 /// Runs one prediction. Progress and warnings go to standard error; lines go to `options.output`,
 /// or to `standardOutput` when it is nil.
@@ -83,7 +84,7 @@ public func runPrediction(
 private final class PredictionSink {
   private let output: String?
   private let handle: FileHandle
-  private var temporary: String? { output.map { $0 + ".writing" } }
+  private var temporary: String? { output.map(AtomicFile.temporaryPath) }
 
   init(output: String?, standardOutput: FileHandle) throws {
     self.output = output
@@ -91,7 +92,7 @@ private final class PredictionSink {
       handle = standardOutput
       return
     }
-    let temporary = output + ".writing"
+    let temporary = AtomicFile.temporaryPath(for: output)
     guard FileManager.default.createFile(atPath: temporary, contents: nil),
       let handle = FileHandle(forWritingAtPath: temporary)
     else { throw PredictError.runtime("cannot write \(temporary)") }
@@ -109,10 +110,10 @@ private final class PredictionSink {
   func finish() throws {
     guard let output, let temporary else { return }
     try? handle.close()
-    guard rename(temporary, output) == 0 else {
-      let reason = String(cString: strerror(errno))
-      unlink(temporary)
-      throw PredictError.runtime("cannot move the finished file to \(output): \(reason)")
+    do {
+      try AtomicFile.commit(temporary, to: output)
+    } catch let error as AtomicReplaceError {
+      throw PredictError.runtime(error.description)
     }
   }
 

@@ -1,18 +1,8 @@
 // Everything one `predict` run needs to know, as the tool's options give it. How images are
 // decoded and preprocessed is deliberately absent: it is read from the heads file.
 
+import Extraction
 import Foundation
-
-/// Where the backbone's weights come from.
-public enum PredictWeights: Equatable, Sendable {
-  /// Keras' standard file for the heads' backbone in `$KERAS_HOME/models` or `~/.keras/models`.
-  case kerasDefault
-  /// A Keras weight file (any generation `extract` reads).
-  case file(String)
-  /// `extract`'s deterministic random weights, for demos and tests. The seed is the one the heads
-  /// file records; a seed given here must equal it.
-  case random(seed: UInt32?)
-}
 
 /// How predictions are written.
 public enum PredictionFormat: String, CaseIterable, Sendable {
@@ -35,7 +25,8 @@ public enum PredictionFormat: String, CaseIterable, Sendable {
 public struct PredictOptions: Sendable {
   /// The heads file `fit-heads` wrote.
   public var heads: String
-  public var weights: PredictWeights = .kerasDefault
+  /// The weights the heads' features were made with (random: the seed the heads file records).
+  public var weights: WeightsChoice = .kerasDefault
   /// Image folders (searched recursively) and image files.
   public var images: [String]
   /// The predictions file; nil writes to standard output.

@@ -4,9 +4,8 @@
 // on, so every way the weights could differ from the provenance is refused before any image is
 // read.
 //
-// Today the model is assembled from backbone weights plus a heads file. `finetune` will write a
-// model file holding both (its format is not defined yet); reading it will be a second
-// constructor of this same value, so everything downstream stays as it is.
+// The checks live here once and `finetune` uses them too (`readHeads`, `recipe`,
+// `identifyWeights`): a fine-tuning run starts from the same heads file and weights.
 
 import Backbones
 import Extraction
@@ -14,6 +13,7 @@ import FeatureStore
 import Foundation
 import Heads
 import ImageIO
+import Support
 
 /// A backbone and the heads trained on its features, ready to predict.
 public struct PredictionModel {
@@ -54,11 +54,18 @@ public struct PredictionModel {
   /// `PredictError.usage`) a heads file that cannot be read, provenance this version cannot
   /// reproduce, weights of another backbone, and weights whose SHA-256 differs from the one the
   /// heads' features were made with. Everything but the weights is checked before they are loaded.
-  public static func load(heads headsPath: String, weights: PredictWeights) throws -> PredictionModel {
+  public static func load(heads headsPath: String, weights: WeightsChoice) throws -> PredictionModel {
     let heads = try readHeads(headsPath)
     let source = "--heads \(headsPath)"
     let (kind, _) = try recipe(heads, source: source)
-    let loaded = try loadBackbone(weights, kind: kind, provenance: heads.provenance, headsPath: headsPath)
+    let identified = try identifyWeights(weights, kind: kind, provenance: heads.provenance, headsPath: headsPath)
+    let loaded: LoadedWeights
+    do {
+      loaded = try loadWeights(
+        identified.choice, kind: kind, sha256: identified.sha256.isEmpty ? nil : identified.sha256)
+    } catch let error as ExtractError {
+      throw PredictError.usage(error.description)
+    }
     return try PredictionModel(
       heads: heads, backbone: loaded.backbone, weightsFile: loaded.file, weightsSHA256: loaded.sha256,
       source: source)
@@ -66,7 +73,7 @@ public struct PredictionModel {
 
   /// The backbone and the decoding the heads' features were made with; provenance this version
   /// cannot reproduce (another backbone, filter, preprocessing, taps of other widths) is refused.
-  private static func recipe(_ heads: HeadsFile, source: String) throws -> (BackboneKind, LoadOptions) {
+  public static func recipe(_ heads: HeadsFile, source: String) throws -> (BackboneKind, LoadOptions) {
     let provenance = heads.provenance
     guard let kind = BackboneKind(rawValue: provenance.backbone) else {
       throw PredictError.usage(
@@ -90,7 +97,8 @@ public struct PredictionModel {
     return (kind, loading)
   }
 
-  private static func readHeads(_ path: String) throws -> HeadsFile {
+  /// The heads file at `path`; one that cannot be read is refused (`PredictError.usage`).
+  public static func readHeads(_ path: String) throws -> HeadsFile {
     guard FileManager.default.isReadableFile(atPath: path) else {
       throw PredictError.usage("--heads \(path): no such readable file")
     }
@@ -131,10 +139,13 @@ public struct PredictionModel {
       maxPixels: defaultMaxPixels)
   }
 
-  /// Loads the weights as `extract` does and checks they are the ones the features were made with.
-  private static func loadBackbone(
-    _ weights: PredictWeights, kind: BackboneKind, provenance: FeatureFileAttributes, headsPath: String
-  ) throws -> LoadedWeights {
+  /// The weights the heads' features were made with, identified before anything is loaded: the
+  /// file (Keras' default location resolved) and its SHA-256, or random weights with the seed the
+  /// provenance records. Weights of another backbone, other bytes or another seed are refused
+  /// (`PredictError.usage`), since the heads would see features they were never trained on.
+  public static func identifyWeights(
+    _ weights: WeightsChoice, kind: BackboneKind, provenance: FeatureFileAttributes, headsPath: String
+  ) throws -> IdentifiedWeights {
     let recordedSeed = randomSeed(provenance)
     let choice: WeightsChoice
     switch weights {
@@ -156,7 +167,7 @@ public struct PredictionModel {
     }
     do {
       guard let path = try weightsPath(choice, kind: kind) else {
-        return try loadWeights(choice, kind: kind)  // random, its seed checked above
+        return IdentifiedWeights(choice: choice, file: "random (seed \(recordedSeed ?? 0))", sha256: "")
       }
       // Which backbone the file holds first: cheap (no hashing, no binding), and the clearest
       // message when it is another one.
@@ -177,7 +188,7 @@ public struct PredictionModel {
             + "on (\(recorded)): its features would differ and the predictions would be meaningless; pass the "
             + "weights the features were made with")
       }
-      return try loadWeights(choice, kind: kind, sha256: digest)
+      return IdentifiedWeights(choice: .file(path), file: path, sha256: digest)
     } catch let error as ExtractError {
       throw PredictError.usage(error.description)
     } catch let error as PredictError {
@@ -205,4 +216,14 @@ public struct PredictionModel {
       return (try? kind.validateWeights(weights)) != nil
     }
   }
+}
+
+/// Weights identified and checked against a heads file, not yet loaded.
+public struct IdentifiedWeights: Sendable {
+  /// The choice with the seed and file resolved (`.random(seed:)` with the recorded seed, or `.file`).
+  public var choice: WeightsChoice
+  /// The file, or "random (seed N)", as feature and heads files record it.
+  public var file: String
+  /// Hex SHA-256 of the file; empty for random weights.
+  public var sha256: String
 }

@@ -96,7 +96,7 @@ public struct SHA256 {
   /// The hex digest of a whole file, read in 4 MiB pieces.
   public static func hexDigest(ofFile path: String) throws -> String {
     guard let handle = FileHandle(forReadingAtPath: path) else {
-      throw ExtractError.usage("cannot read \(path)")
+      throw UnreadableFileError(path: path)
     }
     defer { try? handle.close() }
     var hasher = SHA256()
@@ -107,6 +107,12 @@ public struct SHA256 {
     }
     return hasher.finalizeHex()
   }
+}
+
+/// A file that cannot be opened for reading.
+public struct UnreadableFileError: Error, CustomStringConvertible, Sendable {
+  public var path: String
+  public var description: String { "cannot read \(path)" }
 }
 
 extension UInt32 {

@@ -52,7 +52,7 @@ public struct MachineReport: Sendable {
 
   /// The report's lines, e.g.
   ///
-  ///     extract 0.1.0
+  ///     headstart 0.1.0
   ///     CPU: AMD EPYC 9R14 96-Core Processor (AuthenticAMD family 25 model 17)
   ///     vector ISA: AVX-512
   ///     GEMM kernels: OpenBLAS Cooperlake (OpenBLAS' own detection)

@@ -100,13 +100,3 @@ struct AugmentationOptions: ParsableArguments {
     return settings
   }
 }
-
-extension AugmentationSettings {
-  /// One line naming every parameter, for the run's fingerprint and log (the same settings
-  /// always give the same text, however the flags were spelled).
-  var summary: String {
-    "rotation \(rotationRange), width-shift \(widthShiftRange), height-shift \(heightShiftRange), "
-      + "shear \(shearRange), zoom [\(zoomRange.lower), \(zoomRange.upper)], horizontal-flip \(horizontalFlip), "
-      + "vertical-flip \(verticalFlip), fill \(fillMode.rawValue), cval \(cval)"
-  }
-}

@@ -1,4 +1,4 @@
-// `extract`: Keras-identical backbone features from an image folder into a resumable HDF5 file.
+// `headstart extract`: Keras-identical backbone features from an image folder into a resumable HDF5 file.
 
 import ArgumentParser
 import Backbones
@@ -13,9 +13,9 @@ extension Interpolation: ExpressibleByArgument {}
 extension ExifMode: ExpressibleByArgument {}
 extension ExtractError: ToolError {}
 
-@main
-struct Extract: ParsableCommand {
+struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
   static let configuration = CommandConfiguration(
+    commandName: "extract",
     abstract: "Run a frozen ImageNet backbone over an image folder and cache its features in HDF5.",
     discussion: """
       The features are exactly what Keras gives for the same weights and images: load_img (Pillow \
@@ -24,14 +24,13 @@ struct Extract: ParsableCommand {
       same command is run again; files that cannot be used are listed in /failed and the run goes on.
 
       Examples:
-        extract --images pets/ --output pets.h5
-        extract --images clothes/ --dir-labels color,type --output c.h5
-        extract --images art/ --labels art.csv --taps blocks --output a.h5
+        headstart extract --images pets/ --output pets.h5
+        headstart extract --images clothes/ --dir-labels color,type --output c.h5
+        headstart extract --images art/ --labels art.csv --taps blocks --output a.h5
       """,
     version: headstartVersion)
 
-  @Option(help: ArgumentHelp("Image folder, searched recursively; rows are sorted by relative path.", valueName: "dir"))
-  var images: String
+  @OptionGroup var dataset: DatasetOptions
 
   @Option(help: ArgumentHelp("Feature file to write (HDF5).", valueName: "file.h5"))
   var output: String
@@ -39,14 +38,7 @@ struct Extract: ParsableCommand {
   @Option(help: "Backbone, as keras.applications defines it (include_top=False).")
   var backbone: BackboneKind = .resnet50
 
-  @Option(
-    help: ArgumentHelp(
-      "Keras weight file, or 'random' for deterministic random weights (experiments only). Default: Keras' "
-        + "standard file in $KERAS_HOME/models or ~/.keras/models.", valueName: "file|random"))
-  var weights: String?
-
-  @Option(help: "Seed for --weights random.")
-  var seed: UInt32 = 0
+  @OptionGroup var weights: WeightsOptions
 
   @Option(help: ArgumentHelp("Input size HEIGHTxWIDTH, Keras target_size order.", valueName: "HxW"))
   var size: String = "224x224"
@@ -63,26 +55,10 @@ struct Extract: ParsableCommand {
         + "(every residual block output / every VGG pool).", valueName: "taps"))
   var taps: String = "last"
 
-  @Option(
-    help: ArgumentHelp(
-      "Split the first folder level on '_' into these label columns (black_jeans/ -> color,type).",
-      valueName: "col,col"))
-  var dirLabels: String?
-
-  @Option(
-    help: ArgumentHelp(
-      "CSV manifest: the path relative to --images, then label columns; it lists the images to use.",
-      valueName: "file.csv"))
-  var labels: String?
-
   @Option(help: "Refuse images with more pixels than this (Pillow's decompression-bomb limit).")
   var maxPixels: Int = 178_956_970
 
-  @Option(help: "Images per forward pass.")
-  var batchSize: Int = 16
-
-  @Option(help: "Threads decoding images (the arithmetic uses OpenBLAS' threads).")
-  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+  @OptionGroup var batches: ImageBatchOptions
 
   @Flag(help: "Stop at the first image that cannot be used (exit 1; finished batches are kept).")
   var strict = false
@@ -97,33 +73,22 @@ struct Extract: ParsableCommand {
     guard parseSize(size) != nil else {
       throw ValidationError("--size \(size): expected HEIGHTxWIDTH, e.g. 224x224")
     }
-    if dirLabels != nil, labels != nil {
-      throw ValidationError("--dir-labels and --labels cannot be used together")
-    }
-    if let dirLabels, dirLabels.split(separator: ",").isEmpty {
-      throw ValidationError("--dir-labels: give column names, e.g. color,type")
-    }
   }
 
   func run() throws {
-    var options = ExtractOptions(imagesRoot: images, output: output)
+    stopOnInterrupt()
+    var options = ExtractOptions(imagesRoot: dataset.images, output: output)
     options.backbone = backbone
-    switch weights {
-    case nil: options.weights = .kerasDefault
-    case "random": options.weights = .random(seed: seed)
-    case let path?: options.weights = .file(path)
-    }
+    options.weights = weights.choice
     (options.height, options.width) = parseSize(size)!
     options.interpolation = interpolation
     options.exif = exif
     options.taps = taps.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    if let labels { options.labels = .csv(labels) }
-    if let dirLabels {
-      options.labels = .splitFolders(dirLabels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-    }
+    if let labels = dataset.labels { options.labels = .csv(labels) }
+    if let columns = dataset.dirLabelColumns { options.labels = .splitFolders(columns) }
     options.maxPixels = maxPixels
-    options.batchSize = batchSize
-    options.threads = threads
+    options.batchSize = batches.batchSize
+    options.threads = batches.threads
     options.strict = strict
     options.overwrite = overwrite
     options.quiet = quiet
@@ -141,29 +106,20 @@ struct Extract: ParsableCommand {
     }
   }
 
-  /// Runs the tool with the project's exit codes: 0 done, 1 stopped during the run, 2 bad arguments.
-  static func main() {
-    // Ctrl-C: every finished batch is already durable in the journal, so stopping at once loses
-    // only the batch in flight; say how to continue. (Globals are lazy: touch the message first.)
-    _ = interruptMessage
-    signal(SIGINT) { _ in
-      _ = write(STDERR_FILENO, interruptMessage, strlen(interruptMessage))
-      _exit(130)
-    }
-    // Errors outside ExtractError (argument parsing, anything unforeseen) have always exited 2.
-    mainWithExitCodes(toolName: "extract", otherErrors: 2)
+  /// Errors outside ExtractError (anything unforeseen) have always exited 2.
+  static let unforeseenErrorExitCode: Int32 = 2
+}
+
+/// Ctrl-C: every finished batch is already durable in the journal, so stopping at once loses
+/// only the batch in flight; say how to continue. (Globals are lazy: touch the message first.)
+private func stopOnInterrupt() {
+  _ = interruptMessage
+  signal(SIGINT) { _ in
+    _ = write(STDERR_FILENO, interruptMessage, strlen(interruptMessage))
+    _exit(130)
   }
 }
 
 /// Written from the signal handler, so it is made once, before any signal can arrive.
 nonisolated(unsafe) private let interruptMessage: UnsafeMutablePointer<CChar> = strdup(
-  "\nextract: interrupted; finished batches are kept, run the same command again to continue\n")
-
-/// "224x224" -> (224, 224); HEIGHTxWIDTH.
-func parseSize(_ text: String) -> (Int, Int)? {
-  let parts = text.lowercased().split(separator: "x")
-  guard parts.count == 2, let height = Int(parts[0]), let width = Int(parts[1]), height > 0, width > 0 else {
-    return nil
-  }
-  return (height, width)
-}
+  "\nheadstart extract: interrupted; finished batches are kept, run the same command again to continue\n")

@@ -1,18 +1,29 @@
-// `finetune`: train a backbone's last block and the heads together, starting from a heads file
+// `headstart finetune`: train a backbone's last block and the heads together, starting from a heads file
 // from fit-heads, and write the whole backbone (Keras legacy layout) plus the updated heads.
 
 import ArgumentParser
 import Engine
 import Extraction
+import FinetuneJob
 import Fitting
 import Foundation
+import HDF5
+import Support
 import ToolSupport
 
 extension FinetuneFailure: ToolError {}
+extension HDF5FloatStorage: ExpressibleByArgument {}
 
-@main
-struct Finetune: ParsableCommand {
+/// --bn: what batch normalisation in the trained block does.
+enum BatchNormMode: String, CaseIterable, ExpressibleByArgument {
+  case frozenStatistics = "frozen-statistics"
+  case frozen
+  case train
+}
+
+struct FinetuneCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "finetune",
     abstract: "Fine-tune the last backbone block and the heads end to end, as Keras' fine-tuning guide does.",
     discussion: """
       The backbone, input size, resize filter, EXIF handling and taps come from the heads file's \
@@ -33,7 +44,7 @@ struct Finetune: ParsableCommand {
       Writes OUTPUT (the whole backbone, loadable with \
       keras.applications.ResNet50(weights=None, include_top=False).load_weights(OUTPUT)) and \
       OUTPUT-without-.h5 + .heads.h5 (the heads, provenance naming OUTPUT and its SHA-256), so \
-      `predict --heads model.heads.h5 --weights model.h5` applies the result. After every epoch \
+      `headstart predict --heads model.heads.h5 --weights model.h5` applies the result. After every epoch \
       OUTPUT.partial holds a checkpoint; rerunning the same command continues from it.
 
       Augmentation: the flags of the Augmentation group are Keras' ImageDataGenerator arguments \
@@ -45,30 +56,16 @@ struct Finetune: ParsableCommand {
       never augmented (their block inputs are computed once).
 
       Example:
-        finetune --images photos/ --heads heads.h5 --weights resnet50_notop.h5 --output model.h5
+        headstart finetune --images photos/ --heads heads.h5 --weights resnet50_notop.h5 --output model.h5
       """,
     version: headstartVersion)
 
-  @Option(help: ArgumentHelp("Image folder (searched recursively).", valueName: "dir"))
-  var images: String
-
-  @Option(help: ArgumentHelp("CSV manifest: relative path, then label columns (as extract).", valueName: "file.csv"))
-  var labels: String?
-
-  @Option(help: ArgumentHelp("Split folder names on '_' into these label columns (as extract).", valueName: "a,b"))
-  var dirLabels: String?
+  @OptionGroup var dataset: DatasetOptions
 
   @Option(help: ArgumentHelp("Heads file written by fit-heads (fitted on the last tap).", valueName: "heads.h5"))
   var heads: String
 
-  @Option(
-    help: ArgumentHelp(
-      "Keras weight file the heads' features were made with, or 'random' (default: Keras' standard file).",
-      valueName: "file|random"))
-  var weights: String?
-
-  @Option(help: "Seed of --weights random.")
-  var seed: UInt32 = 0
+  @OptionGroup var weights: WeightsOptions
 
   @Option(help: ArgumentHelp("The fine-tuned model (the heads go beside it, .heads.h5).", valueName: "model.h5"))
   var output: String
@@ -76,17 +73,14 @@ struct Finetune: ParsableCommand {
   @Option(help: "Epochs at most.")
   var epochs: Int = 5
 
-  @Option(help: "Images per step.")
-  var batchSize: Int = 16
-
-  @Option(help: "Optimiser: adam, adamax, rmsprop, sgd (momentum 0.9).")
-  var optimizer: String = "adam"
+  @Option(help: "Optimiser (sgd: with momentum 0.9).")
+  var optimizer: OptimizerName = .adam
 
   @Option(help: "Learning rate (default: 1e-4, or 1e-3 for sgd; see above).")
   var learningRate: Double?
 
-  @Option(help: "Batch norm in the block: frozen-statistics (default), frozen or train.")
-  var bn: String = "frozen-statistics"
+  @Option(help: "Batch norm in the block: keep its statistics and train gamma/beta, freeze both, or train both.")
+  var bn: BatchNormMode = .frozenStatistics
 
   @Option(
     help: ArgumentHelp(
@@ -95,14 +89,13 @@ struct Finetune: ParsableCommand {
       valueName: "names"))
   var unfreeze: String = "last"
 
-  @Option(help: "Share of images for validation when there is no 'split' column.")
-  var valSplit: Double = 0.1
+  @OptionGroup var validation: ValidationOptions
 
-  @Option(help: "Seed of the split and the shuffling.")
-  var shuffleSeed: UInt64 = 0
-
-  @Option(help: "Stop after this many epochs without a better validation loss.")
-  var patience: Int = 5
+  @Option(
+    help: ArgumentHelp(
+      "Seed of the split and the shuffling (default: fit-heads' --seed, from the heads file: with the same "
+        + "--val-split and labels, the rows the heads were validated on; other rows are refused)."))
+  var shuffleSeed: UInt64?
 
   @Option(
     help: ArgumentHelp(
@@ -126,8 +119,7 @@ struct Finetune: ParsableCommand {
   @OptionGroup(title: "Augmentation (Keras' ImageDataGenerator; validation images are never augmented)")
   var augmentation: AugmentationOptions
 
-  @Option(help: "Threads decoding images.")
-  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+  @OptionGroup var batches: ImageBatchOptions
 
   @Flag(help: "No progress output.")
   var quiet = false
@@ -141,30 +133,37 @@ struct Finetune: ParsableCommand {
   var trainerPredictions: String?
 
   mutating func validate() throws {
-    guard ["frozen-statistics", "frozen", "train"].contains(bn) else {
-      throw ValidationError("--bn \(bn): expected frozen-statistics, frozen or train")
-    }
-    guard ["adam", "adamax", "rmsprop", "sgd"].contains(optimizer) else {
-      throw ValidationError("--optimizer \(optimizer): expected adam, adamax, rmsprop or sgd")
-    }
-    guard epochs >= 1, batchSize >= 1, patience >= 1, (0..<1).contains(valSplit) else {
-      throw ValidationError("--epochs, --batch-size and --patience must be at least 1, --val-split in [0, 1)")
-    }
+    guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
     guard parseByteCount(maxMemory) != nil else { throw ValidationError("--max-memory \(maxMemory): not a size") }
     guard output.hasSuffix(".h5"), output != heads else {
       throw ValidationError("--output \(output): must end in .h5 and differ from --heads")
     }
-    if labels != nil, dirLabels != nil { throw ValidationError("--labels and --dir-labels exclude each other") }
   }
 
   func run() throws {
-    try runFinetune(self, log: { if !quiet { log($0) } })
+    var options = FinetuneOptions(images: dataset.images, heads: heads, output: output)
+    options.labels = dataset.labels
+    options.dirLabels = dataset.dirLabelColumns
+    options.weights = weights.choice
+    options.epochs = epochs
+    options.batchSize = batches.batchSize
+    options.optimizer = optimizer.rawValue
+    options.learningRate = learningRate
+    options.bn = bn.rawValue
+    options.unfreeze = unfreeze
+    options.valSplit = validation.valSplit
+    options.shuffleSeed = shuffleSeed
+    options.patience = validation.patience
+    options.maxMemory = parseByteCount(maxMemory)!
+    options.cacheDirectory = cacheDir
+    options.cachePrecision = cachePrecision
+    options.augmentation = try augmentation.settings()
+    options.augmentSeed = augmentation.augmentSeed
+    options.threads = batches.threads
+    options.quiet = quiet
+    options.stopAfterEpochs = stopAfterEpochs
+    options.trainerPredictions = trainerPredictions
+    let quiet = self.quiet
+    try runFinetune(options, log: { if !quiet { log($0) } })
   }
-
-  /// Exit codes: 0 done, 2 bad arguments or input (one line, nothing written), 1 anything else.
-  static func main() { mainWithExitCodes(toolName: "finetune") }
-}
-
-func log(_ message: String) {
-  FileHandle.standardError.write(Data((message + "\n").utf8))
 }

@@ -1,15 +1,15 @@
-// `fit-heads`: train several small heads on a cached feature file, in seconds.
+// `headstart fit-heads`: train several small heads on a cached feature file, in seconds.
 
 import ArgumentParser
 import Engine
 import Fitting
 import Foundation
+import Support
 import ToolSupport
 
 extension FitError: ToolError {}
 
-@main
-struct FitHeads: ParsableCommand {
+struct FitHeadsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fit-heads",
     abstract: "Train several small heads on the features `extract` cached.",
@@ -23,9 +23,9 @@ struct FitHeads: ParsableCommand {
       early stopping on validation loss.
 
       Examples:
-        fit-heads --features art.h5 --head harmony=softmax:harmony --head balance=tanh:balance
-        fit-heads --features art.h5 --heads heads.json --metrics metrics.json
-        fit-heads --features art.h5 --labels fixed.csv --taps conv5_block3_out --head tags=sigmoid:tags
+        headstart fit-heads --features art.h5 --head harmony=softmax:harmony --head balance=tanh:balance
+        headstart fit-heads --features art.h5 --heads heads.json --metrics metrics.json
+        headstart fit-heads --features art.h5 --labels fixed.csv --taps conv5_block3_out --head tags=sigmoid:tags
       """,
     version: headstartVersion)
 
@@ -56,8 +56,8 @@ struct FitHeads: ParsableCommand {
   @Option(help: "Rows per mini-batch.")
   var batchSize: Int = 32
 
-  @Option(help: "Optimiser: adam, adamax, rmsprop, sgd (with momentum 0.9).")
-  var optimizer: String = "adam"
+  @Option(help: "Optimiser (sgd: with momentum 0.9).")
+  var optimizer: OptimizerName = .adam
 
   @Option(help: "Learning rate (default 0.01).")
   var learningRate: Double?
@@ -65,11 +65,7 @@ struct FitHeads: ParsableCommand {
   @Option(help: "Seed for initialisation, shuffling and the validation split.")
   var seed: UInt64 = 0
 
-  @Option(help: "Share of rows for validation when there is no `split` column.")
-  var valSplit: Double = 0.1
-
-  @Option(help: "Epochs without a better validation loss before stopping.")
-  var patience: Int = 5
+  @OptionGroup var validation: ValidationOptions
 
   @Option(help: "Keras' decoupled weight decay for every parameter (variable -= variable * wd * lr).")
   var weightDecay: Double?
@@ -106,11 +102,11 @@ struct FitHeads: ParsableCommand {
     var options = FitOptions(features: features, heads: requests)
     options.epochs = epochs
     options.batchSize = batchSize
-    options.optimizer = optimizer
+    options.optimizer = optimizer.rawValue
     options.learningRate = learningRate
     options.seed = seed
-    options.valSplit = valSplit
-    options.patience = patience
+    options.valSplit = validation.valSplit
+    options.patience = validation.patience
     options.labels = labels
     options.taps = taps.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
     options.recordEpochMetrics = report != nil
@@ -152,7 +148,4 @@ struct FitHeads: ParsableCommand {
       print("report -> \(report)")
     }
   }
-
-  /// Exit codes: 0 done, 2 bad arguments or input (one line, nothing written), 1 anything else.
-  static func main() { mainWithExitCodes(toolName: "fit-heads") }
 }

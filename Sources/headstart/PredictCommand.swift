@@ -1,4 +1,4 @@
-// `predict`: apply trained heads to new images, with the backbone and preprocessing their
+// `headstart predict`: apply trained heads to new images, with the backbone and preprocessing their
 // features were made with.
 
 import ArgumentParser
@@ -10,9 +10,9 @@ import ToolSupport
 extension PredictError: ToolError {}
 extension PredictionFormat: ExpressibleByArgument {}
 
-@main
-struct Predict: ParsableCommand {
+struct PredictCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "predict",
     abstract: "Predict with heads from fit-heads on new images, one line per image.",
     discussion: """
       Decoding, input size, resize filter, EXIF handling, taps and normalisation are read from the \
@@ -31,23 +31,15 @@ struct Predict: ParsableCommand {
       (the heads' provenance records model.h5's SHA-256).
 
       Examples:
-        predict --heads heads.h5 --weights resnet50_notop.h5 --images new/ --output predictions.csv
-        predict --heads heads.h5 --images a.jpg b.png --output predictions.jsonl
+        headstart predict --heads heads.h5 --weights resnet50_notop.h5 --images new/ --output predictions.csv
+        headstart predict --heads heads.h5 --images a.jpg b.png --output predictions.jsonl
       """,
     version: headstartVersion)
 
   @Option(help: ArgumentHelp("Heads file written by fit-heads.", valueName: "heads.h5"))
   var heads: String
 
-  @Option(
-    help: ArgumentHelp(
-      "Keras weight file the heads' features were made with, or 'random' for extract's random weights. "
-        + "Default: Keras' standard file for the backbone in $KERAS_HOME/models or ~/.keras/models.",
-      valueName: "file|random"))
-  var weights: String?
-
-  @Option(help: "Seed for --weights random (default: the one the heads file records; another is refused).")
-  var seed: UInt32?
+  @OptionGroup var weights: WeightsOptions
 
   @Option(
     parsing: .upToNextOption,
@@ -64,30 +56,18 @@ struct Predict: ParsableCommand {
   @Option(help: "Output format, instead of the extension's: csv or jsonl.")
   var format: PredictionFormat?
 
-  @Option(help: "Images per forward pass.")
-  var batchSize: Int = 16
-
-  @Option(help: "Threads decoding images (the arithmetic uses OpenBLAS' threads).")
-  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+  @OptionGroup var batches: ImageBatchOptions
 
   @Flag(help: "No progress or summary output (warnings are still shown).")
   var quiet = false
 
-  mutating func validate() throws {
-    if seed != nil, weights != "random" { throw ValidationError("--seed goes with --weights random") }
-  }
-
   func run() throws {
     var options = PredictOptions(heads: heads, images: images)
-    switch weights {
-    case nil: options.weights = .kerasDefault
-    case "random": options.weights = .random(seed: seed)
-    case let path?: options.weights = .file(path)
-    }
+    options.weights = weights.choice
     options.output = output
     options.format = format
-    options.batchSize = batchSize
-    options.threads = threads
+    options.batchSize = batches.batchSize
+    options.threads = batches.threads
     options.quiet = quiet
     if let output { removeOnInterrupt(output + ".writing") }
     let summary = try runPrediction(options)
@@ -102,9 +82,6 @@ struct Predict: ParsableCommand {
       log("warning: \(summary.failed) image(s) could not be read (status 'failed' in \(destination))")
     }
   }
-
-  /// Exit codes: 0 done, 2 bad arguments or input (one line, nothing written), 1 anything else.
-  static func main() { mainWithExitCodes(toolName: "predict") }
 }
 
 /// The temporary output, made once before any signal can arrive (the handler may not allocate).
@@ -120,8 +97,4 @@ private func removeOnInterrupt(_ path: String) {
       _exit(130)
     }
   }
-}
-
-private func log(_ message: String) {
-  FileHandle.standardError.write(Data((message + "\n").utf8))
 }

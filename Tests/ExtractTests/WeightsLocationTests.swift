@@ -6,6 +6,7 @@ import Backbones
 import FeatureStore
 import Foundation
 import HDF5
+import Support
 import ToolTesting
 import XCTest
 

@@ -8,13 +8,14 @@
 import Foundation
 import ToolTesting
 import XCTest
-@testable import finetune
+
+@testable import FinetuneJob
 
 final class AugmentationToolTests: XCTestCase {
   /// Six of the eight images (four train, two validation), one SGD step per epoch.
   private func arguments(_ workspace: Workspace, labels: String, output: String) -> [String] {
     [
-      "--images", workspace.images, "--labels", labels, "--heads", workspace.heads, "--weights", "random",
+      "--images", workspace.images, "--labels", labels, "--heads", heads ?? workspace.heads, "--weights", "random",
       "--output", output, "--epochs", "3", "--batch-size", "4", "--optimizer", "sgd", "--learning-rate", "1e-2",
     ] + augmentation
   }
@@ -24,6 +25,11 @@ final class AugmentationToolTests: XCTestCase {
     "--fill-mode", "reflect",
   ]
 
+  /// Heads fitted on the same labels (their split column), so finetune validates on the rows
+  /// they were validated on; set by `labels(_:)`.
+  private var heads: String?
+
+  /// The labels CSV, and heads fitted with it.
   private func labels(_ workspace: Workspace) throws -> String {
     let csv = try workspace.folder("augment-labels").appendingPathComponent("labels.csv").path
     try """
@@ -36,6 +42,15 @@ final class AugmentationToolTests: XCTestCase {
     b/china_wide_320x100.jpg,b,val
 
     """.write(toFile: csv, atomically: true, encoding: .utf8)
+    let heads = URL(fileURLWithPath: csv).deletingLastPathComponent().appendingPathComponent("heads.h5").path
+    let fit = try runTool(
+      "fit-heads",
+      [
+        "--features", workspace.features, "--labels", csv, "--head", "kind=softmax:class", "--epochs", "3",
+        "--output", heads, "--quiet",
+      ])
+    XCTAssertEqual(fit.status, 0, fit.stderr)
+    self.heads = heads
     return csv
   }
 

@@ -12,7 +12,8 @@ import Heads
 import ImageIO
 import ToolTesting
 import XCTest
-@testable import finetune
+
+@testable import FinetuneJob
 
 final class AugmentedInputsTests: XCTestCase {
   let loading = LoadOptions(height: 64, width: 64)

@@ -19,6 +19,43 @@ final class FinetuneToolTests: XCTestCase {
     ]
   }
 
+  /// fit-heads and finetune share one split rule: with the same seed (finetune's default: the one
+  /// the heads file records) and --val-split, finetune validates on the rows fit-heads validated
+  /// on; with another seed it refuses (exit 2, nothing written).
+  func testValidatesOnTheRowsFitHeadsValidatedOn() throws {
+    let workspace = try Workspace.get()
+    let folder = try workspace.folder("split")
+    let heads = folder.appendingPathComponent("heads.h5").path
+    let fit = try runTool(
+      "fit-heads",
+      [
+        "--features", workspace.features, "--head", "kind=softmax:class", "--epochs", "2", "--val-split", "0.5",
+        "--seed", "3", "--output", heads, "--quiet",
+      ])
+    XCTAssertEqual(fit.status, 0, fit.stderr)
+    let recorded = try HeadsFile.read(path: heads).training.validationRows
+    XCTAssertTrue(recorded.hasPrefix("4 rows, sha256 "), recorded)  // stratified: 2 of each class
+
+    var args = arguments(workspace, output: folder.appendingPathComponent("model.h5").path)
+    args[args.firstIndex(of: "--heads")! + 1] = heads
+    args[args.firstIndex(of: "--val-split")! + 1] = "0.5"
+    args[args.firstIndex(of: "--epochs")! + 1] = "1"
+    let run = try runTool("finetune", args)
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let tuned = try HeadsFile.read(path: folder.appendingPathComponent("model.heads.h5").path).training
+    XCTAssertEqual(tuned.validationRows, recorded)
+    XCTAssertEqual(tuned.seed, 3)
+
+    let other = folder.appendingPathComponent("other.h5").path
+    args[args.firstIndex(of: "--output")! + 1] = other
+    let refused = try runTool("finetune", args + ["--shuffle-seed", "11"])
+    XCTAssertEqual(refused.status, 2, refused.stderr)
+    XCTAssertTrue(refused.stderr.contains("validated on other rows"), refused.stderr)
+    XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: other))
+    XCTAssertFalse(FileManager.default.fileExists(atPath: other + ".partial"))
+  }
+
   func testTrainsExportsPredictsAndResumesBitForBit() throws {
     let workspace = try Workspace.get()
     let folder = try workspace.folder("run")
@@ -104,8 +141,8 @@ final class FinetuneToolTests: XCTestCase {
     let third = try workspace.folder("killed")
     let killed = third.appendingPathComponent("model.h5").path
     let process = Process()
-    process.executableURL = productsDirectory.appendingPathComponent("finetune")
-    process.arguments = arguments(workspace, output: killed)
+    process.executableURL = headstartExecutable
+    process.arguments = ["finetune"] + arguments(workspace, output: killed)
     process.standardError = FileHandle.nullDevice
     try process.run()
     while process.isRunning, !FileManager.default.fileExists(atPath: killed + ".partial") { usleep(2_000) }
@@ -243,7 +280,7 @@ final class FinetuneToolTests: XCTestCase {
     try heads.write(to: vgg)
     var swapped = base
     swapped[swapped.firstIndex(of: "--heads")! + 1] = vgg
-    try refused(swapped, "last block")
+    try refused(swapped, "vgg16 has no layer named 'conv5_block3_out'")
     // Weights other than the heads' features were made with.
     try refused(base + ["--seed", "5"], "seed 5")
   }

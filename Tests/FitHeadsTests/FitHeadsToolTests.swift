@@ -168,6 +168,22 @@ final class FitHeadsToolTests: XCTestCase {
     XCTAssertFalse(strip(a.stdout).isEmpty)
   }
 
+  private let misspeltYAML = """
+    heads:
+      - name: shape
+        kind: softmax
+        column: shape
+        hiden: [64]
+    """
+  private let misspeltJSON = #"{"heads": [{"name": "shape", "kind": "softmax", "column": "shape", "los_weight": 3}]}"#
+
+  /// A heads file in the test folder.
+  private func headsFile(_ name: String, _ text: String) throws -> String {
+    let url = folder.appendingPathComponent(name)
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    return url.path
+  }
+
   func testBadInputExitsTwoWithOneLine() throws {
     let features = try writeTeacherFile()
     let cases: [([String], String)] = [
@@ -177,10 +193,18 @@ final class FitHeadsToolTests: XCTestCase {
       (["--features", features, "--head", "s=cubic:shape"], "unknown kind 'cubic'"),
       (["--features", features, "--head", "nonsense"], "NAME=KIND:COLUMN"),
       (["--features", features], "no heads"),
+      (
+        ["--features", features, "--heads", try headsFile("misspelt.yaml", misspeltYAML)],
+        "head 'shape': unknown key 'hiden'"
+      ),
+      (["--features", features, "--heads", try headsFile("misspelt.json", misspeltJSON)], "unknown key 'los_weight'"),
+      (["--features", features, "--heads", try headsFile("top.yaml", "head:\n  - name: s\n")], "unknown key 'head'"),
       (["--features", folder.appendingPathComponent("none.h5").path, "--head", "s=softmax:shape"], "none.h5"),
     ]
+    let output = folder.appendingPathComponent("refused.h5").path
     for (arguments, mention) in cases {
-      let result = try run(arguments)
+      let result = try run(arguments + ["--output", output])
+      XCTAssertFalse(FileManager.default.fileExists(atPath: output), "nothing written: \(arguments)")
       XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
       XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
       XCTAssertTrue(result.stderr.contains(mention), "\(arguments): \(result.stderr)")
@@ -192,25 +216,45 @@ final class SplitTests: XCTestCase {
   func testRandomSplitIsStratifiedAndSeeded() throws {
     // 100 rows of class 0 and 20 of class 1: a 10 % split takes 10 and 2.
     let strata = [Int32](repeating: 0, count: 100) + [Int32](repeating: 1, count: 20)
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("split-\(UUID().uuidString).h5").path
-    defer { unlink(path) }
-    let writer = try FeatureFileWriter(
-      path: path,
-      attributes: FeatureFileAttributes(
-        backbone: "resnet50", weightsFile: "t", weightsSHA256: "", height: 32, width: 32, interpolation: "nearest",
-        exif: "ignore", taps: ["t"], tapWidths: [1], toolVersion: "test"),
-      dimension: 1)
-    try [Float](repeating: 1, count: 120).withUnsafeBufferPointer { try writer.appendRows($0) }
-    try writer.finish(
-      paths: (0..<120).map { "\($0)" }, labels: [.categorical(name: "c", classes: ["a", "b"], indices: strata)],
-      failedPaths: [], failedReasons: [])
-    let file = try FeatureFile.read(path: path)
-    let a = try splitRows(file: file, valSplit: 0.1, seed: 7, strata: strata)
+    let labels: [LabelColumn] = [.categorical(name: "c", classes: ["a", "b"], indices: strata)]
+    let rows = Array(0..<120)
+    let a = splitRows(rows, labels: labels, valSplit: 0.1, seed: 7, strata: strata)
     XCTAssertEqual(a.val.filter { strata[$0] == 0 }.count, 10)
     XCTAssertEqual(a.val.filter { strata[$0] == 1 }.count, 2)
     XCTAssertEqual(Set(a.train + a.val).count, 120)
-    XCTAssertEqual(try splitRows(file: file, valSplit: 0.1, seed: 7, strata: strata).val, a.val)
-    XCTAssertNotEqual(try splitRows(file: file, valSplit: 0.1, seed: 8, strata: strata).val, a.val)
+    XCTAssertEqual(splitRows(rows, labels: labels, valSplit: 0.1, seed: 7, strata: strata).val, a.val)
+    XCTAssertNotEqual(splitRows(rows, labels: labels, valSplit: 0.1, seed: 8, strata: strata).val, a.val)
+    // The strata come from the first softmax or sigmoid head whose column holds classes.
+    XCTAssertEqual(stratificationColumn(heads: [("tanh", "c"), ("softmax", "c")], labels: labels), strata)
+    XCTAssertNil(stratificationColumn(heads: [("tanh", "c"), ("softmax", "missing")], labels: labels))
+  }
+
+  func testSplitColumnAndInTrainColumnDecideFirst() {
+    let split: LabelColumn = .categorical(name: "split", classes: ["test", "train", "val"], indices: [1, 2, 0, -1, 1])
+    let inTrain: LabelColumn = .numeric(name: "in_train", values: [1, 0, .nan, 1, 0])
+    XCTAssertEqual(
+      splitRows(Array(0..<5), labels: [inTrain, split], valSplit: 0.5, seed: 0, strata: nil),
+      RowSplit(train: [0, 4], val: [1], test: [2]))
+    XCTAssertEqual(
+      splitRows([0, 1, 2, 3], labels: [inTrain], valSplit: 0.5, seed: 0, strata: nil),
+      RowSplit(train: [0, 3], val: [1]))
+  }
+
+  func testEarlyStoppingMeansWhatKerasPatienceMeans() {
+    // Keras' EarlyStopping(patience=p): stop after p epochs in a row without improvement;
+    // patience 0 stops at the first one.
+    XCTAssertFalse(shouldStopEarly(epochsSinceBest: 0, patience: 0))
+    XCTAssertTrue(shouldStopEarly(epochsSinceBest: 1, patience: 0))
+    XCTAssertFalse(shouldStopEarly(epochsSinceBest: 4, patience: 5))
+    XCTAssertTrue(shouldStopEarly(epochsSinceBest: 5, patience: 5))
+  }
+
+  func testValidationRowsRecordDependsOnTheSetOfPaths() {
+    XCTAssertEqual(validationRowsRecord(paths: []), "0 rows")
+    XCTAssertEqual(validationRowsRecord(paths: ["b.jpg", "a.jpg"]), validationRowsRecord(paths: ["a.jpg", "b.jpg"]))
+    XCTAssertNotEqual(
+      validationRowsRecord(paths: ["a.jpg", "b.jpg"]), validationRowsRecord(paths: ["a.jpg", "c.jpg"]))
+    XCTAssertTrue(validationRowsRecord(paths: ["a.jpg", "b.jpg"]).hasPrefix("2 rows, sha256 "))
   }
 }
 

@@ -279,7 +279,7 @@ final class FitHeadsBadInputTests: XCTestCase {
       let result = try runFitHeads(full + ["--quiet"])
       XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
       XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(arguments): \(result.stderr)")
-      XCTAssertTrue(result.stderr.hasPrefix("fit-heads: "), result.stderr)
+      XCTAssertTrue(result.stderr.hasPrefix("headstart fit-heads: "), result.stderr)
       XCTAssertTrue(result.stderr.contains(mention), "\(arguments): \(result.stderr)")
     }
   }
@@ -290,6 +290,6 @@ final class FitHeadsBadInputTests: XCTestCase {
     XCTAssertTrue(help.stdout.contains("--taps"), help.stdout)
     let unknown = try runFitHeads(["--features", "x.h5", "--no-such-option"])
     XCTAssertEqual(unknown.status, 2, unknown.stderr)
-    XCTAssertTrue(unknown.stderr.hasPrefix("fit-heads: "), unknown.stderr)
+    XCTAssertTrue(unknown.stderr.hasPrefix("headstart fit-heads: "), unknown.stderr)
   }
 }

@@ -6,6 +6,7 @@
 import FeatureStore
 import Foundation
 import Heads
+import Support
 import ToolTesting
 import XCTest
 

@@ -75,7 +75,7 @@ def main():
   with tempfile.TemporaryDirectory() as work:
     for command in COMMANDS:
       argv = [a.format(images=images, labels=labels, work=work) for a in command]
-      argv[0] = str(Path(args.bin) / argv[0])
+      argv = [str(Path(args.bin) / "headstart")] + argv  # headstart COMMAND ...
       subprocess.run(argv, check=True)
     model = Path(work) / "model.h5"
     sha = hashlib.sha256(model.read_bytes()).hexdigest()

@@ -110,7 +110,7 @@ final class BadInputTests: XCTestCase {
       XCTAssertEqual(result.status, 2, "\(name): \(result.stderr)")
       let lines = result.stderr.split(separator: "\n")
       XCTAssertEqual(lines.count, 1, "\(name): \(result.stderr)")
-      XCTAssertTrue(result.stderr.hasPrefix("predict: "), "\(name): \(result.stderr)")
+      XCTAssertTrue(result.stderr.hasPrefix("headstart predict: "), "\(name): \(result.stderr)")
       for phrase in phrases {
         XCTAssertTrue(result.stderr.contains(phrase), "\(name): '\(phrase)' not in \(result.stderr)")
       }

@@ -198,12 +198,12 @@ final class ReportDataTests: XCTestCase {
     }
   }
 
-  /// The built tool, next to the test bundle.
+  /// The built `headstart`, next to the test bundle.
   private var tool: URL {
     for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-      return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("fit-heads")
+      return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("headstart")
     }
-    return Bundle.main.bundleURL.appendingPathComponent("fit-heads")
+    return Bundle.main.bundleURL.appendingPathComponent("headstart")
   }
 
   func testTheToolWritesTheReportAndSurvivesAMissingImageFolder() throws {
@@ -213,7 +213,7 @@ final class ReportDataTests: XCTestCase {
       let process = Process()
       process.executableURL = tool
       process.arguments = [
-        "--features", features, "--head", "shape=softmax:shape", "--head", "flag=sigmoid:flag", "--head",
+        "fit-heads", "--features", features, "--head", "shape=softmax:shape", "--head", "flag=sigmoid:flag", "--head",
         "score=tanh:score", "--head", "hue=embedding:hue", "--epochs", "4", "--quiet", "--report", report,
         "--images", folder,
       ]

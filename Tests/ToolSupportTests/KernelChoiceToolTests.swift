@@ -1,4 +1,4 @@
-// The kernel choice end to end, on the built `extract`: a user's OPENBLAS_CORETYPE is respected
+// The kernel choice end to end, on the built `headstart`: a user's OPENBLAS_CORETYPE is respected
 // and reported, a generic fallback is corrected by re-execution (through the test hook
 // HEADSTART_ASSUME_BLAS_CORE, since this machine's OpenBLAS may well recognise its CPU), and a
 // plain `--version` reports the ISA and a measured sgemm speed.
@@ -13,7 +13,7 @@ final class KernelChoiceToolTests: XCTestCase {
 
   private func version(_ environment: [String: String]) throws -> ToolResult {
     try runTool(
-      "extract", ["--version"], environment: environment,
+      nil, ["--version"], environment: environment,
       unsetting: kernelVariables.filter { environment[$0] == nil })
   }
 
@@ -57,7 +57,7 @@ final class KernelChoiceToolTests: XCTestCase {
     let result = try version([:])
     XCTAssertEqual(result.status, 0, result.stderr)
     let lines = result.stdout.split(separator: "\n").map(String.init)
-    XCTAssertEqual(lines.first, "extract \(headstartVersion)")
+    XCTAssertEqual(lines.first, "headstart \(headstartVersion)")
     XCTAssertTrue(lines.contains("vector ISA: \(CPUInfo.current.isa)"), result.stdout)
     XCTAssertTrue(lines.contains { $0.hasPrefix("CPU: ") && $0.contains(CPUInfo.current.brand) }, result.stdout)
     XCTAssertTrue(lines.contains { $0.hasPrefix("threads: ") }, result.stdout)

@@ -1,4 +1,4 @@
-// Running the built tools as a user would, for the end-to-end tests of every tool: one place
+// Running the built `headstart` command as a user would, for the end-to-end tests of every tool: one place
 // for finding the products, starting a tool and collecting its exit status and output.
 
 import Foundation
@@ -42,14 +42,18 @@ public struct RunningTool {
   }
 }
 
-/// Starts the built tool `name` with `arguments`; `environment` adds to (or overrides) this
-/// process' environment, and the variables named in `unsetting` are removed from it.
+/// The built `headstart` executable.
+public var headstartExecutable: URL { productsDirectory.appendingPathComponent("headstart") }
+
+/// Starts `headstart COMMAND arguments...` (`command` nil: `headstart arguments...`);
+/// `environment` adds to (or overrides) this process' environment, and the variables named in
+/// `unsetting` are removed from it.
 public func startTool(
-  _ name: String, _ arguments: [String], environment: [String: String] = [:], unsetting: [String] = []
+  _ command: String?, _ arguments: [String], environment: [String: String] = [:], unsetting: [String] = []
 ) throws -> RunningTool {
   let process = Process()
-  process.executableURL = productsDirectory.appendingPathComponent(name)
-  process.arguments = arguments
+  process.executableURL = headstartExecutable
+  process.arguments = (command.map { [$0] } ?? []) + arguments
   if !environment.isEmpty || !unsetting.isEmpty {
     var merged = ProcessInfo.processInfo.environment
     for (key, value) in environment { merged[key] = value }
@@ -64,10 +68,10 @@ public func startTool(
   return RunningTool(process: process, standardOutputPipe: out, standardErrorPipe: err)
 }
 
-/// Runs the built tool `name` with `arguments` and waits for it.
+/// Runs `headstart COMMAND arguments...` and waits for it.
 @discardableResult
 public func runTool(
-  _ name: String, _ arguments: [String], environment: [String: String] = [:], unsetting: [String] = []
+  _ command: String?, _ arguments: [String], environment: [String: String] = [:], unsetting: [String] = []
 ) throws -> ToolResult {
-  try startTool(name, arguments, environment: environment, unsetting: unsetting).finish()
+  try startTool(command, arguments, environment: environment, unsetting: unsetting).finish()
 }
