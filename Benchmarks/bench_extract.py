@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Benchmark `extract` against the Keras script a user would write, on the same photographs.
+"""Benchmark `headstart extract` against the Keras script a user would write, on the same photographs.
 
 Run from the repository root with a Python that has tensorflow-cpu, keras 3, Pillow, h5py and
 scikit-image/scikit-learn (their bundled photographs are the raw material):
 
-    swift build -c release --product extract
+    swift build -c release --product headstart
     python Benchmarks/bench_extract.py                      # ResNet50, VGG16, VGG19 at 224x224
     python Benchmarks/bench_extract.py --backbones resnet50 --n 128 --repeats 3
     python Benchmarks/bench_extract.py --camera --n 16 --backbones resnet50   # 12 MP JPEGs
@@ -368,7 +368,7 @@ def ensure_time() -> str | None:
 
 def main() -> None:
   ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  ap.add_argument("--extract", default=".build/release/extract", help="path to our binary")
+  ap.add_argument("--bin", default=".build/release", help="folder of the release build (holds headstart)")
   ap.add_argument("--n", type=int, default=64, help="number of photographs")
   ap.add_argument("--camera", action="store_true",
                   help="synthesised 12 MP camera-sized JPEGs instead of 500x375 photographs")
@@ -396,7 +396,7 @@ def main() -> None:
   unknown = [b for b in backbones if b not in LAST_TAP]
   if unknown:
     sys.exit(f"unknown backbone(s) {unknown}; choose from {sorted(LAST_TAP)}")
-  extract = [str(Path(args.extract).absolute())]
+  extract = bench_support.tool_command(args.bin, "extract")
   bench_support.machine_header(extract, rule, title="bench_extract.py")
 
   scratch = Path(args.scratch)

@@ -4,9 +4,7 @@ unfrozen, same heads, same batch size), with and without augmentation.
 
 Run from the repository root with a Python that has tensorflow-cpu, keras 3, h5py, scipy, Pillow:
 
-    swift build -c release --product extract
-    swift build -c release --product fit-heads
-    swift build -c release --product finetune
+    swift build -c release --product headstart
     python Benchmarks/bench_finetune.py                      # the bundled 240 images, 3 epochs, 2 repeats
     python Benchmarks/bench_finetune.py --images 960         # 960 images cut from them
     python Benchmarks/bench_finetune.py --images 48 --epochs 2 --repeats 1 --configs plain   # a quick look
@@ -476,7 +474,7 @@ def main() -> None:
   parser.add_argument("--repeats", type=int, default=2)
   parser.add_argument("--configs", default="plain,augment", help="plain, augment or both (comma-separated)")
   parser.add_argument("--scratch", default="/tmp/headstart-bench-finetune")
-  parser.add_argument("--bin", default=".build/release", help="folder of the built extract, fit-heads, finetune")
+  parser.add_argument("--bin", default=".build/release", help="folder of the release build (holds headstart)")
   parser.add_argument("--python", default=sys.executable)
   parser.add_argument("--keras-weights", choices=["ours", "random"], default="ours",
                       help="Keras' backbone: the file our plain run exported, or Keras' initialisers")

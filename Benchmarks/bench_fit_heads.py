@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Benchmark `fit-heads` against the Keras script a user would write, on the same feature file.
+"""Benchmark `headstart fit-heads` against the Keras script a user would write, on the same feature file.
 
 Run from the repository root with a Python that has tensorflow-cpu, keras 3, h5py and numpy:
 
-    swift build -c release --product fit-heads
+    swift build -c release --product headstart
     python Benchmarks/bench_fit_heads.py                       # 20,000 x 2048, 6 heads, 10 epochs
     python Benchmarks/bench_fit_heads.py --rows 4000 --repeats 1   # a quick look
 
@@ -388,7 +388,7 @@ def main() -> None:
   parser.add_argument("--repeats", type=int, default=2)
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--scratch", default="/tmp/headstart-bench-fit-heads")
-  parser.add_argument("--fit-heads", default=".build/release/fit-heads")
+  parser.add_argument("--bin", default=".build/release", help="folder of the release build (holds headstart)")
   parser.add_argument("--python", default=sys.executable)
   parser.add_argument("--hidden", type=int, default=0, help="hidden ReLU units of the genre head (0: linear)")
   parser.add_argument("--skip-keras", action="store_true")
@@ -397,7 +397,7 @@ def main() -> None:
   args = parser.parse_args()
 
   rule = bench_support.apply_environment_rule(args.keep_env)
-  fit_heads = [str(Path(args.fit_heads).absolute())]
+  fit_heads = bench_support.tool_command(args.bin, "fit-heads")
   bench_support.machine_header(fit_heads, rule, python=args.python, title="bench_fit_heads.py")
   try:
     out = compare(fit_heads, Path(args.scratch), rows=args.rows, width=args.width, epochs=args.epochs,

@@ -18,15 +18,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-# The release tools, by name. Every script builds their command lines through tool_command(), so
-# when the tools become one binary (`headstart extract ...`) only this function changes.
+# The commands of the one release binary, `headstart`. Every script builds their command lines
+# through tool_command().
 TOOLS = ("extract", "fit-heads", "predict", "finetune")
 
 
 def tool_command(bin_dir: str | Path, name: str) -> list[str]:
-  """The argv prefix that runs tool `name` from the folder of release binaries."""
+  """The argv prefix that runs `headstart name` from the folder of the release build."""
   assert name in TOOLS, name
-  return [str(Path(bin_dir).absolute() / name)]
+  return [str(Path(bin_dir).absolute() / "headstart"), name]
 
 
 def tool_missing(command: list[str]) -> str | None:

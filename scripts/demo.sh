@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
 # Quick start, first command: set up a fresh machine, build in release mode and extract features
 # of the bundled sample dataset (Datasets/sample) into demo-out/sample-features.h5, then train
-# heads on them with fit-heads, writing an HTML report of the run to demo-out/report.html,
+# heads on them with `headstart fit-heads`, writing an HTML report of the run to demo-out/report.html,
 # apply the heads to the images with predict (demo-out/predictions.csv), fine-tune conv5 with
 # the heads for one epoch (demo-out/finetuned.h5 + .heads.h5) and predict with the result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-swift build -c release --product extract 2>&1 | tail -n 1
-swift build -c release --product fit-heads 2>&1 | tail -n 1
-swift build -c release --product predict 2>&1 | tail -n 1
-swift build -c release --product finetune 2>&1 | tail -n 1
+swift build -c release --product headstart 2>&1 | tail -n 1
+headstart=.build/release/headstart
 weights_file="${KERAS_HOME:-$HOME/.keras}/models/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
 if [ -f "$weights_file" ]; then
   weights=()
@@ -21,21 +19,21 @@ else
 fi
 mkdir -p demo-out
 set -x
-.build/release/extract --images Datasets/sample/images --labels Datasets/sample/labels.csv \
+"$headstart" extract --images Datasets/sample/images --labels Datasets/sample/labels.csv \
   --backbone resnet50 "${weights[@]}" --output demo-out/sample-features.h5 --overwrite
-.build/release/fit-heads --features demo-out/sample-features.h5 \
+"$headstart" fit-heads --features demo-out/sample-features.h5 \
   --head harmony=softmax:harmony --head primary=embedding:primary_color --head tags=sigmoid:tags \
   --head balance=tanh:balance --head contrast=tanh:contrast --head complexity=tanh:complexity \
   --metrics demo-out/sample-metrics.json --output demo-out/sample-heads.h5 --quiet \
   --report demo-out/report.html --images Datasets/sample/images
 # predict reads size, taps and preprocessing from the heads file; the weights must be the same.
 if [ ${#weights[@]} -gt 0 ]; then predict_weights=(--weights random); else predict_weights=(); fi
-.build/release/predict --heads demo-out/sample-heads.h5 "${predict_weights[@]}" \
+"$headstart" predict --heads demo-out/sample-heads.h5 "${predict_weights[@]}" \
   --images Datasets/sample/images --output demo-out/predictions.csv
 # finetune: conv5 trained with the six heads for one epoch, then predict with the fine-tuned pair.
-.build/release/finetune --images Datasets/sample/images --labels Datasets/sample/labels.csv \
+"$headstart" finetune --images Datasets/sample/images --labels Datasets/sample/labels.csv \
   --heads demo-out/sample-heads.h5 "${weights[@]}" --epochs 1 --output demo-out/finetuned.h5
-.build/release/predict --heads demo-out/finetuned.heads.h5 --weights demo-out/finetuned.h5 \
+"$headstart" predict --heads demo-out/finetuned.heads.h5 --weights demo-out/finetuned.h5 \
   --images Datasets/sample/images --output demo-out/finetuned-predictions.csv --quiet
 { set +x; } 2>/dev/null
 echo "predictions: demo-out/predictions.csv (first lines, first columns):"
