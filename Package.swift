@@ -15,6 +15,13 @@
 //   headstart (the one command: extract, fit-heads, finetune, predict)
 import PackageDescription
 
+// The arithmetic-heavy targets are optimised in debug builds too: the tests run the real
+// `headstart` end to end (extract, fit-heads, finetune, predict on real images), and unoptimised
+// vector kernels and layer loops made `swift test` three times slower. Testability is kept
+// (-enable-testing), so tests still `@testable import` them.
+let optimizedSwift: [SwiftSetting] = [.unsafeFlags(["-O", "-enable-testing"], .when(configuration: .debug))]
+let optimizedC: [CSetting] = [.unsafeFlags(["-O2"], .when(configuration: .debug))]
+
 let package = Package(
   name: "Headstart",
   platforms: [.macOS(.v13)],
@@ -38,20 +45,20 @@ let package = Package(
     // CPU identification (CPUID and the OS's XCR0) and the vector kernels chosen from it once at
     // start-up (AVX-512, AVX2+FMA or portable C). No other dependency, so the engine does not see
     // the HDF5 and image headers CShims brings.
-    .target(name: "CKernels"),
+    .target(name: "CKernels", cSettings: optimizedC),
     // The small pieces every layer may use: SHA-256, byte counts.
-    .target(name: "Support"),
-    .target(name: "Engine", dependencies: ["CBLAS", "CKernels"]),
+    .target(name: "Support", swiftSettings: optimizedSwift),
+    .target(name: "Engine", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimizedSwift),
     .target(name: "HDF5", dependencies: ["CHDF5", "CShims"]),
-    .target(name: "ImageIO", dependencies: ["CShims", "CJPEG", "CPNG"]),
-    .target(name: "Backbones", dependencies: ["Engine", "HDF5"]),
+    .target(name: "ImageIO", dependencies: ["CShims", "CJPEG", "CPNG"], swiftSettings: optimizedSwift),
+    .target(name: "Backbones", dependencies: ["Engine", "HDF5"], swiftSettings: optimizedSwift),
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
     .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore", "Support"]),
-    .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5", "Support"]),
+    .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5", "Support"], swiftSettings: optimizedSwift),
     // Finetuning: the last backbone block trained end to end with the heads.
-    .target(name: "Finetuning", dependencies: ["Backbones", "Heads", "Engine"]),
+    .target(name: "Finetuning", dependencies: ["Backbones", "Heads", "Engine"], swiftSettings: optimizedSwift),
     // Augmentation: Keras ImageDataGenerator's geometric transforms on (H, W, C) float images.
-    .target(name: "Augmentation"),
+    .target(name: "Augmentation", swiftSettings: optimizedSwift),
     // Report: one self-contained HTML page per run (inline SVG, data: URI thumbnails).
     .target(name: "Report", dependencies: ["ImageIO", "CShims"]),
     .target(
