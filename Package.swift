@@ -3,7 +3,8 @@
 //
 // Every target, bottom to top (each uses only targets on the lines above it):
 //   CHDF5, CBLAS, CJPEG, CPNG (system libraries)   CShims (libjpeg errors, HDF5 macros)
-//   CKernels (CPUID, the vector kernels chosen at start-up)   Support (SHA-256, byte counts)
+//   CKernels (CPUID, the vector kernels chosen at start-up)   Support (version, seeded random numbers, SHA-256, progress,
+//     byte counts, atomic file replacement)
 //   Engine (NHWC tensors, layers forward and backward, kernels)   HDF5 (Swift wrapper)
 //   ImageIO (decode, resize, 'caffe')   Augmentation (ImageDataGenerator's transforms)
 //   Backbones (ResNet50, VGG16/19, Keras weight files)   FeatureStore (the feature file)
@@ -46,7 +47,8 @@ let package = Package(
     // start-up (AVX-512, AVX2+FMA or portable C). No other dependency, so the engine does not see
     // the HDF5 and image headers CShims brings.
     .target(name: "CKernels", cSettings: optimizedC),
-    // The small pieces every layer may use: SHA-256, byte counts.
+    // The small pieces every layer may use: the version, seeded random numbers, SHA-256, progress
+    // lines, byte counts, atomic file replacement.
     .target(name: "Support", swiftSettings: optimizedSwift),
     .target(name: "Engine", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimizedSwift),
     .target(name: "HDF5", dependencies: ["CHDF5", "CShims"]),
@@ -70,7 +72,8 @@ let package = Package(
     // The exit-code contract the tools share (0 done, 2 usage, 1 runtime).
     // It also makes OpenBLAS use kernels that fit the CPU and answers --version with the machine report.
     .target(
-      name: "ToolSupport", dependencies: ["Engine", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      name: "ToolSupport",
+      dependencies: ["Engine", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     // finetune's job: the block-input cache, the epochs, the checkpoint and the export.
     .target(
       name: "FinetuneJob",
@@ -87,12 +90,12 @@ let package = Package(
 
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
-    .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
+    .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Support"]),
     .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "HDF5"]),
     .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5"]),
-    .testTarget(name: "AugmentationTests", dependencies: ["Augmentation", "Heads"]),
+    .testTarget(name: "AugmentationTests", dependencies: ["Augmentation", "Support"]),
     .testTarget(name: "FinetuningTests", dependencies: ["Finetuning", "Backbones", "Heads", "Engine"]),
-    .testTarget(name: "HeadsTests", dependencies: ["Heads", "HDF5", "FeatureStore"]),
+    .testTarget(name: "HeadsTests", dependencies: ["Heads", "HDF5", "FeatureStore", "Support"]),
     // Finding and running the built tools, shared by the tools' end-to-end tests.
     .target(name: "ToolTesting", path: "Tests/ToolTesting"),
     .testTarget(
@@ -100,19 +103,21 @@ let package = Package(
       dependencies: ["Fitting", "Heads", "FeatureStore", "HDF5", "Support", "ToolTesting", "headstart"]),
     .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "Support", "ToolTesting", "headstart"]),
     // The kernel choice and --version, on the built extract.
-    .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "Engine", "ToolTesting", "headstart"]),
+    .testTarget(
+      name: "ToolSupportTests", dependencies: ["ToolSupport", "Engine", "Support", "ToolTesting", "headstart"]),
     .testTarget(
       name: "PredictTests",
       dependencies: [
-        "Predicting", "Heads", "Backbones", "FeatureStore", "HDF5", "ToolTesting", "headstart",
+        "Predicting", "Heads", "Backbones", "FeatureStore", "HDF5", "Support", "ToolTesting", "headstart",
       ]),
     .testTarget(
-      name: "ReportTests", dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "headstart"]),
+      name: "ReportTests",
+      dependencies: ["Report", "Fitting", "Heads", "FeatureStore", "ImageIO", "Support", "headstart"]),
     .testTarget(
       name: "FinetuneToolTests",
       dependencies: [
         "Heads", "HDF5", "Backbones", "Augmentation", "Extraction", "Finetuning", "ImageIO", "ToolTesting", "headstart",
-        "FinetuneJob",
+        "FinetuneJob", "Support",
       ]),
   ]
 )

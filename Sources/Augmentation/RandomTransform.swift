@@ -1,6 +1,6 @@
 // Drawing one transform, with the distributions of Keras' `get_random_transform` and in its
 // order (theta, tx, ty, shear, zx and zy, the two flip coins). Keras draws from NumPy's global
-// stream; we draw from the caller's seeded generator (the tools pass Heads' SplitMix64, one
+// stream; we draw from the caller's seeded generator (the tools pass Support's SplitMix64, one
 // stream per image and epoch), so the same seed gives the same transforms on every platform
 // but not Keras' own numbers.
 
@@ -52,7 +52,7 @@ private func uniform(_ low: Double, _ high: Double, _ g: inout some RandomNumber
   low + (high - low) * unit(&g)
 }
 
-/// Uniform in [0, 1): the top 53 bits of one 64-bit draw (as Heads' `SplitMix64.nextUnit`).
+/// Uniform in [0, 1): the top 53 bits of one 64-bit draw (as Support's `SplitMix64.nextUnit`).
 private func unit(_ g: inout some RandomNumberGenerator) -> Double {
   Double(g.next() >> 11) * 0x1.0p-53
 }

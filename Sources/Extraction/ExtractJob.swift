@@ -76,7 +76,7 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
   let slice: @Sendable (Int) -> ArraySlice<String> = { batch in
     paths[(batch * batchSize)..<min(total, (batch + 1) * batchSize)]
   }
-  let progress = Progress(total: total, alreadyDone: resumed, quiet: options.quiet)
+  let progress = ProgressLine(total: total, alreadyDone: resumed, quiet: options.quiet)
   var done = resumed
   progress.update(done: done)
   try forEachFeatureBatch(

@@ -10,6 +10,7 @@ import Augmentation
 import Dispatch
 import Heads
 import ImageIO
+import Support
 
 /// The augmentation of a run: the settings and the seed of its transforms.
 struct SeededAugmentation: Sendable {

@@ -12,6 +12,7 @@ import Extraction
 import Finetuning
 import Foundation
 import ImageIO
+import Support
 
 protocol BlockInputSource {
   /// The block inputs of training `positions` in epoch `epoch` (0-based).
@@ -58,7 +59,7 @@ final class AugmentedBlockInputs: BlockInputSource {
   private var prefixSeconds = 0.0
   private var pixelSeconds = 0.0
   private var done = 0
-  private var progress: Extraction.Progress?
+  private var progress: ProgressLine?
 
   /// Decodes the training rows `trainRows` of `paths` (relative to `root`) once, to learn which
   /// are usable and to keep them when they fit beside the validation block inputs in `maxBytes`,
@@ -106,7 +107,7 @@ final class AugmentedBlockInputs: BlockInputSource {
 
   func trainingInput(_ positions: [Int], epoch: Int) throws -> [Float] {
     let start = Date()
-    if progress == nil { progress = Progress(total: trainCount, alreadyDone: 0, quiet: quiet) }
+    if progress == nil { progress = ProgressLine(total: trainCount, alreadyDone: 0, quiet: quiet) }
     let perImage = height * width * 3
     var rgb: [Float]  // (B, H, W, 3) RGB 0...255
     if keptInMemory {

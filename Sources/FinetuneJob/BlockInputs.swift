@@ -16,6 +16,7 @@ import Finetuning
 import Foundation
 import HDF5
 import ImageIO
+import Support
 
 /// The checkpoint fingerprint's line for the cache precision: float16 changes the arithmetic, so
 /// its checkpoints are not continued at float32 or the reverse; float32 adds nothing, so
@@ -83,7 +84,7 @@ struct BlockInputs {
       result.values.reserveCapacity(paths.count * perImage)
     }
     let decoder = BatchDecoder(root: root, options: loading, threads: threads)
-    let progress = Progress(total: paths.count, alreadyDone: 0, quiet: quiet)
+    let progress = ProgressLine(total: paths.count, alreadyDone: 0, quiet: quiet)
     let start = Date()
     for (batch, first) in Swift.stride(from: 0, to: paths.count, by: batchSize).enumerated() {
       let slice = paths[first..<min(first + batchSize, paths.count)]

@@ -13,6 +13,7 @@ import Engine
 import FeatureStore
 import Foundation
 import Heads
+import Support
 
 /// The options of one `fit-heads` run.
 public struct FitOptions: Sendable {

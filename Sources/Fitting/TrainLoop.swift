@@ -2,6 +2,7 @@
 // stopping with patience, keeping the best epoch's weights; and the heads' targets it trains on.
 
 import Heads
+import Support
 
 /// Each head's targets for every row, in the head's training form.
 func headTargets(_ head: ResolvedHead) -> HeadTargets {

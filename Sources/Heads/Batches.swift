@@ -3,6 +3,8 @@
 // Features (N, D) and targets (N, outputs) are row-major; a batch is gathered into the trainer's
 // contiguous buffers (FusedTrainer.swift) straight from the caller's rows.
 
+import Support
+
 /// The batches of one epoch, as row indices. Without `shuffle`, rows in order; with it, the rows
 /// permuted by `fisherYatesShuffle` with `SplitMix64(seed: seed, stream: UInt64(epoch))`, so
 /// every epoch has its own order and the same (seed, epoch) always gives the same order.

@@ -9,6 +9,7 @@
 // agree with.
 
 import Engine
+import Support
 
 /// Scratch buffers for batches of up to `capacity` rows. A class so the one allocation is freed
 /// with it; views into it are lent only inside `FusedTrainer`'s methods.

@@ -20,6 +20,7 @@
 
 import Dispatch
 import Engine
+import Support
 
 /// Trains a model's heads epoch after epoch, in parallel groups; holds the parameters and the
 /// optimiser state between epochs.

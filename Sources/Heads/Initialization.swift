@@ -3,6 +3,7 @@
 // own draws come from its backend's RNG and are not reproduced; only the distribution is).
 
 import Foundation
+import Support
 
 extension MultiHeadModel {
   /// A model whose kernels are glorot_uniform, U[-limit, limit) with

@@ -41,7 +41,7 @@ public func runPrediction(
     paths[(batch * batchSize)..<min(total, (batch + 1) * batchSize)]
   }
   let decoder = BatchDecoder(root: images.root, options: model.loading, threads: options.threads)
-  let progress = Progress(total: total, alreadyDone: 0, quiet: options.quiet)
+  let progress = ProgressLine(total: total, alreadyDone: 0, quiet: options.quiet)
   var done = 0
   var failed = 0
   do {

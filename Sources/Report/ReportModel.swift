@@ -156,8 +156,10 @@ public enum Panel: Sendable, Equatable {
   case wheel(WheelPlot)
 }
 
-/// A confusion matrix as a heat map: counts[true][predicted].
-public struct ConfusionPlot: Sendable, Equatable {
+/// Counts of rows by true and predicted class, counts[true][predicted]: a confusion matrix drawn
+/// as a heat map (`ConfusionPlot`), or where an embedding head's predictions land on its wheel
+/// (`WheelPlot`, classes in wheel order, the last next to the first). One value, two drawings.
+public struct ClassCounts: Sendable, Equatable {
   public var title: String
   public var classNames: [String]
   public var counts: [[Int]]
@@ -168,6 +170,12 @@ public struct ConfusionPlot: Sendable, Equatable {
     self.counts = counts
   }
 }
+
+/// A confusion matrix as a heat map.
+public typealias ConfusionPlot = ClassCounts
+
+/// An embedding head's predictions on its wheel.
+public typealias WheelPlot = ClassCounts
 
 /// Scores in [0, 1] of a sigmoid head, one list per true class (negative first), with the
 /// decision threshold.
@@ -202,20 +210,6 @@ public struct ScatterPlot: Sendable, Equatable {
     self.predicted = predicted
     self.low = low
     self.high = high
-  }
-}
-
-/// Where an embedding head's predictions land on its wheel: counts[true][predicted], classes in
-/// wheel order (the last next to the first).
-public struct WheelPlot: Sendable, Equatable {
-  public var title: String
-  public var classNames: [String]
-  public var counts: [[Int]]
-
-  public init(title: String, classNames: [String], counts: [[Int]]) {
-    self.title = title
-    self.classNames = classNames
-    self.counts = counts
   }
 }
 

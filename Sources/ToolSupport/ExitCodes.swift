@@ -6,6 +6,7 @@
 
 import ArgumentParser
 import Foundation
+import Support
 
 /// An error a command knows how to exit for: its message is the one stderr line, `exitCode` the
 /// process status (2 for usage errors, 1 for runtime failures).

@@ -5,6 +5,7 @@
 
 import Engine
 import Foundation
+import Support
 
 /// The facts `--version` reports, gathered once; `lines` formats them.
 public struct MachineReport: Sendable {

@@ -6,6 +6,7 @@ import Engine
 import Extraction
 import Foundation
 import ImageIO
+import Support
 import ToolSupport
 
 extension BackboneKind: ExpressibleByArgument {}

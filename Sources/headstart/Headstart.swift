@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Engine
+import Support
 import ToolSupport
 
 @main

@@ -5,6 +5,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Predicting
+import Support
 import ToolSupport
 
 extension PredictError: ToolError {}

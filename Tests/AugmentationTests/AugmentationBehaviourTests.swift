@@ -4,7 +4,7 @@
 // Images are (H, W, C) float32.
 import Augmentation
 import Foundation
-import Heads
+import Support
 import XCTest
 
 final class AugmentationBehaviourTests: XCTestCase {

@@ -10,6 +10,7 @@ import Finetuning
 import Foundation
 import Heads
 import ImageIO
+import Support
 import ToolTesting
 import XCTest
 

@@ -4,6 +4,7 @@ import FeatureStore
 import Foundation
 import HDF5
 import Heads
+import Support
 import ToolTesting
 import XCTest
 

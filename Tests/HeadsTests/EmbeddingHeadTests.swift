@@ -3,6 +3,7 @@
 // the hue angle, trained from randomly placed class vectors.
 
 import Foundation
+import Support
 import XCTest
 
 @testable import Heads

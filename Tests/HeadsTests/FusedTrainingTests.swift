@@ -2,6 +2,7 @@
 // groups of heads) against the plain per-head reference `MultiHeadModel.lossAndGradient`, and
 // dropout: a finite-difference check with fixed masks and the masks' statistics.
 
+import Support
 import XCTest
 
 @testable import Heads

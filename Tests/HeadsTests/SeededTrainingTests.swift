@@ -2,6 +2,7 @@
 // bounds, permutations, gathering, and bit-identical training for one seed.
 
 import Heads
+import Support
 import XCTest
 
 final class SeededTrainingTests: XCTestCase {

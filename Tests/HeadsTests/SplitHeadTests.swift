@@ -4,6 +4,7 @@
 // Adam (kernel gradient fused into the update) and SGD, dropout on the wide head's hidden
 // layer, rows read in place or copied per batch, and validation losses.
 
+import Support
 import XCTest
 
 @testable import Heads

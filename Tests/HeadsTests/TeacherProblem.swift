@@ -7,6 +7,7 @@
 // class signal is spread thinly over all D components of a unit vector.
 
 import Heads
+import Support
 
 struct TeacherProblem {
   static let classes = 4

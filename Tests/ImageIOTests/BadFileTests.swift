@@ -1,4 +1,5 @@
 // Files Pillow (and so Keras) refuses: each must fail with the right kind of reason.
+import Support
 import XCTest
 
 @testable import ImageIO

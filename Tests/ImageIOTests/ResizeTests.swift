@@ -1,4 +1,5 @@
 // Resizing against Pillow's Image.resize((w, h), NEAREST / BILINEAR) on the same RGB input.
+import Support
 import XCTest
 
 @testable import ImageIO
@@ -93,18 +94,5 @@ final class ResizeReferenceTests: XCTestCase {
       }
     }
     print("resize: \(cases) shapes, fast == naive reference")
-  }
-}
-
-/// A tiny deterministic generator so the sweep needs no fixtures.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -8,6 +8,7 @@ import Foundation
 import Heads
 import ImageIO
 import Report
+import Support
 import XCTest
 
 @testable import Fitting

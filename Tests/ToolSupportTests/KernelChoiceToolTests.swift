@@ -4,6 +4,7 @@
 // plain `--version` reports the ISA and a measured sgemm speed.
 
 import Engine
+import Support
 import ToolTesting
 import XCTest
 

@@ -1,9 +1,9 @@
-// Progress for long runs: a live line on a terminal, a log line every few seconds otherwise.
+// Progress of long runs (`ProgressLine`, so Foundation's `Progress` is never shadowed): a live line on a terminal, a log line every few seconds otherwise.
 
 import Foundation
 
 /// Reports done/total, images per second and the time left, on standard error.
-public final class Progress {
+public final class ProgressLine {
   enum Style { case live, log, quiet }
 
   private let total: Int

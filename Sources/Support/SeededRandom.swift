@@ -1,4 +1,4 @@
-// The one random number generator of training: SplitMix64 (Steele, Lea and Flood, 2014), chosen
+// The one seeded random number generator (training, splits, augmentation draws, synthetic data): SplitMix64 (Steele, Lea and Flood, 2014), chosen
 // because it is tiny, has no platform-dependent parts and its 64-bit state is the seed itself, so
 // `--seed` gives the same initial weights and the same batch order on every machine. Every draw
 // below uses only integer arithmetic and IEEE double operations that round the same everywhere.

@@ -1,5 +1,0 @@
-// The Headstart version, in the lowest layer every tool and file writer reaches (Extraction,
-// Fitting and ToolSupport all depend on Engine), so it is defined exactly once.
-
-/// The version of Headstart: printed by `--version` and written into feature and heads files.
-public let headstartVersion = "0.1.0"
