@@ -73,11 +73,7 @@ struct FinetuneCommand: ParsableCommand {
   @Option(help: "Epochs at most.")
   var epochs: Int = 5
 
-  @Option(help: "Optimiser (sgd: with momentum 0.9).")
-  var optimizer: OptimizerName = .adam
-
-  @Option(help: "Learning rate (default: 1e-4, or 1e-3 for sgd; see above).")
-  var learningRate: Double?
+  @OptionGroup var optimization: OptimizerOptions
 
   @Option(help: "Batch norm in the block: keep its statistics and train gamma/beta, freeze both, or train both.")
   var bn: BatchNormMode = .frozenStatistics
@@ -147,8 +143,8 @@ struct FinetuneCommand: ParsableCommand {
     options.weights = weights.choice
     options.epochs = epochs
     options.batchSize = batches.batchSize
-    options.optimizer = optimizer.rawValue
-    options.learningRate = learningRate
+    options.optimizer = optimization.optimizer.rawValue
+    options.learningRate = optimization.learningRate
     options.bn = bn.rawValue
     options.unfreeze = unfreeze
     options.valSplit = validation.valSplit

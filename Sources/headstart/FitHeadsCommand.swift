@@ -56,11 +56,7 @@ struct FitHeadsCommand: ParsableCommand {
   @Option(help: "Rows per mini-batch.")
   var batchSize: Int = 32
 
-  @Option(help: "Optimiser (sgd: with momentum 0.9).")
-  var optimizer: OptimizerName = .adam
-
-  @Option(help: "Learning rate (default 0.01).")
-  var learningRate: Double?
+  @OptionGroup var optimization: OptimizerOptions
 
   @Option(help: "Seed for initialisation, shuffling and the validation split.")
   var seed: UInt64 = 0
@@ -102,8 +98,8 @@ struct FitHeadsCommand: ParsableCommand {
     var options = FitOptions(features: features, heads: requests)
     options.epochs = epochs
     options.batchSize = batchSize
-    options.optimizer = optimizer.rawValue
-    options.learningRate = learningRate
+    options.optimizer = optimization.optimizer.rawValue
+    options.learningRate = optimization.learningRate
     options.seed = seed
     options.valSplit = validation.valSplit
     options.patience = validation.patience

@@ -85,6 +85,25 @@ enum OptimizerName: String, CaseIterable, ExpressibleByArgument {
   case adam, adamax, rmsprop, sgd
 }
 
+/// --optimizer and --learning-rate (fit-heads, finetune).
+struct OptimizerOptions: ParsableArguments {
+  @Option(help: "Optimiser (sgd: with momentum 0.9).")
+  var optimizer: OptimizerName = .adam
+
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp(
+      "Learning rate (default: fit-heads 0.01; finetune 1e-4, or 1e-3 for sgd, small so the pre-trained "
+        + "block is not wrecked before the heads adapt)."))
+  var learningRate: Double?
+
+  func validate() throws {
+    if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
+      throw ValidationError("--learning-rate \(learningRate): must be a positive number")
+    }
+  }
+}
+
 /// --val-split and --patience, with one meaning for fit-heads and finetune.
 struct ValidationOptions: ParsableArguments {
   @Option(help: "Share of rows for validation when there is neither a `split` nor an `in_train` column.")
