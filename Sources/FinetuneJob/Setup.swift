@@ -137,7 +137,7 @@ func headTargets(_ heads: HeadsFile, labels: [LabelColumn]) throws -> [HeadTarge
       let mapped = indices.map { $0 >= 0 ? position[Int($0)] : -1 }
       return spec.kind == .embedding ? .wheel(mapped) : .classes(mapped, count: spec.outputs)
     case (.sigmoid, .categorical(_, let classes, let indices)):
-      return try sigmoidTargets(spec, heads: heads, column: columnName, classes: classes, indices: indices)
+      return try sigmoidHeadTargets(spec, heads: heads, column: columnName, classes: classes, indices: indices)
     default:
       throw FinetuneFailure.usage(
         "the labels do not cover head '\(spec.name)': a \(spec.kind.rawValue) head cannot train on column "
@@ -150,41 +150,31 @@ func headTargets(_ heads: HeadsFile, labels: [LabelColumn]) throws -> [HeadTarge
 /// head (one output, no separator recorded) is positive where the cell is its class; a
 /// multi-label head splits each cell on the separator fit-heads recorded, and every label must
 /// be one the head has.
-private func sigmoidTargets(
+private func sigmoidHeadTargets(
   _ spec: HeadSpec, heads: HeadsFile, column: String, classes: [String], indices: [Int32]
 ) throws -> HeadTargets {
   let known = heads.classNames[spec.name] ?? []
-  let members: [[Int]]
-  if spec.outputs == 1, heads.separators[spec.name] == nil {
-    guard classes.count <= 2 else {
+  let sets: [[String]]
+  var separator = heads.separators[spec.name]
+  if spec.outputs == 1, separator == nil {
+    guard classes.count <= 2, let positive = known.first else {
       throw FinetuneFailure.usage(
         "the labels do not cover head '\(spec.name)': it is a binary sigmoid head (positive: "
           + "\(known.first ?? "?")) but column '\(column)' has \(classes.count) classes")
     }
-    members = classes.map { $0 == known.first ? [0] : [] }
+    sets = classes.map { $0 == positive ? [positive] : [] }
   } else {
-    let separator = heads.separators[spec.name] ?? ";"
-    members = try labelSets(classes, separator: separator).map { labels in
-      try labels.map { label in
-        guard let index = known.firstIndex(of: label) else {
-          throw FinetuneFailure.usage(
-            "the labels do not cover head '\(spec.name)': label '\(label)' of column '\(column)' is not one of "
-              + "its labels (" + known.joined(separator: ", ") + "; cells split on '\(separator)')")
-        }
-        return index
-      }
-    }
+    separator = separator ?? ";"
+    sets = labelSets(classes, separator: separator!)
   }
-  var values = [Float](repeating: 0, count: indices.count * spec.outputs)
-  for (row, index) in indices.enumerated() {
-    let offset = row * spec.outputs
-    if index < 0 {
-      for j in 0..<spec.outputs { values[offset + j] = -1 }
-    } else {
-      for j in members[Int(index)] { values[offset + j] = 1 }
-    }
+  do {
+    return .multiLabel(
+      try sigmoidTargets(sets: sets, indices: indices, vocabulary: known), labelCount: spec.outputs)
+  } catch {
+    throw FinetuneFailure.usage(
+      "the labels do not cover head '\(spec.name)': label '\(error.label)' of column '\(column)' is not one of "
+        + "its labels (" + known.joined(separator: ", ") + "; cells split on '\(separator ?? ";")')")
   }
-  return .multiLabel(values, labelCount: spec.outputs)
 }
 
 extension LabelColumn {

@@ -24,6 +24,38 @@ public func labelSets(_ cells: [String], separator: String) -> [[String]] {
   }
 }
 
+/// A label that is not in a head's vocabulary.
+public struct UnknownLabel: Error, Sendable {
+  public var label: String
+}
+
+/// The targets of a sigmoid head over a categorical column, (rows, vocabulary.count): 1 where the
+/// row's label set (`sets[class index]`) holds the label, 0 where it does not, the whole row -1
+/// where the row has no label. The one mapping from label sets to targets: fit-heads (with the
+/// vocabulary it found) and finetune (with the one the heads file stores) both use it.
+public func sigmoidTargets(sets: [[String]], indices: [Int32], vocabulary: [String]) throws(UnknownLabel) -> [Float] {
+  let position = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
+  var members: [[Int]] = []
+  for set in sets {
+    var indices: [Int] = []
+    for label in set {
+      guard let index = position[label] else { throw UnknownLabel(label: label) }
+      indices.append(index)
+    }
+    members.append(indices)
+  }
+  let width = vocabulary.count
+  var targets = [Float](repeating: 0, count: indices.count * width)
+  for (row, index) in indices.enumerated() {
+    if index < 0 {
+      for j in 0..<width { targets[row * width + j] = -1 }
+    } else {
+      for j in members[Int(index)] { targets[row * width + j] = 1 }
+    }
+  }
+  return targets
+}
+
 /// Resolves a sigmoid head on a categorical column. The column is binary (one output, positive
 /// = the second class in sorted order) when it has exactly two classes, neither is `-` nor holds
 /// the separator, and the request names no separator; otherwise it is multi-label.
@@ -56,21 +88,12 @@ func resolveSigmoid(
   guard !vocabulary.isEmpty else {
     throw FitError.usage("head '\(request.name)': column '\(request.column)' has no labels (every set is empty)")
   }
-  let position = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
-  let members = sets.map { $0.map { position[$0]! } }
   let width = vocabulary.count
   // (N, labels): 0/1 per label, every cell -1 where the row has no label set.
-  var targets = [Float](repeating: 0, count: indices.count * width)
-  for (row, index) in indices.enumerated() {
-    if index < 0 {
-      for j in 0..<width { targets[row * width + j] = -1 }
-    } else {
-      for j in members[Int(index)] { targets[row * width + j] = 1 }
-    }
-  }
+  let targets = try! sigmoidTargets(sets: sets, indices: indices, vocabulary: vocabulary)  // every label is in it
   var positives = [Int](repeating: 0, count: width)
   for row in trainRows where indices[row] >= 0 {
-    for j in members[Int(indices[row])] { positives[j] += 1 }
+    for j in 0..<width where targets[row * width + j] == 1 { positives[j] += 1 }
   }
   if let empty = positives.firstIndex(of: 0) {
     throw FitError.usage(
