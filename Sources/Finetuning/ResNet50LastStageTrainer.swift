@@ -39,16 +39,19 @@ public final class ResNet50LastStageTrainer {
   /// of the same shapes (e.g. restored from a checkpoint); the optimiser state stays.
   public var stage: ResNet50LastStage
   /// The heads' current weights; replace only with heads of the same specs.
-  public var heads: MultiHeadModel
+  public var heads: MultiHeadModel {
+    get { core.heads }
+    set { core.heads = newValue }
+  }
   public let batchNorm: FinetuneBatchNorm
   /// The block input's spatial size (conv4_block6_out of the training images).
   public let inputHeight: Int
   public let inputWidth: Int
 
   private var gradients: [ResidualBlockGradients]
-  private var headGradients: [Float]
-  private var optimizers: TrainerOptimizers
-  private var workspaces: [Int: StageWorkspace] = [:]
+  /// Heads, optimisers (per unit: kernel, bias, then gamma and beta when they train; then the
+  /// heads') and buffers.
+  private let core: TrainerCore<StageWorkspace>
   /// Per block, per unit (`units` order): whether its conv and its batch norm's gamma/beta train.
   private let trains: [[(conv: Bool, batchNorm: Bool)]]
   /// The first block with anything to train (nil: only the heads train); the backward pass
@@ -81,11 +84,7 @@ public final class ResNet50LastStageTrainer {
     batchNorm: FinetuneBatchNorm = .frozenStatistics, trainable: Set<String>? = nil, inputHeight: Int,
     inputWidth: Int
   ) throws {
-    guard heads.inputWidth == ResNet50LastStage.outChannels else {
-      throw FinetuneError(.headsWidth(expected: ResNet50LastStage.outChannels, found: heads.inputWidth))
-    }
     self.stage = stage
-    self.heads = heads
     self.batchNorm = batchNorm
     self.inputHeight = inputHeight
     self.inputWidth = inputWidth
@@ -98,7 +97,6 @@ public final class ResNet50LastStageTrainer {
     }
     firstTrainingBlock = trains.firstIndex { $0.contains { $0.conv || $0.batchNorm } }
     gradients = stage.blocks.map { ResidualBlockGradients(zerosFor: $0) }
-    headGradients = [Float](repeating: 0, count: heads.parameters.count)
     // Per unit: kernel, bias, then gamma and beta when they train.
     var counts: [Int] = []
     for block in stage.blocks {
@@ -108,15 +106,19 @@ public final class ResNet50LastStageTrainer {
         if batchNorm.trainsAffine { counts += [u.batchNorm.channels, u.batchNorm.channels] }
       }
     }
-    optimizers = TrainerOptimizers(
-      optimizer, weightDecay: weightDecay, arrayCounts: counts, headParameters: heads.parameters.count)
+    core = try TrainerCore(
+      heads: heads, blockChannels: ResNet50LastStage.outChannels, optimizer: optimizer, weightDecay: weightDecay,
+      arrayCounts: counts, inputFloats: inputHeight * inputWidth * ResNet50LastStage.inChannels
+    ) { count in
+      StageWorkspace(shapes: ResNet50LastStage.shapes(batch: count, height: inputHeight, width: inputWidth))
+    }
   }
 
   /// Features (N, 2048) of `count` block inputs (N, H, W, 1024) with the current weights:
   /// conv5, GAP, L2, as `extract` computes the tap conv5_block3_out. Batch norms use their
   /// moving statistics (inference), whatever `batchNorm` says.
   public func features(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> [Float] {
-    let work = try workspace(blockInput: blockInput, count: count)
+    let work = try core.workspace(blockInput: blockInput, count: count)
     var frozen = stage
     forward(work, blockInput: blockInput, parameters: &frozen, mode: .frozen)
     return Array(work.top.features)
@@ -128,13 +130,10 @@ public final class ResNet50LastStageTrainer {
   public func loss(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]) throws
     -> HeadLosses
   {
-    let work = try workspace(blockInput: blockInput, count: count)
+    let work = try core.workspace(blockInput: blockInput, count: count)
     var copy = stage
     forward(work, blockInput: blockInput, parameters: &copy, mode: batchNorm.engineMode)
-    var scratch = [Float](repeating: 0, count: heads.parameters.count)
-    return scratch.withUnsafeMutableBufferPointer { g in
-      work.top.lossAndBackward(heads: heads, targets: targets, headGradients: g, dOutput: nil)
-    }
+    return core.loss(work.top, targets: targets)
   }
 
   /// Forward and backward over one batch (N, H, W, 1024) with its `targets` (one per head,
@@ -145,13 +144,11 @@ public final class ResNet50LastStageTrainer {
   public func computeGradients(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets])
     throws -> HeadLosses
   {
-    let work = try workspace(blockInput: blockInput, count: count)
+    let work = try core.workspace(blockInput: blockInput, count: count)
     forward(work, blockInput: blockInput, parameters: &stage, mode: batchNorm.engineMode)
     zeroGradients()
     let (dOutput, dBetween) = (work.dOutputs[0], work.dOutputs[1])
-    let losses = headGradients.withUnsafeMutableBufferPointer { g in
-      work.top.lossAndBackward(heads: heads, targets: targets, headGradients: g, dOutput: dOutput)
-    }
+    let losses = core.headsBackward(work.top, targets: targets, dOutput: dOutput)
     // Blocks above the first trained one send their input gradient down; its input is frozen.
     guard let first = firstTrainingBlock else { return losses }
     var dCurrent = dOutput
@@ -177,12 +174,12 @@ public final class ResNet50LastStageTrainer {
   public var lastGradients: [ResidualBlockGradients] { gradients }
   /// Every optimiser's state, the block's arrays' first and the heads' last (for checkpoints).
   public var optimizerStates: [OptimizerState] {
-    get { optimizers.states }
-    set { optimizers.states = newValue }
+    get { core.optimizers.states }
+    set { core.optimizers.states = newValue }
   }
 
   /// The gradients of the heads' parameters from the last `computeGradients`.
-  public var lastHeadGradients: [Float] { headGradients }
+  public var lastHeadGradients: [Float] { core.headGradients }
 
   /// One training step: `computeGradients`, then every trainable array of the stage and the
   /// heads' parameters move by the optimiser. Returns the losses before the update.
@@ -191,29 +188,41 @@ public final class ResNet50LastStageTrainer {
     -> HeadLosses
   {
     let losses = try computeGradients(blockInput: blockInput, count: count, targets: targets)
-    var index = 0
+    // The table in the optimisers' order: per unit, kernel and bias, then gamma and beta when
+    // batch norm's affine parameters train at all.
+    var table: [TrainableArray] = []
     for b in stage.blocks.indices {
       for (u, (unit, gradient)) in Self.units(stage.blocks[b]).enumerated() {
-        let g = gradients[b][keyPath: gradient]
-        if trains[b][u].conv {
-          optimizers.arrays[index].step(&stage.blocks[b][keyPath: unit].kernel, gradients: g.kernel)
-          optimizers.arrays[index + 1].step(&stage.blocks[b][keyPath: unit].bias, gradients: g.bias)
-        }
-        index += 2
-        if batchNorm.trainsAffine {
-          if trains[b][u].batchNorm {
-            optimizers.arrays[index].step(&stage.blocks[b][keyPath: unit].batchNorm.gamma, gradients: g.gamma)
-            optimizers.arrays[index + 1].step(&stage.blocks[b][keyPath: unit].batchNorm.beta, gradients: g.beta)
-          }
-          index += 2
-        }
+        let conv = trains[b][u].conv
+        table.append(
+          TrainableArray(trains: conv) {
+            $0.step(&self.stage.blocks[b][keyPath: unit].kernel, gradients: self.gradients[b][keyPath: gradient].kernel)
+          })
+        table.append(
+          TrainableArray(trains: conv) {
+            $0.step(&self.stage.blocks[b][keyPath: unit].bias, gradients: self.gradients[b][keyPath: gradient].bias)
+          })
+        guard batchNorm.trainsAffine else { continue }
+        let affine = trains[b][u].batchNorm
+        table.append(
+          TrainableArray(trains: affine) {
+            $0.step(
+              &self.stage.blocks[b][keyPath: unit].batchNorm.gamma,
+              gradients: self.gradients[b][keyPath: gradient].gamma)
+          })
+        table.append(
+          TrainableArray(trains: affine) {
+            $0.step(
+              &self.stage.blocks[b][keyPath: unit].batchNorm.beta, gradients: self.gradients[b][keyPath: gradient].beta)
+          })
       }
     }
-    optimizers.heads.step(&heads.parameters, gradients: headGradients)
+    core.step(table)
     return losses
   }
 
-  /// Sets every gradient to zero with memset (15M stage gradients every step).
+  /// Sets the stage's gradients to zero with memset (15M every step); the heads' are zeroed by
+  /// `core.headsBackward`.
   private func zeroGradients() {
     func zero(_ array: inout [Float]) { array.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
     for b in gradients.indices {
@@ -224,7 +233,6 @@ public final class ResNet50LastStageTrainer {
         zero(&gradients[b][keyPath: unit].beta)
       }
     }
-    zero(&headGradients)
   }
 
   private func forward(
@@ -243,17 +251,6 @@ public final class ResNet50LastStageTrainer {
     work.activations[2].withOutput { work.top.forward($0) }
   }
 
-  private func workspace(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> StageWorkspace {
-    let expected = count * inputHeight * inputWidth * ResNet50LastStage.inChannels
-    guard blockInput.count == expected, count > 0 else {
-      throw FinetuneError(.blockInput(expected: expected, found: blockInput.count))
-    }
-    if let work = workspaces[count] { return work }
-    let work = StageWorkspace(
-      shapes: ResNet50LastStage.shapes(batch: count, height: inputHeight, width: inputWidth))
-    workspaces[count] = work
-    return work
-  }
 }
 
 /// The buffers one batch size needs: the blocks' saved activations and the head-side rows.

@@ -18,17 +18,18 @@ public final class VGGLastBlockTrainer {
   /// The block's current weights; replace only with a block of the same kind.
   public var block: VGGLastBlock
   /// The heads' current weights; replace only with heads of the same specs.
-  public var heads: MultiHeadModel
+  public var heads: MultiHeadModel {
+    get { core.heads }
+    set { core.heads = newValue }
+  }
   /// The block input's spatial size (block4_pool of the training images).
   public let inputHeight: Int
   public let inputWidth: Int
 
   private var kernelGradients: [[Float]]
   private var biasGradients: [[Float]]
-  private var headGradients: [Float]
-  /// Kernel and bias optimisers of each convolution, in turn, and the heads'.
-  private var optimizers: TrainerOptimizers
-  private var workspaces: [Int: VGGWorkspace] = [:]
+  /// Heads, optimisers (kernel and bias of each convolution in turn, then the heads') and buffers.
+  private let core: TrainerCore<VGGWorkspace>
   /// Per convolution: whether it trains.
   private let trains: [Bool]
 
@@ -41,27 +42,29 @@ public final class VGGLastBlockTrainer {
     block: VGGLastBlock, heads: MultiHeadModel, optimizer: OptimizerKind, weightDecay: Double? = nil,
     trainable: Set<String>? = nil, inputHeight: Int, inputWidth: Int
   ) throws {
-    guard heads.inputWidth == VGGLastBlock.channels else {
-      throw FinetuneError(.headsWidth(expected: VGGLastBlock.channels, found: heads.inputWidth))
-    }
     self.block = block
-    self.heads = heads
     self.inputHeight = inputHeight
     self.inputWidth = inputWidth
     let names = (try? VGGLastBlock.layerNames(block.kind)) ?? []
     trains = names.map { trainable?.contains($0) ?? true }
     kernelGradients = block.kernels.map { [Float](repeating: 0, count: $0.count) }
     biasGradients = block.biases.map { [Float](repeating: 0, count: $0.count) }
-    headGradients = [Float](repeating: 0, count: heads.parameters.count)
-    let counts = zip(block.kernels, block.biases).flatMap { [$0.count, $1.count] }
-    optimizers = TrainerOptimizers(
-      optimizer, weightDecay: weightDecay, arrayCounts: counts, headParameters: heads.parameters.count)
+    let convolutions = block.kernels.count
+    core = try TrainerCore(
+      heads: heads, blockChannels: VGGLastBlock.channels, optimizer: optimizer, weightDecay: weightDecay,
+      arrayCounts: zip(block.kernels, block.biases).flatMap { [$0.count, $1.count] },
+      inputFloats: inputHeight * inputWidth * VGGLastBlock.channels
+    ) { count in
+      VGGWorkspace(
+        shape: VGGLastBlock.convShape(batch: count, height: inputHeight, width: inputWidth),
+        convolutions: convolutions)
+    }
   }
 
   /// Features (N, 512) of `count` block inputs (N, H, W, 512) with the current weights:
   /// block5, GAP, L2, as `extract` computes the tap block5_pool.
   public func features(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> [Float] {
-    let work = try workspace(blockInput: blockInput, count: count)
+    let work = try core.workspace(blockInput: blockInput, count: count)
     forward(work, blockInput: blockInput)
     return Array(work.top.features)
   }
@@ -70,12 +73,9 @@ public final class VGGLastBlockTrainer {
   public func loss(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]) throws
     -> HeadLosses
   {
-    let work = try workspace(blockInput: blockInput, count: count)
+    let work = try core.workspace(blockInput: blockInput, count: count)
     forward(work, blockInput: blockInput)
-    var scratch = [Float](repeating: 0, count: heads.parameters.count)
-    return scratch.withUnsafeMutableBufferPointer { g in
-      work.top.lossAndBackward(heads: heads, targets: targets, headGradients: g, dOutput: nil)
-    }
+    return core.loss(work.top, targets: targets)
   }
 
   /// Forward and backward over one batch (N, H, W, 512) with its `targets` (one per head, N
@@ -85,16 +85,13 @@ public final class VGGLastBlockTrainer {
   public func computeGradients(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets])
     throws -> HeadLosses
   {
-    let work = try workspace(blockInput: blockInput, count: count)
+    let work = try core.workspace(blockInput: blockInput, count: count)
     forward(work, blockInput: blockInput)
     for i in kernelGradients.indices {
       kernelGradients[i].withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
       biasGradients[i].withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
-    headGradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-    let losses = headGradients.withUnsafeMutableBufferPointer { g in
-      work.top.lossAndBackward(heads: heads, targets: targets, headGradients: g, dOutput: work.dPool)
-    }
+    let losses = core.headsBackward(work.top, targets: targets, dOutput: work.dPool)
     let s = work.shape
     let last = work.outputs.count - 1
     // dActivation holds the gradient at conv i's output after ReLU; dPre before it.
@@ -132,13 +129,12 @@ public final class VGGLastBlockTrainer {
   /// The bias gradients of block5_conv1... from the last `computeGradients`.
   public var lastBiasGradients: [[Float]] { biasGradients }
   /// The gradients of the heads' parameters from the last `computeGradients`.
+  public var lastHeadGradients: [Float] { core.headGradients }
   /// Every optimiser's state, the block's arrays' first and the heads' last (for checkpoints).
   public var optimizerStates: [OptimizerState] {
-    get { optimizers.states }
-    set { optimizers.states = newValue }
+    get { core.optimizers.states }
+    set { core.optimizers.states = newValue }
   }
-
-  public var lastHeadGradients: [Float] { headGradients }
 
   /// One training step: `computeGradients`, then every kernel and bias of the block and the
   /// heads' parameters move by the optimiser. Returns the losses before the update.
@@ -147,11 +143,13 @@ public final class VGGLastBlockTrainer {
     -> HeadLosses
   {
     let losses = try computeGradients(blockInput: blockInput, count: count, targets: targets)
-    for i in block.kernels.indices where trains[i] {
-      optimizers.arrays[2 * i].step(&block.kernels[i], gradients: kernelGradients[i])
-      optimizers.arrays[2 * i + 1].step(&block.biases[i], gradients: biasGradients[i])
-    }
-    optimizers.heads.step(&heads.parameters, gradients: headGradients)
+    core.step(
+      block.kernels.indices.flatMap { i in
+        [
+          TrainableArray(trains: trains[i]) { $0.step(&self.block.kernels[i], gradients: self.kernelGradients[i]) },
+          TrainableArray(trains: trains[i]) { $0.step(&self.block.biases[i], gradients: self.biasGradients[i]) },
+        ]
+      })
     return losses
   }
 
@@ -171,19 +169,6 @@ public final class VGGLastBlockTrainer {
       work.pooled, UnsafeBufferPointer(work.outputs.last!), batch: s.batch, height: s.height, width: s.width,
       channels: VGGLastBlock.channels, window: VGGLastBlock.pool, padValue: 0)
     work.top.forward(UnsafeBufferPointer(work.pooled))
-  }
-
-  private func workspace(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> VGGWorkspace {
-    let expected = count * inputHeight * inputWidth * VGGLastBlock.channels
-    guard blockInput.count == expected, count > 0 else {
-      throw FinetuneError(.blockInput(expected: expected, found: blockInput.count))
-    }
-    if let work = workspaces[count] { return work }
-    let work = VGGWorkspace(
-      shape: VGGLastBlock.convShape(batch: count, height: inputHeight, width: inputWidth),
-      convolutions: block.kernels.count)
-    workspaces[count] = work
-    return work
   }
 }
 
