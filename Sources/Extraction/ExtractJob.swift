@@ -27,8 +27,9 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
   guard options.threads >= 1 else { throw ExtractError.usage("--threads must be at least 1") }
   guard options.maxPixels >= 1 else { throw ExtractError.usage("--max-pixels must be at least 1") }
   let taps = try options.resolvedTaps()
-  try checkOutputLocation(options)
-  let dataset = try Dataset.load(root: options.imagesRoot, labels: options.labels)
+  let finishedShard = try checkOutputLocation(options)
+  let whole = try Dataset.load(root: options.imagesRoot, labels: options.labels)
+  let dataset = options.shard.map { whole.shard($0) } ?? whole
   let weights = try loadWeights(options.weights, kind: options.backbone)
   let tapWidths = try weights.backbone.tapWidths(taps)
   let dimension = tapWidths.reduce(0, +)
@@ -43,7 +44,27 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
     dataset: fingerprint(dataset.paths), labels: options.labels.settingDescription,
     backbone: options.backbone.rawValue, weights: weights.file, weightsSHA256: weights.sha256,
     size: "\(options.height)x\(options.width)", interpolation: options.interpolation.rawValue,
-    exif: options.exif.rawValue, taps: taps, maxPixels: options.maxPixels, batchSize: options.batchSize)
+    exif: options.exif.rawValue, taps: taps, maxPixels: options.maxPixels, batchSize: options.batchSize,
+    shard: options.shard?.description)
+  let shardInfo = options.shard.map {
+    ShardInfo(
+      spec: $0, totalImages: whole.paths.count, settingsSHA256: settings.shardSettingsSHA256,
+      datasetSHA256: whole.contentsSHA256)
+  }
+  if let finishedShard {
+    // A retried shard (a requeued job, a rerun pod): the same part again changes nothing.
+    guard finishedShard == shardInfo else {
+      throw ExtractError.usage(
+        "--output \(options.output) already exists and is not shard \(options.shard!.description) of this run; "
+          + "pass --overwrite to replace it")
+    }
+    log("\(options.output) already holds shard \(options.shard!.description) of this run; nothing to do")
+    let file = try FeatureFile.read(path: options.output, features: false)
+    return ExtractSummary(
+      total: dataset.paths.count + dataset.missing.count, extracted: file.rowCount, failed: file.failedPaths.count,
+      rotated: 0, resumedImages: file.rowCount + file.failedPaths.count, seconds: Date().timeIntervalSince(started),
+      output: options.output)
+  }
   let journalPath = options.output + ".partial"
   if options.overwrite { unlink(journalPath) }
   let journal: Journal
@@ -105,7 +126,7 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
       backbone: options.backbone.rawValue, weightsFile: weights.file, weightsSHA256: weights.sha256,
       height: options.height, width: options.width, interpolation: options.interpolation.rawValue,
       preprocessing: "caffe", exif: options.exif.rawValue, taps: taps, tapWidths: tapWidths,
-      normalization: "l2 per tap", toolVersion: headstartVersion, warning: weights.warning))
+      normalization: "l2 per tap", toolVersion: headstartVersion, warning: weights.warning, shard: shardInfo))
   journal.remove()
   if let warning = weights.warning { log("warning: " + warning) }
   return ExtractSummary(
@@ -158,13 +179,20 @@ private func assemble(
   return (okRows.count, failedPaths.count, rotated)
 }
 
-/// Refuses to replace a finished output without `--overwrite`, and an unwritable location.
-private func checkOutputLocation(_ options: ExtractOptions) throws {
+/// Refuses to replace a finished output without `--overwrite`, and an unwritable location. For a
+/// shard, an existing finished shard file is returned instead (the run then compares it with its
+/// own shard and leaves it alone when it is the same part).
+private func checkOutputLocation(_ options: ExtractOptions) throws -> ShardInfo? {
   let output = options.output
   var isDirectory: ObjCBool = false
   if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) {
     if isDirectory.boolValue { throw ExtractError.usage("--output \(output) is a folder") }
     if !options.overwrite {
+      if options.shard != nil, let file = try? FeatureFile.read(path: output, features: false), file.complete,
+        let shard = file.attributes.shard
+      {
+        return shard
+      }
       throw ExtractError.usage("--output \(output) already exists; pass --overwrite to replace it")
     }
   }
@@ -175,6 +203,7 @@ private func checkOutputLocation(_ options: ExtractOptions) throws {
   guard access(parent, W_OK) == 0 else {
     throw ExtractError.usage("--output \(output): the folder \(parent) is not writable")
   }
+  return nil
 }
 
 /// "240 files, 3f2a…": changes when a file is added, removed or renamed.

@@ -1,6 +1,7 @@
 // Everything one extraction needs to know, as the tool's options give it.
 
 import Backbones
+import FeatureStore
 import ImageIO
 
 /// Where the backbone's weights come from: one type for every command that takes --weights.
@@ -19,6 +20,8 @@ public enum WeightsChoice: Equatable, Sendable {
 public struct ExtractOptions: Sendable {
   public var imagesRoot: String
   public var output: String
+  /// `--shard K/N`: extract slice K of N of the sorted images into a shard file (`merge` joins them).
+  public var shard: ShardSpec?
   public var backbone: BackboneKind = .resnet50
   public var weights: WeightsChoice = .kerasDefault
   public var height = 224

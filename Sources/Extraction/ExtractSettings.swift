@@ -18,6 +18,8 @@ struct ExtractSettings: Codable, Equatable {
   var taps: [String]
   var maxPixels: Int
   var batchSize: Int
+  /// "K/N" for a shard; absent (not encoded) for a whole run, so older journals still match.
+  var shard: String? = nil
 
   func encoded() -> Data {
     let encoder = JSONEncoder()
@@ -40,6 +42,7 @@ struct ExtractSettings: Codable, Equatable {
       ("--taps", stored.taps.joined(separator: ","), taps.joined(separator: ",")),
       ("--max-pixels", String(stored.maxPixels), String(maxPixels)),
       ("--batch-size", String(stored.batchSize), String(batchSize)),
+      ("--shard", stored.shard ?? "none", shard ?? "none"),
     ]
     for (flag, old, new) in pairs where old != new {
       return "\(flag) was \(old) in the unfinished run, this run asks for \(new)"

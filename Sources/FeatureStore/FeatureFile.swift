@@ -70,7 +70,7 @@ private func optionalStrings(_ file: HDF5File, _ name: String) throws -> [String
 }
 
 private func readAttributes(_ file: HDF5File) throws -> FeatureFileAttributes {
-  FeatureFileAttributes(
+  var attributes = FeatureFileAttributes(
     backbone: try file.stringAttribute(AttributeName.backbone),
     weightsFile: try file.stringAttribute(AttributeName.weightsFile),
     weightsSHA256: try file.stringAttribute(AttributeName.weightsSHA256),
@@ -85,6 +85,18 @@ private func readAttributes(_ file: HDF5File) throws -> FeatureFileAttributes {
     toolVersion: try file.stringAttribute(AttributeName.toolVersion),
     warning: try file.hasAttribute(AttributeName.warning)
       ? try file.stringAttribute(AttributeName.warning) : nil)
+  if try file.hasAttribute(AttributeName.shardIndex) {
+    let index = try file.intAttribute(AttributeName.shardIndex)
+    let count = try file.intAttribute(AttributeName.shardCount)
+    guard count >= 1, (0..<count).contains(index) else {
+      throw FeatureFileError(path: file.fileName, problem: "records shard \(index) of \(count)")
+    }
+    attributes.shard = ShardInfo(
+      spec: ShardSpec(index: index, count: count), totalImages: try file.intAttribute(AttributeName.shardTotalImages),
+      settingsSHA256: try file.stringAttribute(AttributeName.shardSettings),
+      datasetSHA256: try file.stringAttribute(AttributeName.shardDataset))
+  }
+  return attributes
 }
 
 private func readLabels(_ file: HDF5File, path: String) throws -> [LabelColumn] {

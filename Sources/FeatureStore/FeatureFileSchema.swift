@@ -6,7 +6,9 @@
 //                        or float32 (N) with NaN = missing
 //   /failed/paths        variable-length UTF-8 strings (F), possibly F = 0
 //   /failed/reasons      variable-length UTF-8 strings (F)
-//   root attributes      see `FeatureFileAttributes` and `AttributeName`
+//   root attributes      see `FeatureFileAttributes` and `AttributeName`; a shard's file also
+//                        shard_index, shard_count, shard_total_images, shard_settings_sha256,
+//                        shard_dataset_sha256 (Shard.swift)
 //
 // Row i of /features belongs to /paths[i] and to row i of every label column. D is the sum of
 // `tap_widths`: the taps' features side by side, each L2-normalised on its own.
@@ -32,6 +34,11 @@ enum AttributeName {
   static let complete = "complete"
   static let warning = "warning"
   static let classes = "classes"
+  static let shardIndex = "shard_index"
+  static let shardCount = "shard_count"
+  static let shardTotalImages = "shard_total_images"
+  static let shardSettings = "shard_settings_sha256"
+  static let shardDataset = "shard_dataset_sha256"
 }
 
 /// Dataset and group names, as stored.
@@ -86,12 +93,15 @@ public struct FeatureFileAttributes: Sendable, Equatable {
   public var toolVersion: String
   /// Present when the features are not trustworthy, e.g. made with random weights.
   public var warning: String?
+  /// Present in a shard's file (`extract --shard`), absent in a whole run's or a merged one's.
+  public var shard: ShardInfo? = nil
 
   public init(
     backbone: String, weightsFile: String, weightsSHA256: String, height: Int, width: Int,
     interpolation: String, preprocessing: String = "caffe", exif: String, taps: [String], tapWidths: [Int],
-    normalization: String = "l2 per tap", toolVersion: String, warning: String? = nil
+    normalization: String = "l2 per tap", toolVersion: String, warning: String? = nil, shard: ShardInfo? = nil
   ) {
+    self.shard = shard
     self.backbone = backbone
     self.weightsFile = weightsFile
     self.weightsSHA256 = weightsSHA256

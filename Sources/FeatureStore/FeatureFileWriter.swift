@@ -144,4 +144,11 @@ private func writeAttributes(_ a: FeatureFileAttributes, to file: HDF5File) thro
   try file.setAttribute(AttributeName.normalization, string: a.normalization)
   try file.setAttribute(AttributeName.toolVersion, string: a.toolVersion)
   if let warning = a.warning { try file.setAttribute(AttributeName.warning, string: warning) }
+  if let shard = a.shard {
+    try file.setAttribute(AttributeName.shardIndex, int: shard.spec.index)
+    try file.setAttribute(AttributeName.shardCount, int: shard.spec.count)
+    try file.setAttribute(AttributeName.shardTotalImages, int: shard.totalImages)
+    try file.setAttribute(AttributeName.shardSettings, string: shard.settingsSHA256)
+    try file.setAttribute(AttributeName.shardDataset, string: shard.datasetSHA256)
+  }
 }

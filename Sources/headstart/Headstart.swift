@@ -25,7 +25,9 @@ struct Headstart: ParsableCommand {
       'headstart --version' for the version, the CPU and the kernels in use.
       """,
     version: headstartVersion,
-    subcommands: [ExtractCommand.self, FitHeadsCommand.self, FinetuneCommand.self, PredictCommand.self])
+    subcommands: [
+      ExtractCommand.self, MergeCommand.self, FitHeadsCommand.self, FinetuneCommand.self, PredictCommand.self,
+    ])
 
   /// Exit codes: 0 done, 2 bad arguments or input (one line, nothing written), 1 the run failed.
   static func main() { mainWithExitCodes(toolName: "headstart") }
