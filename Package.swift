@@ -84,7 +84,8 @@ let package = Package(
     .executableTarget(
       name: "headstart",
       dependencies: [
-        "Extraction", "Fitting", "FinetuneJob", "Predicting", "ToolSupport", "Augmentation", "HDF5", "Support",
+        "Extraction", "FeatureStore", "Fitting", "FinetuneJob", "Predicting", "ToolSupport", "Augmentation", "HDF5",
+        "Support",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

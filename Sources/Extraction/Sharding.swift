@@ -22,18 +22,18 @@ extension Dataset {
     var hasher = SHA256()
     func add(_ text: String) { Array(text.utf8 + [0]).withUnsafeBytes { hasher.update($0) } }
     add("paths \(paths.count)")
-    paths.forEach(add)
+    for path in paths { add(path) }
     add("missing \(missing.count)")
-    missing.forEach(add)
+    for path in missing { add(path) }
     for column in labels {
       switch column {
       case .categorical(let name, let classes, let indices):
         add("categorical \(name)")
-        classes.forEach(add)
-        indices.forEach { add(String($0)) }
+        for name in classes { add(name) }
+        for index in indices { add(String(index)) }
       case .numeric(let name, let values):
         add("numeric \(name)")
-        values.forEach { add(String($0.bitPattern)) }
+        for value in values { add(String(value.bitPattern)) }
       }
     }
     return hasher.finalizeHex()

@@ -10,6 +10,7 @@
 // An image that cannot be used is a line with status `failed` and its reason, never a stop.
 
 import Extraction
+import FeatureStore
 import Foundation
 import Heads
 import Support
@@ -34,7 +35,7 @@ public func runPrediction(
   let formatter = PredictionFormatter(heads: model.heads, format: format)
   let heads = model.heads
   let headModel = heads.model
-  let paths = images.paths
+  let paths = options.shard.map { Array(images.paths[$0.rows(of: images.paths.count)]) } ?? images.paths
   let total = paths.count
   let batchSize = options.batchSize
   let slice: @Sendable (Int) -> ArraySlice<String> = { batch in
@@ -45,7 +46,7 @@ public func runPrediction(
   var done = 0
   var failed = 0
   do {
-    try sink.write(formatter.header)
+    if (options.shard?.index ?? 0) == 0 { try sink.write(formatter.header) }
     try forEachFeatureBatch(
       Array(0..<((total + batchSize - 1) / batchSize)), paths: slice, decoder: decoder,
       backbone: model.backbone, taps: model.taps

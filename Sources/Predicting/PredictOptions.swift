@@ -2,6 +2,7 @@
 // decoded and preprocessed is deliberately absent: it is read from the heads file.
 
 import Extraction
+import FeatureStore
 import Foundation
 
 /// How predictions are written.
@@ -27,6 +28,9 @@ public struct PredictOptions: Sendable {
   public var heads: String
   /// The weights the heads' features were made with (random: the seed the heads file records).
   public var weights: WeightsChoice = .kerasDefault
+  /// `--shard K/N`: predict slice K of N of the sorted images; CSV parts after the first have no
+  /// header, so the parts concatenated in K order are the file one run writes.
+  public var shard: ShardSpec?
   /// Image folders (searched recursively) and image files.
   public var images: [String]
   /// The predictions file; nil writes to standard output.
