@@ -14,7 +14,12 @@ final class ResumeTests: XCTestCase {
     return names.prefix(count).map { folder.appendingPathComponent($0) }
   }
 
-  func testKilledRunResumesToAnIdenticalFile() throws {
+  func testKilledRunResumesToAnIdenticalFile() throws { try killAndResume() }
+
+  /// A shard (`--shard K/N`) resumes on its own exactly as a whole run does.
+  func testKilledShardResumesToAnIdenticalFile() throws { try killAndResume(["--shard", "1/2"]) }
+
+  private func killAndResume(_ extra: [String] = []) throws {
     let folder = try temporaryFolder(self, "resume")
     let images = folder.appendingPathComponent("images")
     try copy(try sampleImages(96), into: images)
@@ -22,7 +27,7 @@ final class ResumeTests: XCTestCase {
       [
         "--images", images.path, "--output", output.path, "--weights", "random", "--seed", "3",
         "--size", "96x96", "--batch-size", "4", "--quiet",
-      ]
+      ] + extra
     }
     let reference = folder.appendingPathComponent("reference.h5")
     let whole = try runExtract(arguments(reference))
