@@ -4,7 +4,6 @@ import ArgumentParser
 import Backbones
 import Engine
 import Extraction
-import FeatureStore
 import Foundation
 import ImageIO
 import Support
@@ -62,11 +61,7 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
 
   @OptionGroup var batches: ImageBatchOptions
 
-  @Option(
-    help: ArgumentHelp(
-      "Extract shard K of N (0 <= K < N): slice K of the sorted images cut into N parts whose sizes differ by at "
-        + "most one; `headstart merge` joins the shard files (Docs/scaling-out.md).", valueName: "K/N"))
-  var shard: String?
+  @OptionGroup var shard: ShardOption
 
   @Flag(help: "Stop at the first image that cannot be used (exit 1; finished batches are kept).")
   var strict = false
@@ -78,9 +73,6 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
   var quiet = false
 
   mutating func validate() throws {
-    if let shard, ShardSpec(parsing: shard) == nil {
-      throw ValidationError("--shard \(shard): expected K/N with 0 <= K < N, e.g. 3/16")
-    }
     guard parseSize(size) != nil else {
       throw ValidationError("--size \(size): expected HEIGHTxWIDTH, e.g. 224x224")
     }
@@ -91,7 +83,7 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
     var options = ExtractOptions(imagesRoot: dataset.images, output: output)
     options.backbone = backbone
     options.weights = weights.choice
-    options.shard = shard.flatMap(ShardSpec.init(parsing:))
+    options.shard = shard.spec
     (options.height, options.width) = parseSize(size)!
     options.interpolation = interpolation
     options.exif = exif

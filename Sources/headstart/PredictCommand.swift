@@ -3,7 +3,6 @@
 
 import ArgumentParser
 import Engine
-import FeatureStore
 import Foundation
 import Predicting
 import Support
@@ -60,25 +59,15 @@ struct PredictCommand: ParsableCommand {
 
   @OptionGroup var batches: ImageBatchOptions
 
-  @Option(
-    help: ArgumentHelp(
-      "Predict shard K of N (0 <= K < N) of the sorted images; CSV parts after the first have no header, so "
-        + "`cat` of the parts in K order is one run's file (Docs/scaling-out.md).", valueName: "K/N"))
-  var shard: String?
+  @OptionGroup var shard: ShardOption
 
   @Flag(help: "No progress or summary output (warnings are still shown).")
   var quiet = false
 
-  func validate() throws {
-    if let shard, ShardSpec(parsing: shard) == nil {
-      throw ValidationError("--shard \(shard): expected K/N with 0 <= K < N, e.g. 3/16")
-    }
-  }
-
   func run() throws {
     var options = PredictOptions(heads: heads, images: images)
     options.weights = weights.choice
-    options.shard = shard.flatMap(ShardSpec.init(parsing:))
+    options.shard = shard.spec
     options.output = output
     options.format = format
     options.batchSize = batches.batchSize

@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import Extraction
+import FeatureStore
 import Foundation
 
 /// --weights and --seed (extract, predict, finetune).
@@ -78,6 +79,26 @@ struct ImageBatchOptions: ParsableArguments {
   func validate() throws {
     guard batchSize >= 1, threads >= 1 else { throw ValidationError("--batch-size and --threads must be at least 1") }
   }
+}
+
+/// --shard K/N (extract, predict): one contiguous slice of the sorted images.
+struct ShardOption: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "Only shard K of N (0 <= K < N): slice K of the sorted images cut into N parts whose sizes differ by at "
+        + "most one. extract: `headstart merge` joins the shard files; predict: CSV parts after the first have "
+        + "no header, so the parts concatenated in K order are one run's file (Docs/scaling-out.md).",
+      valueName: "K/N"))
+  var shard: String?
+
+  func validate() throws {
+    if let shard, ShardSpec(parsing: shard) == nil {
+      throw ValidationError("--shard \(shard): expected K/N with 0 <= K < N, e.g. 3/16")
+    }
+  }
+
+  /// The shard, checked by `validate`.
+  var spec: ShardSpec? { shard.flatMap(ShardSpec.init(parsing:)) }
 }
 
 /// The optimiser, by Keras' name (fit-heads, finetune).

@@ -115,13 +115,7 @@ final class FeatureParityTests: XCTestCase {
     let folder = try temporaryFolder(self, "predict-jsonl")
     let images = folder.appendingPathComponent("images")
     try writeImageFolder(images)
-    var provenance = FeatureFileAttributes(
-      backbone: "resnet50", weightsFile: "random (seed 4)", weightsSHA256: "", height: 32, width: 32,
-      interpolation: "bilinear", exif: "apply", taps: ["conv5_block3_out"], tapWidths: [2048], toolVersion: "test")
-    provenance.warning = "RANDOM WEIGHTS (seed 4): these features are meaningless for real use"
-    let heads = handBuiltHeads(provenance: provenance)
-    let headsPath = folder.appendingPathComponent("heads.h5").path
-    try heads.write(to: headsPath)
+    let headsPath = try randomWeightsHeadsFile(in: folder)
     let csv = folder.appendingPathComponent("p.csv").path
     let jsonl = folder.appendingPathComponent("p.jsonl").path
     for output in [csv, jsonl] {

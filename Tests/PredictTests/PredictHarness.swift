@@ -85,3 +85,15 @@ func jsonRecords(_ path: String) throws -> [[String: Any]] {
     try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
   }
 }
+
+/// Hand-built heads on extract's random ResNet50 weights (seed 4) at 32 x 32, written into
+/// `folder` as heads.h5; returns its path.
+func randomWeightsHeadsFile(in folder: URL) throws -> String {
+  var provenance = FeatureFileAttributes(
+    backbone: "resnet50", weightsFile: "random (seed 4)", weightsSHA256: "", height: 32, width: 32,
+    interpolation: "bilinear", exif: "apply", taps: ["conv5_block3_out"], tapWidths: [2048], toolVersion: "test")
+  provenance.warning = "RANDOM WEIGHTS (seed 4): these features are meaningless for real use"
+  let path = folder.appendingPathComponent("heads.h5").path
+  try handBuiltHeads(provenance: provenance).write(to: path)
+  return path
+}

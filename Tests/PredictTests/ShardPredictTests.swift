@@ -13,12 +13,7 @@ final class ShardPredictTests: XCTestCase {
     let folder = try temporaryFolder(self, "predict-shards")
     let images = folder.appendingPathComponent("images")
     try writeImageFolder(images)
-    var provenance = FeatureFileAttributes(
-      backbone: "resnet50", weightsFile: "random (seed 4)", weightsSHA256: "", height: 32, width: 32,
-      interpolation: "bilinear", exif: "apply", taps: ["conv5_block3_out"], tapWidths: [2048], toolVersion: "test")
-    provenance.warning = "RANDOM WEIGHTS (seed 4): these features are meaningless for real use"
-    let headsPath = folder.appendingPathComponent("heads.h5").path
-    try handBuiltHeads(provenance: provenance).write(to: headsPath)
+    let headsPath = try randomWeightsHeadsFile(in: folder)
     let base = ["--heads", headsPath, "--weights", "random", "--images", images.path, "--batch-size", "2", "--quiet"]
     for (format, counts) in [("csv", [1, 3, 10]), ("jsonl", [3])] {
       let single = folder.appendingPathComponent("single.\(format)").path
