@@ -3,7 +3,9 @@
 // attributes, the features copied row for row. Every shard is checked here, never taken on a
 // scheduler's word: complete, made with the same settings from the same dataset, of the same N,
 // every K exactly once, each holding its whole slice. Features are streamed a block of rows at
-// a time; the output is written under a temporary name and renamed into place.
+// a time, and the paths, labels and failures one shard at a time, so memory holds one shard's
+// metadata, however many rows the whole file has; the output is written under a temporary name
+// and renamed into place.
 
 import FeatureStore
 import Foundation
@@ -35,7 +37,7 @@ public func mergeShards(_ shardPaths: [String], output: String, overwrite: Bool 
         "\(shard.path) is shard \(info.spec.description), but \(first.path) is one of \(count): shards of "
           + "different runs")
     }
-    guard info.settingsSHA256 == first.info.settingsSHA256, shard.file.dimension == first.file.dimension else {
+    guard info.settingsSHA256 == first.info.settingsSHA256, shard.dimension == first.dimension else {
       throw ExtractError.usage("\(shard.path) was made with other settings than \(first.path)")
     }
     guard info.datasetSHA256 == first.info.datasetSHA256, info.totalImages == first.info.totalImages else {
@@ -57,7 +59,7 @@ public func mergeShards(_ shardPaths: [String], output: String, overwrite: Bool 
     // Every image of its slice is either a row or a failure (the last shard also lists the
     // manifest's missing files).
     let expected = shard.info.spec.rows(of: shard.info.totalImages).count
-    let found = shard.file.rowCount + shard.file.failedPaths.count
+    let found = shard.rowCount + shard.failedCount
     let last = shard.info.spec.index == count - 1
     guard last ? found >= expected : found == expected else {
       throw ExtractError.usage(
@@ -66,18 +68,21 @@ public func mergeShards(_ shardPaths: [String], output: String, overwrite: Bool 
     }
   }
 
-  var attributes = first.file.attributes
+  for shard in ordered where shard.columns != first.columns {
+    throw ExtractError.usage("\(shard.path): its label columns differ from \(first.path)'s")
+  }
+  var attributes = first.attributes
   attributes.shard = nil
-  let rows = ordered.reduce(0) { $0 + $1.file.rowCount }
-  let dimension = first.file.dimension
-  let labels = try concatenatedLabels(ordered)
+  let rows = ordered.reduce(0) { $0 + $1.rowCount }
+  let failed = ordered.reduce(0) { $0 + $1.failedCount }
+  let dimension = first.dimension
   do {
     try AtomicFile.replace(output) { temporary in
       let writer = try FeatureFileWriter(
         path: temporary, attributes: attributes, dimension: dimension, expectedRows: rows)
       let blockRows = max(1, (16 << 20) / (4 * max(1, dimension)))
       var buffer = [Float](repeating: 0, count: blockRows * dimension)
-      for shard in ordered where shard.file.rowCount > 0 {
+      for shard in ordered where shard.rowCount > 0 {
         let reader = try FeatureRowReader(path: shard.path)
         var start = 0
         while start < reader.rowCount {
@@ -91,9 +96,14 @@ public func mergeShards(_ shardPaths: [String], output: String, overwrite: Bool 
           start = end
         }
       }
-      try writer.finish(
-        paths: ordered.flatMap(\.file.paths), labels: labels, failedPaths: ordered.flatMap(\.file.failedPaths),
-        failedReasons: ordered.flatMap(\.file.failedReasons))
+      // One shard's paths, labels and failures at a time.
+      var next = ordered.makeIterator()
+      try writer.finish(columns: first.columns, failedCount: failed) {
+        guard let shard = next.next() else { return nil }
+        let file = try FeatureFile.read(path: shard.path, features: false)
+        return FeatureFileMetadataPart(
+          paths: file.paths, labels: file.labels, failedPaths: file.failedPaths, failedReasons: file.failedReasons)
+      }
     }
   } catch let error as AtomicReplaceError {
     throw ExtractError.runtime(error.description)
@@ -103,15 +113,21 @@ public func mergeShards(_ shardPaths: [String], output: String, overwrite: Bool 
     throw ExtractError.runtime("cannot write \(output): \(error)")
   }
   return MergeSummary(
-    shards: count, rows: rows, failed: ordered.reduce(0) { $0 + $1.file.failedPaths.count },
+    shards: count, rows: rows, failed: failed,
     seconds: Date().timeIntervalSince(started), output: output)
 }
 
-/// A shard file: its path, contents without the features, and what it records of the run.
+/// A shard file as checked: its path, what it records of the run, its counts and its label
+/// columns' names, kinds and classes (no values: those are read again, one shard at a time,
+/// when the merged file is written).
 private struct Shard {
   var path: String
-  var file: FeatureFile
   var info: ShardInfo
+  var attributes: FeatureFileAttributes
+  var rowCount: Int
+  var failedCount: Int
+  var dimension: Int
+  var columns: [LabelColumn]
 }
 
 private func readShard(_ path: String) throws -> Shard {
@@ -125,34 +141,9 @@ private func readShard(_ path: String) throws -> Shard {
   guard let info = file.attributes.shard else {
     throw ExtractError.usage("\(path) is not a shard file (made without extract --shard K/N)")
   }
-  return Shard(path: path, file: file, info: info)
-}
-
-/// The shards' label columns, rows in K order. Classes are the whole dataset's in every shard
-/// (a shard that saw one class still numbers the others), so indices are concatenated as they are.
-private func concatenatedLabels(_ shards: [Shard]) throws -> [LabelColumn] {
-  let first = shards[0]
-  return try first.file.labels.map { column in
-    switch column {
-    case .categorical(let name, let classes, _):
-      var indices: [Int32] = []
-      for shard in shards {
-        guard case .categorical(name, classes, let part)? = shard.file.labels.first(where: { $0.name == name })
-        else { throw ExtractError.usage("\(shard.path): label column '\(name)' differs from \(first.path)'s") }
-        indices += part
-      }
-      return .categorical(name: name, classes: classes, indices: indices)
-    case .numeric(let name, _):
-      var values: [Float] = []
-      for shard in shards {
-        guard case .numeric(name, let part)? = shard.file.labels.first(where: { $0.name == name }) else {
-          throw ExtractError.usage("\(shard.path): label column '\(name)' differs from \(first.path)'s")
-        }
-        values += part
-      }
-      return .numeric(name: name, values: values)
-    }
-  }
+  return Shard(
+    path: path, info: info, attributes: file.attributes, rowCount: file.rowCount,
+    failedCount: file.failedPaths.count, dimension: file.dimension, columns: file.labels.map { $0.selecting(rows: []) })
 }
 
 /// The output may not be one of the shards, nor replace a file without `overwrite`, and its

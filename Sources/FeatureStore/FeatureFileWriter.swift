@@ -94,6 +94,70 @@ public final class FeatureFileWriter {
     try file.close()
   }
 
+  /// Like `finish`, for metadata too large to hold at once (`merge`): the paths, label columns
+  /// (`columns`: their names, kinds and classes; the values are ignored) and failures are
+  /// written in parts, each `nextPart()` giving the next rows' paths and label values and the
+  /// next failures, until it returns nil. The parts must add up to every appended row and to
+  /// `failedCount` failures.
+  public func finish(
+    columns: [LabelColumn], failedCount: Int, nextPart: () throws -> FeatureFileMetadataPart?
+  ) throws {
+    guard let file else { throw finished() }
+    let schema = columns.map { $0.emptied() }
+    try validate(schema.map { $0.resized(to: rowCount) })
+    let pathsSet = try file.createDataset(DatasetName.paths, partsOf: .variableString, count: rowCount)
+    let labelGroup = try file.createGroup(DatasetName.labels)
+    var labelSets: [HDF5Dataset] = []
+    for column in schema {
+      switch column {
+      case .categorical(let name, let classes, _):
+        let dataset = try labelGroup.createDataset(name, partsOf: .int32, count: rowCount)
+        try dataset.setAttribute(AttributeName.classes, strings: classes)
+        labelSets.append(dataset)
+      case .numeric(let name, _):
+        labelSets.append(try labelGroup.createDataset(name, partsOf: .float32, count: rowCount))
+      }
+    }
+    try file.createGroup(DatasetName.failed)
+    let failedPaths = try file.createDataset(DatasetName.failedPaths, partsOf: .variableString, count: failedCount)
+    let failedReasons = try file.createDataset(DatasetName.failedReasons, partsOf: .variableString, count: failedCount)
+    var (row, failure) = (0, 0)
+    while let part = try nextPart() {
+      guard part.failedPaths.count == part.failedReasons.count, row + part.paths.count <= rowCount,
+        failure + part.failedPaths.count <= failedCount, part.labels.count == schema.count
+      else {
+        throw FeatureFileError(path: path, problem: "a metadata part does not fit the rows and failures announced")
+      }
+      try pathsSet.write(part.paths, at: row)
+      for (index, (column, expected)) in zip(part.labels, schema).enumerated() {
+        switch (column, expected) {
+        case (.categorical(let name, let classes, let indices), .categorical(let wanted, let known, _))
+        where name == wanted && classes == known && indices.count == part.paths.count
+          && !indices.contains { $0 < -1 || Int($0) >= classes.count }:
+          try labelSets[index].write(indices, at: row)
+        case (.numeric(let name, let values), .numeric(let wanted, _))
+        where name == wanted && values.count == part.paths.count:
+          try labelSets[index].write(values, at: row)
+        default:
+          throw FeatureFileError(path: path, problem: "label column `\(column.name)` differs between parts")
+        }
+      }
+      try failedPaths.write(part.failedPaths, at: failure)
+      try failedReasons.write(part.failedReasons, at: failure)
+      row += part.paths.count
+      failure += part.failedPaths.count
+    }
+    guard row == rowCount, failure == failedCount else {
+      throw FeatureFileError(
+        path: path,
+        problem: "the parts hold \(row) paths and \(failure) failures for \(rowCount) rows and \(failedCount)")
+    }
+    try file.setAttribute(AttributeName.complete, int: 1)
+    features = nil
+    self.file = nil
+    try file.close()
+  }
+
   private func validate(_ labels: [LabelColumn]) throws {
     var seen: Set<String> = []
     for column in labels {
@@ -150,5 +214,34 @@ private func writeAttributes(_ a: FeatureFileAttributes, to file: HDF5File) thro
     try file.setAttribute(AttributeName.shardTotalImages, int: shard.totalImages)
     try file.setAttribute(AttributeName.shardSettings, string: shard.settingsSHA256)
     try file.setAttribute(AttributeName.shardDataset, string: shard.datasetSHA256)
+  }
+}
+
+/// One part of a feature file's metadata (`FeatureFileWriter.finish(columns:failedCount:nextPart:)`).
+public struct FeatureFileMetadataPart: Sendable {
+  public var paths: [String]
+  public var labels: [LabelColumn]
+  public var failedPaths: [String]
+  public var failedReasons: [String]
+
+  public init(paths: [String], labels: [LabelColumn], failedPaths: [String], failedReasons: [String]) {
+    self.paths = paths
+    self.labels = labels
+    self.failedPaths = failedPaths
+    self.failedReasons = failedReasons
+  }
+}
+
+extension LabelColumn {
+  /// The same column with no values (its name, kind and classes).
+  func emptied() -> LabelColumn { resized(to: 0) }
+
+  /// The same column's kind with `count` missing values, for checking a schema.
+  func resized(to count: Int) -> LabelColumn {
+    switch self {
+    case .categorical(let name, let classes, _):
+      return .categorical(name: name, classes: classes, indices: [Int32](repeating: -1, count: count))
+    case .numeric(let name, _): return .numeric(name: name, values: [Float](repeating: .nan, count: count))
+    }
   }
 }

@@ -167,7 +167,7 @@ public class HDF5Group: HDF5Location {
     return dataset
   }
 
-  private func createDataset(_ name: String, fileType: hid_t, space: hid_t, dcpl: hid_t) throws -> HDF5Dataset {
+  func createDataset(_ name: String, fileType: hid_t, space: hid_t, dcpl: hid_t) throws -> HDF5Dataset {
     let what = display(name)
     try createParents(of: name)
     let dataset = try h5call("create dataset", what) {
