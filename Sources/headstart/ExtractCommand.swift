@@ -79,6 +79,8 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
   }
 
   func run() throws {
+    let lock = try OutputLock.acquire(for: output)
+    defer { lock?.release() }
     stopOnInterrupt()
     var options = ExtractOptions(imagesRoot: dataset.images, output: output)
     options.backbone = backbone

@@ -137,6 +137,8 @@ struct FinetuneCommand: ParsableCommand {
   }
 
   func run() throws {
+    let lock = try OutputLock.acquire(for: output)
+    defer { lock?.release() }
     var options = FinetuneOptions(images: dataset.images, heads: heads, output: output)
     options.labels = dataset.labels
     options.dirLabels = dataset.dirLabelColumns

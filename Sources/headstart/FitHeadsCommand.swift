@@ -90,6 +90,8 @@ struct FitHeadsCommand: ParsableCommand {
   var quiet = false
 
   func run() throws {
+    let lock = try output.flatMap(OutputLock.acquire(for:))
+    defer { lock?.release() }
     if images != nil && report == nil {
       throw FitError.usage("--images only gives the report its thumbnails: add --report FILE.html")
     }

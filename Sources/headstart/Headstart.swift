@@ -6,6 +6,11 @@ import Engine
 import Support
 import ToolSupport
 
+/// A second run on an output another run is writing: refused at once (exit 2, nothing touched).
+extension OutputLockError: ToolError {
+  public var exitCode: Int32 { 2 }
+}
+
 @main
 struct Headstart: ParsableCommand {
   static let configuration = CommandConfiguration(

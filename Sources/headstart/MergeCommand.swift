@@ -36,6 +36,8 @@ struct MergeCommand: ParsableCommand, UnforeseenErrorExitCode {
   static let unforeseenErrorExitCode: Int32 = 2
 
   func run() throws {
+    let lock = try OutputLock.acquire(for: output)
+    defer { lock?.release() }
     let summary = try mergeShards(shards, output: output, overwrite: overwrite)
     if !quiet {
       print(

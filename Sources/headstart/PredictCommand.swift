@@ -65,6 +65,8 @@ struct PredictCommand: ParsableCommand {
   var quiet = false
 
   func run() throws {
+    let lock = try output.flatMap(OutputLock.acquire(for:))
+    defer { lock?.release() }
     var options = PredictOptions(heads: heads, images: images)
     options.weights = weights.choice
     options.shard = shard.spec
