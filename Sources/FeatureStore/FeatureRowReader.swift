@@ -46,7 +46,7 @@ public final class FeatureRowReader {
     do {
       try dataset.readRows(rows, into: buffer)
     } catch let error as HDF5Error {
-      throw FeatureFileError(path: path, problem: "cannot read rows \(rows): \(error.reason)")
+      throw FeatureFileError(path: path, problem: "cannot read /features rows \(rows): \(error.reason)")
     }
   }
 }
