@@ -19,7 +19,7 @@ final class PackedKernelTests: XCTestCase {
   func testPackedGEMMMatchesNaiveAtEveryLevel() {
     let sizes: [(m: Int, n: Int, k: Int)] = [
       (1, 1, 1), (5, 7, 3), (12, 32, 128), (13, 33, 129), (25, 70, 27), (97, 64, 257), (100, 257, 64),
-      (6, 300, 9), (193, 96, 130),
+      (6, 300, 9), (193, 96, 130), (109, 128, 300),
     ]
     var rng = TestRandom(seed: 7)
     for level in levels {
