@@ -93,7 +93,7 @@ let package = Package(
     .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Support"]),
     .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "HDF5"]),
-    .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5"]),
+    .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5", "Support"]),
     .testTarget(name: "AugmentationTests", dependencies: ["Augmentation", "Support"]),
     .testTarget(name: "FinetuningTests", dependencies: ["Finetuning", "Backbones", "Heads", "Engine"]),
     .testTarget(name: "HeadsTests", dependencies: ["Heads", "HDF5", "FeatureStore", "Support"]),

@@ -26,9 +26,10 @@ extension LabelColumn {
 }
 
 /// A path as a CSV manifest may write it, in the form the feature file stores (relative to the
-/// image root): spaces around it and leading `./` removed.
+/// image root): spaces around it and leading `./` removed, escapes made canonical
+/// (`canonicalStoredPath`: `caf\xe9.jpg` is the /paths row `caf\xE9.jpg`).
 public func normalisedRelativePath(_ path: String) -> String {
   var path = path.trimmingCharacters(in: .whitespaces)
   while path.hasPrefix("./") { path.removeFirst(2) }
-  return path
+  return canonicalStoredPath(path)
 }
