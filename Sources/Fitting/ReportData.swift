@@ -92,7 +92,11 @@ public func reportDocument(_ result: FitResult, options: FitOptions, seconds: Do
         let relative = context.paths.indices.contains(item.row) ? context.paths[item.row] : "row \(item.row)"
         item.worst.path = relative
         item.worst.thumbnail =
-          images.map { makeThumbnail(path: ($0 as NSString).appendingPathComponent(relative)) }
+          images.map {
+            makeThumbnail(
+              pathBytes: filePathBytes(root: $0, stored: relative),
+              shownAs: ($0 as NSString).appendingPathComponent(relative))
+          }
           ?? .unavailable("no --images DIR given")
         return item.worst
       }

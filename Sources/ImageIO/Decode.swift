@@ -37,10 +37,18 @@ public func decodeImage(
 
 /// Reads, decodes and resizes one image file to `options.height` x `options.width`.
 public func loadImage(at path: String, options: LoadOptions) throws(ImageError) -> LoadedImage {
+  try loadImage(atPathBytes: Array(path.utf8), shownAs: path, options: options)
+}
+
+/// `loadImage(at:options:)` for a path given as the file system's raw bytes, which need not be
+/// UTF-8 (a Latin-1 file name); `name` stands for the path in error messages.
+public func loadImage(atPathBytes path: [UInt8], shownAs name: String, options: LoadOptions) throws(ImageError)
+  -> LoadedImage
+{
   guard options.height > 0 && options.width > 0 else {
     throw ImageError("target size \(options.height)x\(options.width) must be positive")
   }
-  let bytes = try readFile(path)
+  let bytes = try readImageFile(atPathBytes: path, shownAs: name)
   // Array.withUnsafeBytes only rethrows untyped errors; carry ours out in a Result.
   let decoded = bytes.withUnsafeBytes { buffer in
     Result { () throws(ImageError) in
@@ -77,10 +85,14 @@ private func describePrefix(_ bytes: UnsafeRawBufferPointer) -> String {
   return "\(hex) \"\(text)\""
 }
 
-/// The whole file, or a reason it could not be read.
-func readFile(_ path: String) throws(ImageError) -> [UInt8] {
-  guard let file = fopen(path, "rb") else {
-    throw ImageError("cannot open \(path): \(String(cString: strerror(errno)))")
+/// The whole file at `path` (the file system's raw bytes, not necessarily UTF-8), or a reason it
+/// could not be read; `name` stands for the path in the reason.
+public func readImageFile(atPathBytes path: [UInt8], shownAs name: String) throws(ImageError) -> [UInt8] {
+  // A NUL would cut the C string short and open another file.
+  guard !path.contains(0) else { throw ImageError("cannot open \(name): the path contains a NUL byte") }
+  let cPath = path.map { CChar(bitPattern: $0) } + [0]
+  guard let file = fopen(cPath, "rb") else {
+    throw ImageError("cannot open \(name): \(String(cString: strerror(errno)))")
   }
   defer { fclose(file) }
   var bytes: [UInt8] = []
@@ -90,7 +102,7 @@ func readFile(_ path: String) throws(ImageError) -> [UInt8] {
     if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
     if n < chunk.count {
       if ferror(file) != 0 {
-        throw ImageError("cannot read \(path): \(String(cString: strerror(errno)))")
+        throw ImageError("cannot read \(name): \(String(cString: strerror(errno)))")
       }
       return bytes
     }

@@ -27,8 +27,20 @@ public func encodeJPEG(_ image: RGBImage, quality: Int = 82) throws(ImageError) 
 /// images are kept as they are), or the reason it cannot be shown. Never throws: a missing or
 /// broken image is a placeholder in the report, not a failed run.
 public func makeThumbnail(path: String, maxSide: Int = 128, quality: Int = 82) -> Thumbnail {
+  makeThumbnail(pathBytes: Array(path.utf8), shownAs: path, maxSide: maxSide, quality: quality)
+}
+
+/// `makeThumbnail(path:)` for a path given as the file system's raw bytes (a file name need not
+/// be UTF-8); `name` stands for the path in the reason.
+public func makeThumbnail(pathBytes: [UInt8], shownAs name: String, maxSide: Int = 128, quality: Int = 82)
+  -> Thumbnail
+{
   do throws(ImageError) {
-    let image = try loadImage(at: path)
+    let data = try readThumbnailSource(pathBytes, shownAs: name)
+    let decoded = data.withUnsafeBytes { bytes in
+      Result { () throws(ImageError) in try decodeImage(bytes, exif: .apply).0 }
+    }
+    let image = try decoded.get()
     let scale = min(1, Double(maxSide) / Double(max(image.width, image.height)))
     let width = max(1, Int((Double(image.width) * scale).rounded()))
     let height = max(1, Int((Double(image.height) * scale).rounded()))
@@ -39,17 +51,14 @@ public func makeThumbnail(path: String, maxSide: Int = 128, quality: Int = 82) -
   }
 }
 
-/// Reads and decodes one file with EXIF orientation applied.
-private func loadImage(at path: String) throws(ImageError) -> RGBImage {
-  guard let data = FileManager.default.contents(atPath: path) else {
-    var isDirectory: ObjCBool = false
-    let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-    throw ImageError(exists ? "cannot read \(path)" : "no such file: \(path)")
+/// The file's bytes; a file that is not there is said to be missing, in so many words.
+private func readThumbnailSource(_ path: [UInt8], shownAs name: String) throws(ImageError) -> [UInt8] {
+  do {
+    return try readImageFile(atPathBytes: path, shownAs: name)
+  } catch {
+    let exists = !path.contains(0) && access(path.map { CChar(bitPattern: $0) } + [0], F_OK) == 0
+    throw ImageError(exists ? "cannot read \(name)" : "no such file: \(name)")
   }
-  let decoded = data.withUnsafeBytes { bytes in
-    Result { () throws(ImageError) in try decodeImage(bytes, exif: .apply).0 }
-  }
-  return try decoded.get()
 }
 
 /// `data:image/jpeg;base64,...` for JPEG bytes.
