@@ -1,6 +1,7 @@
 // Decoding a batch of images into the backbone's input, on a few threads.
 
 import Dispatch
+import FeatureStore
 import Foundation
 import ImageIO
 
@@ -50,8 +51,8 @@ public struct BatchDecoder: Sendable {
     self.pixels = pixels
   }
 
-  /// Decodes `paths` (relative to `root`) into one batch; an image that cannot be used gets its
-  /// reason in `entries` and no row in `input`.
+  /// Decodes `paths` (stored forms, relative to `root`) into one batch; an image that cannot be
+  /// used gets its reason in `entries` and no row in `input`.
   public func decode(paths: ArraySlice<String>, batch: Int) -> DecodedBatch {
     let pixelsPerImage = options.height * options.width * 3
     let count = paths.count
@@ -71,8 +72,11 @@ public struct BatchDecoder: Sendable {
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
       for i in stride(from: worker, to: count, by: workers) {
         do {
-          let file = root.isEmpty ? paths[i] : root + "/" + paths[i]
-          let loaded = try loadImage(at: file, options: options)
+          // Paths are stored forms (escaped, FeatureStore/StoredPath.swift): the file is opened
+          // by its raw bytes and named by its stored form.
+          let loaded = try loadImage(
+            atPathBytes: filePathBytes(root: root, stored: paths[i]),
+            shownAs: root.isEmpty ? paths[i] : root + "/" + paths[i], options: options)
           let slot = UnsafeMutableBufferPointer(rebasing: slots[(i * pixelsPerImage)..<((i + 1) * pixelsPerImage)])
           switch pixels {
           case .caffe: caffePreprocess(loaded.image, into: slot)

@@ -7,7 +7,9 @@
 //    `black_jeans/` gives color=black, type=jeans);
 //  * a CSV manifest (`--labels file.csv`): the first column is the path relative to the image
 //    root, the others are labels. The manifest then defines the dataset.
-// Rows are always sorted bytewise by relative path, so a run is reproducible anywhere.
+// Rows are always sorted bytewise by relative path, so a run is reproducible anywhere. Which
+// files a folder contributes (hidden files, links, names that are not UTF-8) is
+// FolderListing.swift's rule; paths are always in their stored form (FeatureStore/StoredPath.swift).
 
 import FeatureStore
 import Foundation
@@ -30,23 +32,29 @@ public struct Dataset: Sendable {
   public var labels: [LabelColumn]
   /// Manifest rows whose file does not exist: recorded as failed, never extracted.
   public var missing: [String]
+  /// What the folder's listing left out, by rule (nothing with a manifest: it names the images).
+  public var skipped = SkippedFiles()
 
-  /// Lists the image root and attaches labels. Throws `.usage` for problems the user must fix.
-  public static func load(root: String, labels source: LabelSource) throws -> Dataset {
+  /// Lists the image root and attaches labels; hidden files are read only with `includeHidden`
+  /// (a manifest reads what it lists, hidden or not). Throws `.usage` for problems the user must fix.
+  public static func load(root: String, labels source: LabelSource, includeHidden: Bool = false) throws -> Dataset {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
       throw ExtractError.usage("--images \(root): no such folder")
     }
     switch source {
     case .folders:
-      let paths = try listFiles(root: root)
-      guard !paths.isEmpty else { throw ExtractError.usage("--images \(root): the folder holds no files") }
+      let listing = try listFolder(root: root, includeHidden: includeHidden)
+      let paths = listing.paths
       let folders = paths.map(firstFolder)
-      if folders.allSatisfy({ $0 == nil }) { return Dataset(paths: paths, labels: [], missing: []) }
-      return Dataset(paths: paths, labels: [categorical(name: "class", values: folders)], missing: [])
+      if folders.allSatisfy({ $0 == nil }) {
+        return Dataset(paths: paths, labels: [], missing: [], skipped: listing.skipped)
+      }
+      return Dataset(
+        paths: paths, labels: [categorical(name: "class", values: folders)], missing: [], skipped: listing.skipped)
     case .splitFolders(let columns):
-      let paths = try listFiles(root: root)
-      guard !paths.isEmpty else { throw ExtractError.usage("--images \(root): the folder holds no files") }
+      let listing = try listFolder(root: root, includeHidden: includeHidden)
+      let paths = listing.paths
       var values = [[String?]](repeating: [], count: columns.count)
       for path in paths {
         guard let folder = firstFolder(path) else {
@@ -62,30 +70,21 @@ public struct Dataset: Sendable {
         for (column, part) in parts.enumerated() { values[column].append(part.isEmpty ? nil : part) }
       }
       let labels = zip(columns, values).map { categorical(name: $0, values: $1) }
-      return Dataset(paths: paths, labels: labels, missing: [])
+      return Dataset(paths: paths, labels: labels, missing: [], skipped: listing.skipped)
     case .csv(let csvPath):
       return try fromManifest(root: root, csvPath: csvPath)
     }
   }
 
-  /// Every regular, non-hidden file below `root`, relative, sorted bytewise.
-  public static func listFiles(root: String) throws -> [String] {
-    let rootURL = URL(fileURLWithPath: root, isDirectory: true).standardizedFileURL
-    guard
-      let enumerator = FileManager.default.enumerator(
-        at: rootURL, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey],
-        options: [.skipsHiddenFiles])
-    else { throw ExtractError.usage("--images \(root): cannot list the folder") }
-    let prefix = rootURL.path.hasSuffix("/") ? rootURL.path : rootURL.path + "/"
-    var paths: [String] = []
-    for case let url as URL in enumerator {
-      let values = try? url.resourceValues(forKeys: [.isRegularFileKey])
-      guard values?.isRegularFile == true else { continue }
-      let full = url.standardizedFileURL.path
-      guard full.hasPrefix(prefix) else { continue }
-      paths.append(String(full.dropFirst(prefix.count)))
-    }
-    return sortedBytewise(paths)
+  /// The folder's listing; a folder with no file to read is a usage error that says what was
+  /// left out (all of it hidden, say).
+  static func listFolder(root: String, includeHidden: Bool) throws -> FolderListing {
+    let listing = try FolderListing.list(root: root, includeHidden: includeHidden)
+    guard listing.paths.isEmpty else { return listing }
+    let left = listing.skipped.clauses
+    throw ExtractError.usage(
+      "--images \(root): the folder holds no files"
+        + (left.isEmpty ? "" : " to read (" + left.joined(separator: "; ") + ")"))
   }
 
   /// Sorted by the paths' UTF-8 bytes, the order of a feature file's rows.
@@ -122,12 +121,10 @@ public struct Dataset: Sendable {
       rows.append((path, Array(row.dropFirst())))
     }
     guard !rows.isEmpty else { throw ExtractError.usage("--labels \(csvPath): the manifest lists no images") }
-    let fileManager = FileManager.default
-    let rootPrefix = root.hasSuffix("/") ? root : root + "/"
     var present: [(path: String, cells: [String])] = []
     var missing: [String] = []
     for row in rows {
-      if fileManager.fileExists(atPath: rootPrefix + row.path) { present.append(row) } else { missing.append(row.path) }
+      if storedPathExists(root: root, stored: row.path) { present.append(row) } else { missing.append(row.path) }
     }
     let order = present.indices.sorted {
       Array(present[$0].path.utf8).lexicographicallyPrecedes(Array(present[$1].path.utf8))

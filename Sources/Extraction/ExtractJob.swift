@@ -28,7 +28,7 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
   guard options.maxPixels >= 1 else { throw ExtractError.usage("--max-pixels must be at least 1") }
   let taps = try options.resolvedTaps()
   let finishedShard = try checkOutputLocation(options)
-  let whole = try Dataset.load(root: options.imagesRoot, labels: options.labels)
+  let whole = try Dataset.load(root: options.imagesRoot, labels: options.labels, includeHidden: options.includeHidden)
   let dataset = options.shard.map { whole.shard($0) } ?? whole
   let weights = try loadWeights(options.weights, kind: options.backbone)
   let tapWidths = try weights.backbone.tapWidths(taps)
@@ -63,7 +63,7 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
     return ExtractSummary(
       total: dataset.paths.count + dataset.missing.count, extracted: file.rowCount, failed: file.failedPaths.count,
       rotated: 0, resumedImages: file.rowCount + file.failedPaths.count, seconds: Date().timeIntervalSince(started),
-      output: options.output)
+      output: options.output, skipped: dataset.skipped)
   }
   let journalPath = options.output + ".partial"
   if options.overwrite { unlink(journalPath) }
@@ -132,7 +132,7 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
   return ExtractSummary(
     total: total + dataset.missing.count, extracted: counts.extracted, failed: counts.failed,
     rotated: counts.rotated, resumedImages: resumed, seconds: Date().timeIntervalSince(started),
-    output: options.output)
+    output: options.output, skipped: dataset.skipped)
 }
 
 /// Writes the feature file from the journal, atomically.

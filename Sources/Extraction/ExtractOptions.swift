@@ -31,6 +31,8 @@ public struct ExtractOptions: Sendable {
   /// Keras layer names and/or the presets `last` and `blocks`, in output order.
   public var taps: [String] = ["last"]
   public var labels: LabelSource = .folders
+  /// Read hidden files too (FolderListing.swift has the rule); by default they are counted.
+  public var includeHidden = false
   public var maxPixels = 178_956_970
   public var batchSize = 16
   public var threads = 2
@@ -69,4 +71,6 @@ public struct ExtractSummary: Sendable {
   public var resumedImages: Int
   public var seconds: Double
   public var output: String
+  /// What the folder's listing left out, by rule (hidden files, links to folders, unreadable folders).
+  public var skipped = SkippedFiles()
 }

@@ -13,7 +13,7 @@ extension Dataset {
     let rows = spec.rows(of: paths.count)
     return Dataset(
       paths: Array(paths[rows]), labels: labels.map { $0.selecting(rows: Array(rows)) },
-      missing: spec.index == spec.count - 1 ? missing : [])
+      missing: spec.index == spec.count - 1 ? missing : [], skipped: skipped)
   }
 
   /// SHA-256 of the sorted paths with every label: the same for every shard of one dataset, and

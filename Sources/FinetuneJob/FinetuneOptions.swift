@@ -18,6 +18,8 @@ public struct FinetuneOptions: Sendable {
   public var labels: String?
   /// Split folder names on '_' into these label columns, as extract's.
   public var dirLabels: [String]?
+  /// Read hidden files too, as extract's --include-hidden (Extraction/FolderListing.swift).
+  public var includeHidden = false
   /// The heads file fit-heads wrote, fitted on the trained block's output.
   public var heads: String
   /// The weights the heads' features were made with.

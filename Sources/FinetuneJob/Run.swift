@@ -25,10 +25,11 @@ public func runFinetune(_ options: FinetuneOptions, log: (String) -> Void) throw
     } else { .folders }
   let dataset: Dataset
   do {
-    dataset = try Dataset.load(root: options.images, labels: source)
+    dataset = try Dataset.load(root: options.images, labels: source, includeHidden: options.includeHidden)
   } catch let error as ExtractError {
     throw FinetuneFailure.usage(error.description)
   }
+  if !dataset.skipped.isEmpty { log("--images \(options.images): " + dataset.skipped.clauses.joined(separator: "; ")) }
   guard !dataset.paths.isEmpty else { throw FinetuneFailure.usage("--images \(options.images): no images") }
   let rowTargets = try headTargets(recipe.heads, labels: dataset.labels)
   let start = try identifyStartWeights(options.weights, recipe: recipe, headsPath: options.heads)
@@ -49,6 +50,8 @@ public func runFinetune(_ options: FinetuneOptions, log: (String) -> Void) throw
     "unfreeze=\(options.unfreeze)", "val-split=\(options.valSplit)", "shuffle-seed=\(shuffleSeed)",
     "patience=\(options.patience)", "images-count=\(dataset.paths.count)",
   ]
+  // Listed only when set, so runs from before the option keep their fingerprint.
+  if options.includeHidden { fingerprintLines.append("include-hidden=true") }
   if !augmentation.settings.isIdentity {
     fingerprintLines += ["augmentation=\(augmentation.settings.summary)", "augment-seed=\(augmentation.seed)"]
   }

@@ -26,7 +26,7 @@ public func runPrediction(
   guard options.threads >= 1 else { throw PredictError.usage("--threads must be at least 1") }
   let format = try options.resolvedFormat()
   if let output = options.output { try checkOutputLocation(output) }
-  let images = try ImageList.collect(options.images)
+  let images = try ImageList.collect(options.images, includeHidden: options.includeHidden)
   let model = try PredictionModel.load(heads: options.heads, weights: options.weights)
   if let warning = model.heads.provenance.warning, !options.quiet { log("warning: " + warning) }
 
@@ -78,7 +78,7 @@ public func runPrediction(
   try sink.finish()
   return PredictSummary(
     total: total, predicted: total - failed, failed: failed, seconds: Date().timeIntervalSince(started),
-    output: options.output)
+    output: options.output, skipped: images.skipped)
 }
 
 /// Where the lines go: a temporary file renamed into place at the end, or standard output.

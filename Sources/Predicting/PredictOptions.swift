@@ -33,6 +33,9 @@ public struct PredictOptions: Sendable {
   public var shard: ShardSpec?
   /// Image folders (searched recursively) and image files.
   public var images: [String]
+  /// Read hidden files inside the folders too (Extraction/FolderListing.swift); by default they
+  /// are counted.
+  public var includeHidden = false
   /// The predictions file; nil writes to standard output.
   public var output: String?
   /// The output format; nil takes it from the output's extension (CSV on standard output).
@@ -66,4 +69,6 @@ public struct PredictSummary: Sendable {
   public var seconds: Double
   /// The predictions file, or nil for standard output.
   public var output: String?
+  /// What the folders' listings left out, by rule.
+  public var skipped = SkippedFiles()
 }

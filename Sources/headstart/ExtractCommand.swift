@@ -24,6 +24,11 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
       pooling and L2 normalisation per tap. An interrupted run continues where it stopped when the \
       same command is run again; files that cannot be used are listed in /failed and the run goes on.
 
+      Every regular file below --images is read, at any depth; hidden files (names starting with '.', \
+      files inside folders starting with '.') are skipped and counted in the summary unless \
+      --include-hidden. A file name that is not UTF-8 is read too, and stored with each such byte \
+      as \\xHH and a backslash as \\\\ (Docs/file-format.md).
+
       Examples:
         headstart extract --images pets/ --output pets.h5
         headstart extract --images clothes/ --dir-labels color,type --output c.h5
@@ -32,6 +37,8 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
     version: headstartVersion)
 
   @OptionGroup var dataset: DatasetOptions
+
+  @OptionGroup var hidden: HiddenFilesOption
 
   @Option(help: ArgumentHelp("Feature file to write (HDF5).", valueName: "file.h5"))
   var output: String
@@ -92,6 +99,7 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
     options.taps = taps.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     if let labels = dataset.labels { options.labels = .csv(labels) }
     if let columns = dataset.dirLabelColumns { options.labels = .splitFolders(columns) }
+    options.includeHidden = hidden.includeHidden
     options.maxPixels = maxPixels
     options.batchSize = batches.batchSize
     options.threads = batches.threads
@@ -103,6 +111,7 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
     line += summary.failed > 0 ? ", \(summary.failed) failed (listed in /failed)" : ", none failed"
     line += ", \(summary.rotated) with an EXIF rotation tag"
     if exif == .ignore && summary.rotated > 0 { line += " (not applied; --exif apply to rotate)" }
+    for clause in summary.skipped.clauses { line += "; " + clause }
     let fresh = summary.extracted + summary.failed - summary.resumedImages
     let rate = summary.seconds > 0 ? Double(max(0, fresh)) / summary.seconds : 0
     line += String(format: "; %.1f s, %.1f images/s -> %@", summary.seconds, rate, summary.output)

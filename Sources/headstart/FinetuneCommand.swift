@@ -62,6 +62,8 @@ struct FinetuneCommand: ParsableCommand {
 
   @OptionGroup var dataset: DatasetOptions
 
+  @OptionGroup var hidden: HiddenFilesOption
+
   @Option(help: ArgumentHelp("Heads file written by fit-heads (fitted on the last tap).", valueName: "heads.h5"))
   var heads: String
 
@@ -142,6 +144,7 @@ struct FinetuneCommand: ParsableCommand {
     var options = FinetuneOptions(images: dataset.images, heads: heads, output: output)
     options.labels = dataset.labels
     options.dirLabels = dataset.dirLabelColumns
+    options.includeHidden = hidden.includeHidden
     options.weights = weights.choice
     options.epochs = epochs
     options.batchSize = batches.batchSize

@@ -57,6 +57,8 @@ struct PredictCommand: ParsableCommand {
   @Option(help: "Output format, instead of the extension's: csv or jsonl.")
   var format: PredictionFormat?
 
+  @OptionGroup var hidden: HiddenFilesOption
+
   @OptionGroup var batches: ImageBatchOptions
 
   @OptionGroup var shard: ShardOption
@@ -75,6 +77,7 @@ struct PredictCommand: ParsableCommand {
     options.batchSize = batches.batchSize
     options.threads = batches.threads
     options.quiet = quiet
+    options.includeHidden = hidden.includeHidden
     if let output { removeOnInterrupt(output + ".writing") }
     let summary = try runPrediction(options)
     let destination = summary.output ?? "standard output"
@@ -82,6 +85,7 @@ struct PredictCommand: ParsableCommand {
       let rate = summary.seconds > 0 ? Double(summary.total) / summary.seconds : 0
       log(
         "predicted \(summary.predicted) of \(summary.total) images"
+          + summary.skipped.clauses.map { "; " + $0 }.joined()
           + String(format: "; %.1f s, %.1f images/s -> %@", summary.seconds, rate, destination))
     }
     if summary.failed > 0 {

@@ -67,6 +67,16 @@ struct DatasetOptions: ParsableArguments {
   }
 }
 
+/// --include-hidden (extract, finetune, predict): the folder listing's one optional rule
+/// (Extraction/FolderListing.swift).
+struct HiddenFilesOption: ParsableArguments {
+  @Flag(
+    help: ArgumentHelp(
+      "Also read hidden files: names starting with '.' and files inside folders whose name starts with '.' "
+        + "(skipped and counted by default)."))
+  var includeHidden = false
+}
+
 /// --batch-size and --threads of the commands that run the backbone over images (extract,
 /// predict, finetune).
 struct ImageBatchOptions: ParsableArguments {
