@@ -44,7 +44,23 @@ func h5call<T: BinaryInteger>(
 func takeHDF5Message() -> String {
   var buffer = [CChar](repeating: 0, count: 512)
   hs_take_error_message(&buffer, buffer.count)
-  return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  return plainReason(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+}
+
+/// HDF5's message as one line. A failed read or write carries the C library's whole report
+/// (time, file name, descriptor, byte counts, errno, then the system's message) over several
+/// lines; only the system's message is kept, e.g. "no space left on device".
+func plainReason(_ message: String) -> String {
+  let marker = "error message = '"
+  if let start = message.firstRange(of: marker)?.upperBound,
+    let end = message[start...].firstIndex(of: "'")
+  {
+    let system = message[start..<end]
+    return system.prefix(1).lowercased() + system.dropFirst()
+  }
+  var line = message.split(separator: "\n").first ?? ""
+  while let last = line.last, last == " " || last == "," { line.removeLast() }
+  return String(line)
 }
 
 /// An HDF5 identifier that is closed exactly once, when the owner goes away.
@@ -62,11 +78,14 @@ final class H5Handle {
   func close(_ what: String) throws {
     guard open else { return }
     open = false
+    guard H5Iis_valid(id) > 0 else { return }
     try h5call("close", what) { closer(id) }
   }
 
   deinit {
-    if open { _ = closer(id) }
+    // Closing its file closes every object in it (HDF5File's strong close degree); such an
+    // identifier is no longer valid and must not be closed twice.
+    if open, H5Iis_valid(id) > 0 { _ = closer(id) }
   }
 }
 

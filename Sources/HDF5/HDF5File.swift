@@ -16,7 +16,9 @@ public final class HDF5File: HDF5Group {
     let fcpl = try untimedCreationProperties(hs_p_file_create(), object: path)
     defer { H5Pclose(fcpl) }
     let flags = overwrite ? hs_f_acc_trunc() : hs_f_acc_excl()
-    let file = try h5call("create file", path) { H5Fcreate(path, flags, fcpl, hs_p_default()) }
+    let fapl = try accessProperties(path)
+    defer { H5Pclose(fapl) }
+    let file = try h5call("create file", path) { H5Fcreate(path, flags, fcpl, fapl) }
     return HDF5File(handle: H5Handle(file, closer: H5Fclose), fileName: path, path: "/")
   }
 
@@ -35,8 +37,26 @@ public final class HDF5File: HDF5Group {
       throw HDF5Error(operation: "open file", object: path, reason: "it does not exist or cannot be read")
     }
     let flags = mode == .readOnly ? hs_f_acc_rdonly() : hs_f_acc_rdwr()
-    let file = try h5call("open file", path) { H5Fopen(path, flags, hs_p_default()) }
+    let fapl = try accessProperties(path)
+    defer { H5Pclose(fapl) }
+    let file = try h5call("open file", path) { H5Fopen(path, flags, fapl) }
     return HDF5File(handle: H5Handle(file, closer: H5Fclose), fileName: path, path: "/")
+  }
+
+  /// File access properties: closing the file closes every object still open in it and writes
+  /// everything out at once, so a failed write (a full disk) is an error of `close()`. With
+  /// HDF5's default ("weak") closing, a dataset or group still referenced when the file is closed
+  /// keeps the file open, and its last writes fail later, unreported (a full disk then left a
+  /// file that looked finished and could not be read).
+  private static func accessProperties(_ path: String) throws -> hid_t {
+    let fapl = try h5call("create access properties for", path) { H5Pcreate(hs_p_file_access()) }
+    do {
+      try h5call("set the close degree of", path) { H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) }
+    } catch {
+      H5Pclose(fapl)
+      throw error
+    }
+    return fapl
   }
 
   /// Opens `path`, runs `body`, and closes the file whether or not `body` throws.

@@ -23,6 +23,7 @@ static inline size_t hs_variable(void) { return H5T_VARIABLE; }
 // Property lists and selections.
 static inline hid_t hs_p_default(void) { return H5P_DEFAULT; }
 static inline hid_t hs_p_file_create(void) { return H5P_FILE_CREATE; }
+static inline hid_t hs_p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t hs_p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t hs_p_group_create(void) { return H5P_GROUP_CREATE; }
 static inline hid_t hs_p_link_create(void) { return H5P_LINK_CREATE; }
