@@ -57,7 +57,7 @@ let package = Package(
     .target(name: "ImageIO", dependencies: ["CShims", "CJPEG", "CPNG"], swiftSettings: optimizedSwift),
     .target(name: "Backbones", dependencies: ["Engine", "HDF5"], swiftSettings: optimizedSwift),
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
-    .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore", "Support"]),
+    .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore", "HDF5", "Support"]),
     .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5", "Support"], swiftSettings: optimizedSwift),
     // Finetuning: the last backbone block trained end to end with the heads.
     .target(name: "Finetuning", dependencies: ["Backbones", "Heads", "Engine"], swiftSettings: optimizedSwift),
@@ -67,10 +67,13 @@ let package = Package(
     .target(name: "Report", dependencies: ["ImageIO", "CShims"]),
     .target(
       name: "Fitting",
-      dependencies: ["Heads", "FeatureStore", "Report", "Support", .product(name: "Yams", package: "Yams")]),
+      dependencies: [
+        "Heads", "FeatureStore", "HDF5", "Report", "Support", .product(name: "Yams", package: "Yams"),
+      ]),
     // predict: the heads file's provenance decides decoding and taps; extract's pipeline makes the features.
     .target(
-      name: "Predicting", dependencies: ["Extraction", "Heads", "Backbones", "ImageIO", "FeatureStore", "Support"]),
+      name: "Predicting",
+      dependencies: ["Extraction", "Heads", "Backbones", "ImageIO", "FeatureStore", "HDF5", "Support"]),
     // The exit-code contract the tools share (0 done, 2 usage, 1 runtime).
     // It also makes OpenBLAS use kernels that fit the CPU and answers --version with the machine report.
     .target(
