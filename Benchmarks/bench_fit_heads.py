@@ -71,7 +71,7 @@ HEADS = [
 # ---------------------------------------------------------------------------------------------
 
 
-def make_feature_file(path: Path, rows: int, width: int, seed: int = 0) -> None:
+def make_feature_file(path: Path, rows: int, width: int, seed: int = 0, checksums: bool = True) -> None:
   import h5py
   import numpy as np
 
@@ -111,12 +111,15 @@ def make_feature_file(path: Path, rows: int, width: int, seed: int = 0) -> None:
   tmp = path.with_suffix(".tmp.h5")
   with h5py.File(tmp, "w") as f:
     chunk_rows = max(1, min(rows, (1 << 20) // (4 * width)))
-    f.create_dataset("features", data=features, chunks=(chunk_rows, width), maxshape=(None, width))
+    # As Headstart writes it: Fletcher-32 checksums on every numeric dataset (--no-checksums: the
+    # layout of earlier versions).
+    f.create_dataset("features", data=features, chunks=(chunk_rows, width), maxshape=(None, width),
+                     fletcher32=checksums)
     f.create_dataset("paths", data=[f"img/{i:06d}.jpg" for i in range(rows)], dtype=string)
     labels = f.create_group("labels")
 
     def categorical(name, values, names):
-      d = labels.create_dataset(name, data=values.astype(np.int32))
+      d = labels.create_dataset(name, data=values.astype(np.int32), fletcher32=checksums)
       d.attrs.create("classes", names, dtype=string)
 
     categorical("style", style, [f"style{i}" for i in range(10)])
@@ -125,7 +128,7 @@ def make_feature_file(path: Path, rows: int, width: int, seed: int = 0) -> None:
     categorical("people", people, ["no", "yes"])
     categorical("hue", hue, WHEEL)
     categorical("split", split, ["train", "val"])
-    labels.create_dataset("quality", data=quality)
+    labels.create_dataset("quality", data=quality, fletcher32=checksums)
     failed = f.create_group("failed")
     failed.create_dataset("paths", shape=(0,), dtype=string)
     failed.create_dataset("reasons", shape=(0,), dtype=string)
@@ -267,13 +270,13 @@ def our_metrics(path: Path) -> dict:
   return out
 
 
-def prepare(scratch: Path, rows: int, width: int, hidden: int) -> tuple[Path, Path]:
+def prepare(scratch: Path, rows: int, width: int, hidden: int, checksums: bool = True) -> tuple[Path, Path]:
   """The feature file (written once per size) and the heads file for `hidden` (0: linear)."""
   scratch.mkdir(parents=True, exist_ok=True)
-  features = scratch / f"features_{rows}x{width}.h5"
+  features = scratch / f"features_{rows}x{width}{'' if checksums else '_nochecksums'}.h5"
   if not features.exists():
     t = time.perf_counter()
-    make_feature_file(features, rows, width)
+    make_feature_file(features, rows, width, checksums=checksums)
     print(f"wrote {features} in {time.perf_counter() - t:.1f} s", flush=True)
   heads = [dict(h) for h in HEADS]
   if hidden:
@@ -285,10 +288,11 @@ def prepare(scratch: Path, rows: int, width: int, hidden: int) -> tuple[Path, Pa
 
 def compare(fit_heads: list[str], scratch: Path, rows: int = 20000, width: int = 2048,
             epochs: int = 10, repeats: int = 2, seed: int = 0, hidden: int = 0,
-            python: str = sys.executable, skip_keras: bool = False, extra: str = "") -> dict:
+            python: str = sys.executable, skip_keras: bool = False, extra: str = "",
+            checksums: bool = True) -> dict:
   """Alternates fit-heads (argv prefix `fit_heads`) and the Keras script per repeat, printing each
   run; returns the times, metrics and commands. Raises RuntimeError when a side fails."""
-  features, heads_json = prepare(scratch, rows, width, hidden)
+  features, heads_json = prepare(scratch, rows, width, hidden, checksums)
 
   # Repeat r runs both sides with seed + r: validation metrics differ by a point or so between
   # seeds (initial weights, batch order), so they are compared as means over the repeats.
@@ -393,6 +397,8 @@ def main() -> None:
   parser.add_argument("--hidden", type=int, default=0, help="hidden ReLU units of the genre head (0: linear)")
   parser.add_argument("--skip-keras", action="store_true")
   parser.add_argument("--extra", default="", help="extra fit-heads arguments, e.g. '--max-memory 64M'")
+  parser.add_argument("--no-checksums", action="store_true",
+                      help="write the feature file without Fletcher-32 checksums (the layout of earlier versions)")
   bench_support.add_environment_flag(parser)
   args = parser.parse_args()
 
@@ -402,7 +408,7 @@ def main() -> None:
   try:
     out = compare(fit_heads, Path(args.scratch), rows=args.rows, width=args.width, epochs=args.epochs,
                   repeats=args.repeats, seed=args.seed, hidden=args.hidden, python=args.python,
-                  skip_keras=args.skip_keras, extra=args.extra)
+                  skip_keras=args.skip_keras, extra=args.extra, checksums=not args.no_checksums)
   except RuntimeError as e:
     print(e)
     sys.exit(1)

@@ -9,6 +9,7 @@
 
 import FeatureStore
 import Foundation
+import HDF5
 import Support
 
 /// What a merge did.
@@ -109,6 +110,9 @@ public func mergeShards(_ shardPaths: [String], output: String, overwrite: Bool 
     throw ExtractError.runtime(error.description)
   } catch let error as ExtractError {
     throw error
+  } catch let error as HDF5ChecksumError {
+    // A shard's rows or labels, met while they are copied: the shard is named, nothing is written.
+    throw ExtractError.usage(error.description)
   } catch {
     throw ExtractError.runtime("cannot write \(output): \(error)")
   }
@@ -134,6 +138,8 @@ private func readShard(_ path: String) throws -> Shard {
   let file: FeatureFile
   do {
     file = try FeatureFile.read(path: path, features: false)
+  } catch let error as HDF5ChecksumError {
+    throw ExtractError.usage("\(path): \(error.problem)")
   } catch {
     throw ExtractError.usage("\(path): \(error)")
   }

@@ -2,6 +2,7 @@
 
 import Backbones
 import Foundation
+import HDF5
 import Support
 
 extension BackboneKind {
@@ -93,6 +94,8 @@ public func loadWeights(_ choice: WeightsChoice, kind: BackboneKind, sha256 know
       // list gives them back their names before validation.
       weights = namingClassGroups(weights, layers: kind.kerasLayers)
     }
+  } catch let error as HDF5ChecksumError {
+    throw ExtractError.usage("--weights \(path): \(error.problem)")
   } catch {
     throw ExtractError.usage("--weights \(path): \(error)")
   }

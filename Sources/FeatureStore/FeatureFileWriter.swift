@@ -18,9 +18,11 @@ public final class FeatureFileWriter {
   /// Creates (or replaces) the file at `path`, records `attributes` with complete = 0, and
   /// prepares an empty (0, dimension) feature dataset. `expectedRows`, when known, keeps the
   /// chunks of a small file small (HDF5 allocates whole chunks, about 1 MiB each otherwise).
-  public init(path: String, attributes: FeatureFileAttributes, dimension: Int, expectedRows: Int? = nil)
-    throws
-  {
+  /// Its datasets carry Fletcher-32 checksums; `checksums: false` writes the layout of earlier
+  /// versions (for tests of old files).
+  public init(
+    path: String, attributes: FeatureFileAttributes, dimension: Int, expectedRows: Int? = nil, checksums: Bool = true
+  ) throws {
     self.path = path
     self.dimension = dimension
     guard dimension > 0 else {
@@ -34,7 +36,7 @@ public final class FeatureFileWriter {
       throw FeatureFileError(
         path: path, problem: "tap widths \(attributes.tapWidths) do not add up to the dimension \(dimension)")
     }
-    let file = try HDF5File.create(path: path)
+    let file = try HDF5File.create(path: path, checksums: checksums)
     try writeAttributes(attributes, to: file)
     try file.setAttribute(AttributeName.complete, int: 0)
     features = try file.createExtendableDataset(

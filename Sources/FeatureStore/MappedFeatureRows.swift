@@ -4,7 +4,10 @@
 // `fit-heads` run; mapping the file (every page at once) costs ~15 ms and its pages are the
 // page cache's own.
 // Possible when HDF5 stores the rows as they are in memory (HDF5Dataset.rowBlocks); otherwise
-// the caller reads the matrix as before.
+// the caller reads the matrix as before. HDF5 verifies the Fletcher-32 checksums of what it
+// reads; rows used in place are verified here instead, every chunk once when the file is mapped
+// (HDF5's own definition recomputed at ~9.5 GB/s: ~17 ms for 166 MB, on top of ~3 ms to map
+// it), so a corrupt file is refused before training starts.
 import HDF5
 
 #if canImport(Glibc)
@@ -30,12 +33,14 @@ public final class MappedFeatureRows: @unchecked Sendable {
   /// mapping fails): read them with `FeatureRowReader` then.
   public init?(path: String) throws {
     let blocks: [HDF5RowBlock]
+    let datasetPath: String
     do {
       let file = try HDF5File.open(path: path)
       defer { try? file.close() }
       let dataset = try file.openDataset(DatasetName.features)
       guard let found = try dataset.rowBlocks() else { return nil }
       blocks = found
+      datasetPath = dataset.path
       let shape = try dataset.shape()
       (rowCount, dimension) = (shape[0], shape[1])
     } catch let error as HDF5Error {
@@ -46,7 +51,9 @@ public final class MappedFeatureRows: @unchecked Sendable {
     guard descriptor >= 0 else { return nil }
     defer { close(descriptor) }
     let size = Int(lseek(descriptor, 0, SEEK_END))
-    guard size > 0, blocks.allSatisfy({ $0.fileOffset + $0.rowCount * rowBytes <= size }) else { return nil }
+    // Every block's bytes (with its checksum) in the file; a shorter file is left to HDF5 to report.
+    let ends = blocks.map { $0.fileOffset + ($0.checksummedBytes.map { $0 + 4 } ?? $0.rowCount * rowBytes) }
+    guard size > 0, ends.allSatisfy({ $0 <= size }) else { return nil }
     // Every page mapped now (MAP_POPULATE, ~15 ms for 160 MB in the page cache), on this thread:
     // left to the first touch, the training threads took ~15,000 faults in their first epoch
     // and contended for the page-table lock doing so.
@@ -57,6 +64,13 @@ public final class MappedFeatureRows: @unchecked Sendable {
     #endif
     guard let mapped = mmap(nil, size, PROT_READ, flags, descriptor, 0), mapped != MAP_FAILED else {
       return nil
+    }
+    do {
+      try verifyChecksums(
+        of: blocks, in: UnsafeRawBufferPointer(start: mapped, count: size), fileName: path, dataset: datasetPath)
+    } catch {
+      munmap(mapped, size)
+      throw error
     }
     base = mapped
     length = size

@@ -9,6 +9,7 @@ import FeatureStore
 import Finetuning
 import Fitting
 import Foundation
+import HDF5
 import Heads
 import ImageIO
 import Predicting
@@ -91,6 +92,8 @@ struct StartWeights {
       if contents.layerNamesAreClassGroups { weights = namingClassGroups(weights, layers: kind.kerasLayers) }
       _ = try kind.validateWeights(weights)
       return weights
+    } catch let error as HDF5ChecksumError {
+      throw FinetuneFailure.usage("--weights \(file): \(error.problem)")
     } catch {
       throw FinetuneFailure.usage("--weights \(file): \(error)")
     }

@@ -12,6 +12,7 @@
 import Engine
 import FeatureStore
 import Foundation
+import HDF5
 import Heads
 import Support
 
@@ -91,6 +92,15 @@ public struct FitResult: Sendable {
 
 /// Runs one `fit-heads` job. `log` receives progress lines.
 public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) throws -> FitResult {
+  do {
+    return try fit(options, log: log)
+  } catch let error as HDF5ChecksumError {
+    // Met when the rows are read or mapped at the start, or, streamed, while training.
+    throw FitError.usage("--features \(options.features): \(error.problem)")
+  }
+}
+
+private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResult {
   guard !options.heads.isEmpty else { throw FitError.usage("no heads: give --head NAME=KIND:COLUMN or --heads FILE") }
   guard options.epochs >= 1, options.batchSize >= 1, options.patience >= 0 else {
     throw FitError.usage("--epochs and --batch-size must be at least 1, --patience at least 0")
@@ -127,7 +137,7 @@ public func runFit(_ options: FitOptions, log: (String) -> Void = { _ in }) thro
       }
       file.unreadRows = nil
     }
-  } catch {
+  } catch  where !(error is HDF5ChecksumError) {
     throw FitError.usage("--features \(options.features): \(error)")
   }
   guard file.complete else {

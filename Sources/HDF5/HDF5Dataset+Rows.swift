@@ -31,7 +31,7 @@ extension HDF5Dataset {
     }
     let memSpace = try makeDataspace(shape: [rows.count, current[1]], object: displayName)
     defer { H5Sclose(memSpace) }
-    try h5call("read rows of", displayName) {
+    try readVerified("read rows of", rows: rows) {
       H5Dread(id, memType, memSpace, fileSpace, hs_p_default(), buffer.baseAddress!)
     }
   }

@@ -88,7 +88,9 @@ public final class HDF5Dataset: HDF5Location {
     defer { H5Sclose(space) }
     let dataset = id
     let readable = H5Readable(object: displayName, fileType: type, space: space) { memType, buffer in
-      H5Dread(dataset, memType, hs_s_all(), hs_s_all(), hs_p_default(), buffer)
+      try self.readVerified("read", rows: nil) {
+        H5Dread(dataset, memType, hs_s_all(), hs_s_all(), hs_p_default(), buffer)
+      }
     }
     return try body(readable)
   }

@@ -15,6 +15,9 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
   public var object: String
   /// HDF5's innermost message, or Headstart's own explanation.
   public var reason: String
+  /// Whether HDF5's error stack recorded a chunk failing its Fletcher-32 checksum; dataset
+  /// reads turn such a failure into an `HDF5ChecksumError` (HDF5Dataset+Checksum.swift).
+  var failedChecksum = false
 
   public init(operation: String, object: String, reason: String) {
     self.operation = operation
@@ -35,16 +38,24 @@ func h5call<T: BinaryInteger>(
   hs_silence_errors()
   let result = body()
   if result < 0 {
-    throw HDF5Error(operation: operation(), object: object(), reason: takeHDF5Message())
+    let failure = takeHDF5Failure()
+    var error = HDF5Error(operation: operation(), object: object(), reason: failure.message)
+    error.failedChecksum = failure.failedChecksum
+    throw error
   }
   return result
 }
 
 /// Reads and clears the innermost message on this thread's HDF5 error stack.
-func takeHDF5Message() -> String {
+func takeHDF5Message() -> String { takeHDF5Failure().message }
+
+/// Reads and clears this thread's HDF5 error stack: its innermost message, and whether it
+/// records a failed Fletcher-32 checksum.
+private func takeHDF5Failure() -> (message: String, failedChecksum: Bool) {
   var buffer = [CChar](repeating: 0, count: 512)
-  hs_take_error_message(&buffer, buffer.count)
-  return plainReason(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+  let failedChecksum = hs_take_error_message(&buffer, buffer.count) != 0
+  let message = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  return (plainReason(message), failedChecksum)
 }
 
 /// HDF5's message as one line. A failed read or write carries the C library's whole report

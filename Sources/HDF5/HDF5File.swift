@@ -12,17 +12,19 @@ public enum HDF5FileMode: Sendable {
 public final class HDF5File: HDF5Group {
   /// Creates a new file at `path`, replacing an existing one when `overwrite` is true.
   /// Object modification times are not recorded, so identical content gives identical bytes.
-  public static func create(path: String, overwrite: Bool = true) throws -> HDF5File {
+  /// Its datasets carry Fletcher-32 checksums (HDF5Dataset+Checksum.swift) unless `checksums`
+  /// is false, which writes the layout of earlier versions (for tests of old files).
+  public static func create(path: String, overwrite: Bool = true, checksums: Bool = true) throws -> HDF5File {
     let fcpl = try untimedCreationProperties(hs_p_file_create(), object: path)
     defer { H5Pclose(fcpl) }
     let flags = overwrite ? hs_f_acc_trunc() : hs_f_acc_excl()
     let fapl = try accessProperties(path)
     defer { H5Pclose(fapl) }
     let file = try h5call("create file", path) { H5Fcreate(path, flags, fcpl, fapl) }
-    return HDF5File(handle: H5Handle(file, closer: H5Fclose), fileName: path, path: "/")
+    return HDF5File(handle: H5Handle(file, closer: H5Fclose), fileName: path, path: "/", writesChecksums: checksums)
   }
 
-  /// Opens the existing file at `path`.
+  /// Opens the existing file at `path`. Datasets created in it carry checksums.
   public static func open(path: String, mode: HDF5FileMode = .readOnly) throws -> HDF5File {
     hs_silence_errors()
     // H5Fopen's own message for a non-HDF5 file is a generic "unable to open file"; ask first
@@ -40,7 +42,7 @@ public final class HDF5File: HDF5Group {
     let fapl = try accessProperties(path)
     defer { H5Pclose(fapl) }
     let file = try h5call("open file", path) { H5Fopen(path, flags, fapl) }
-    return HDF5File(handle: H5Handle(file, closer: H5Fclose), fileName: path, path: "/")
+    return HDF5File(handle: H5Handle(file, closer: H5Fclose), fileName: path, path: "/", writesChecksums: true)
   }
 
   /// File access properties: closing the file closes every object still open in it and writes
@@ -68,9 +70,9 @@ public final class HDF5File: HDF5Group {
 
   /// Creates `path`, runs `body`, and closes (flushes) the file whether or not `body` throws.
   public static func withNewFile<R>(
-    _ path: String, overwrite: Bool = true, _ body: (HDF5File) throws -> R
+    _ path: String, overwrite: Bool = true, checksums: Bool = true, _ body: (HDF5File) throws -> R
   ) throws -> R {
-    try closing(create(path: path, overwrite: overwrite), body)
+    try closing(create(path: path, overwrite: overwrite, checksums: checksums), body)
   }
 
   /// Runs `body` on `file` and closes it either way; if `body` throws, its error wins over

@@ -22,19 +22,25 @@ public class HDF5Group: HDF5Location {
     let group = try h5call("create group", what) {
       H5Gcreate2(id, name, hs_p_default(), gcpl, hs_p_default())
     }
-    return HDF5Group(handle: H5Handle(group, closer: H5Gclose), fileName: fileName, path: childPath(name))
+    return HDF5Group(
+      handle: H5Handle(group, closer: H5Gclose), fileName: fileName, path: childPath(name),
+      writesChecksums: writesChecksums)
   }
 
   /// Opens the existing group `name`.
   public func openGroup(_ name: String) throws -> HDF5Group {
     let group = try h5call("open group", display(name)) { H5Gopen2(id, name, hs_p_default()) }
-    return HDF5Group(handle: H5Handle(group, closer: H5Gclose), fileName: fileName, path: childPath(name))
+    return HDF5Group(
+      handle: H5Handle(group, closer: H5Gclose), fileName: fileName, path: childPath(name),
+      writesChecksums: writesChecksums)
   }
 
   /// Opens the existing dataset `name`.
   public func openDataset(_ name: String) throws -> HDF5Dataset {
     let dataset = try h5call("open dataset", display(name)) { H5Dopen2(id, name, hs_p_default()) }
-    return HDF5Dataset(handle: H5Handle(dataset, closer: H5Dclose), fileName: fileName, path: childPath(name))
+    return HDF5Dataset(
+      handle: H5Handle(dataset, closer: H5Dclose), fileName: fileName, path: childPath(name),
+      writesChecksums: writesChecksums)
   }
 
   /// Whether `name` (a relative path such as "a/b/c") leads to an object. Every component is
@@ -167,13 +173,20 @@ public class HDF5Group: HDF5Location {
     return dataset
   }
 
+  /// Every dataset is created here, so every one gets the checksum rule
+  /// (`checksummedCreationProperties`).
   func createDataset(_ name: String, fileType: hid_t, space: hid_t, dcpl: hid_t) throws -> HDF5Dataset {
     let what = display(name)
     try createParents(of: name)
+    let properties = try checksummedCreationProperties(
+      dcpl, fileType: fileType, space: space, checksums: writesChecksums, object: what)
+    defer { H5Pclose(properties) }
     let dataset = try h5call("create dataset", what) {
-      H5Dcreate2(id, name, fileType, space, hs_p_default(), dcpl, hs_p_default())
+      H5Dcreate2(id, name, fileType, space, hs_p_default(), properties, hs_p_default())
     }
-    return HDF5Dataset(handle: H5Handle(dataset, closer: H5Dclose), fileName: fileName, path: childPath(name))
+    return HDF5Dataset(
+      handle: H5Handle(dataset, closer: H5Dclose), fileName: fileName, path: childPath(name),
+      writesChecksums: writesChecksums)
   }
 
   /// Creates the missing parent groups of `name` ("a/b" for "a/b/c"), untimed like every

@@ -11,11 +11,16 @@ public class HDF5Location {
   public let fileName: String
   /// The object's path inside the file ("/" for the root).
   public let path: String
+  /// Whether datasets created below this object carry Fletcher-32 checksums (every file
+  /// Headstart writes; `HDF5File.create(path:overwrite:checksums:)` can turn it off to write the
+  /// layout of earlier versions).
+  public let writesChecksums: Bool
 
-  init(handle: H5Handle, fileName: String, path: String) {
+  init(handle: H5Handle, fileName: String, path: String, writesChecksums: Bool) {
     self.handle = handle
     self.fileName = fileName
     self.path = path
+    self.writesChecksums = writesChecksums
   }
 
   var id: hid_t { handle.id }

@@ -86,12 +86,13 @@ func makeStringType(_ storage: HDF5StringStorage, size: Int, object: String) thr
   return type
 }
 
-/// Something HDF5 can read whole into memory: a dataset or an attribute.
+/// Something HDF5 can read whole into memory: a dataset or an attribute. `read` reads it all as
+/// `memType` into `buffer`, throwing HDF5's failure.
 struct H5Readable {
   var object: String
   var fileType: hid_t
   var space: hid_t
-  var read: (_ memType: hid_t, _ buffer: UnsafeMutableRawPointer) -> herr_t
+  var read: (_ memType: hid_t, _ buffer: UnsafeMutableRawPointer) throws -> Void
 }
 
 extension H5Readable {
@@ -107,9 +108,7 @@ extension H5Readable {
     case .float, .integer: break
     default: throw HDF5Error(operation: "read numbers from", object: object, reason: "it is not numeric")
     }
-    _ = try values.withUnsafeMutableBytes { raw in
-      try h5call("read", object) { read(memType, raw.baseAddress!) }
-    }
+    try values.withUnsafeMutableBytes { raw in try read(memType, raw.baseAddress!) }
     return values
   }
 
@@ -126,9 +125,7 @@ extension H5Readable {
     defer { H5Tclose(memType) }
     if variable {
       var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
-      _ = try pointers.withUnsafeMutableBytes { raw in
-        try h5call("read", object) { read(memType, raw.baseAddress!) }
-      }
+      try pointers.withUnsafeMutableBytes { raw in try read(memType, raw.baseAddress!) }
       defer {
         pointers.withUnsafeMutableBytes { raw in
           _ = H5Dvlen_reclaim(memType, space, hs_p_default(), raw.baseAddress!)
@@ -138,9 +135,7 @@ extension H5Readable {
     }
     let size = H5Tget_size(fileType)
     var bytes = [UInt8](repeating: 0, count: n * size)
-    _ = try bytes.withUnsafeMutableBytes { raw in
-      try h5call("read", object) { read(memType, raw.baseAddress!) }
-    }
+    try bytes.withUnsafeMutableBytes { raw in try read(memType, raw.baseAddress!) }
     let spacePadded = H5Tget_strpad(fileType) == H5T_STR_SPACEPAD
     return (0..<n).map { i in
       var field = bytes[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }

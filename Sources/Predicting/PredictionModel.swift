@@ -11,6 +11,7 @@ import Backbones
 import Extraction
 import FeatureStore
 import Foundation
+import HDF5
 import Heads
 import ImageIO
 import Support
@@ -106,6 +107,8 @@ public struct PredictionModel {
       return try HeadsFile.read(path: path)
     } catch let error as HeadsFileError {
       throw PredictError.usage("--heads \(error.path): \(error.problem)")
+    } catch let error as HDF5ChecksumError {
+      throw PredictError.usage("--heads \(path): \(error.problem)")
     } catch {
       throw PredictError.usage("--heads \(path): cannot be read as a heads file (\(error))")
     }

@@ -3,11 +3,19 @@
 
 import ArgumentParser
 import Engine
+import HDF5
 import Support
 import ToolSupport
 
 /// A second run on an output another run is writing: refused at once (exit 2, nothing touched).
 extension OutputLockError: ToolError {
+  public var exitCode: Int32 { 2 }
+}
+
+/// A file whose stored values fail their checksum, wherever a command meets it (the jobs name
+/// their inputs by option where they can: `--features F: /features rows ...`): exit 2, the file
+/// must be replaced.
+extension HDF5ChecksumError: ToolError {
   public var exitCode: Int32 { 2 }
 }
 

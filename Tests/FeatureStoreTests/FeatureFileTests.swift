@@ -3,6 +3,7 @@
 import FeatureStore
 import Foundation
 import HDF5
+import ToolTesting
 import XCTest
 
 private func scratchPath(_ name: String) -> String {
@@ -74,6 +75,37 @@ final class FeatureFileTests: XCTestCase {
     for r in 0..<count {
       XCTAssertEqual(
         Array(UnsafeBufferPointer(start: mapped.row(r), count: width)), Array(whole[(r * width)..<((r + 1) * width)]))
+    }
+  }
+
+  /// A flipped bit in the mapped rows is found when the file is mapped, before any row is used;
+  /// a file of the earlier layout (no checksums) maps as before, the damaged value included.
+  func testMappedRowsAreVerifiedAndOldFilesMapAsBefore() throws {
+    let (count, width) = (2_000, 300)  // chunks of 873 rows
+    let values = (0..<(count * width)).map { Float(($0 * 7) % 1_001) / 1_000 - 0.5 }
+    var attributes = attributes
+    attributes.taps = ["avg_pool"]
+    attributes.tapWidths = [width]
+    for checksums in [true, false] {
+      let path = scratchPath("flipped-\(checksums).h5")
+      let writer = try FeatureFileWriter(path: path, attributes: attributes, dimension: width, checksums: checksums)
+      try values.withUnsafeBufferPointer { try writer.appendRows($0) }
+      try writer.finish(paths: (0..<count).map { "img/\($0).jpg" }, labels: [], failedPaths: [], failedReasons: [])
+      let rows = try flipStoredBit(of: "features", in: path, chunk: 1, byte: 4 * width * 10 + 2)
+      XCTAssertEqual(rows, 873..<1746)
+      if checksums {
+        XCTAssertThrowsError(try MappedFeatureRows(path: path)) {
+          XCTAssertEqual("\($0)", "\(path): /features rows 873..<1746 fail their checksum (the file is corrupt)")
+        }
+        XCTAssertThrowsError(try FeatureFile.read(path: path)) {
+          XCTAssertEqual($0 as? HDF5ChecksumError, HDF5ChecksumError(file: path, dataset: "/features", rows: rows))
+        }
+      } else {
+        let mapped = try XCTUnwrap(try MappedFeatureRows(path: path))
+        let damaged = 883 * width
+        XCTAssertNotEqual(mapped.row(883)[0], values[damaged], "read as if it were right")
+        XCTAssertEqual(mapped.row(883)[1], values[damaged + 1])
+      }
     }
   }
 

@@ -27,12 +27,7 @@ final class StreamingTests: XCTestCase {
   private func writeFile() throws -> String {
     let (n, d) = (600, 16)
     var g = SplitMix64(seed: 77)
-    var features = [Float](repeating: 0, count: n * d)
-    for i in 0..<n {
-      let row = (0..<d).map { _ in g.nextGaussian() }
-      let norm = row.map { $0 * $0 }.reduce(0, +).squareRoot()
-      for j in 0..<d { features[i * d + j] = Float(row[j] / norm) }
-    }
+    let features = normalizedGaussianRows(n, d, using: &g)
     let teacher = (0..<(3 * d)).map { _ in g.nextGaussian() }
     let regressor = (0..<d).map { _ in g.nextGaussian() }
     var shape: [Int32] = []

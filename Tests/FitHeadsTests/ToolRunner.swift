@@ -70,6 +70,17 @@ func writeTwoTapFile(in folder: URL, rows n: Int = 400, name: String = "two-taps
   return path
 }
 
+/// `n` rows of `d` Gaussian features, each row L2-normalised as extract stores them, (n, d).
+func normalizedGaussianRows(_ n: Int, _ d: Int, using generator: inout SplitMix64) -> [Float] {
+  var features = [Float](repeating: 0, count: n * d)
+  for i in 0..<n {
+    let row = (0..<d).map { _ in generator.nextGaussian() }
+    let norm = row.map { $0 * $0 }.reduce(0, +).squareRoot()
+    for j in 0..<d { features[i * d + j] = Float(row[j] / norm) }
+  }
+  return features
+}
+
 /// The metrics JSON `fit-heads --metrics` wrote, as nested dictionaries: `heads.NAME`.
 func headMetrics(_ path: String, head: String) throws -> [String: Any] {
   let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))

@@ -43,10 +43,19 @@ static inline void hs_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NUL
 typedef struct {
   char *buffer;
   size_t capacity;
+  hid_t outer_major;
+  int checksum_failed;
 } hs_error_sink;
 
 // Walked downward (from the API call inward), the last frame visited is the innermost one,
 // which names the actual cause ("unable to open file", "file signature not found").
+//
+// A chunk whose Fletcher-32 checksum does not match shows as a frame of the filter pipeline
+// (major H5E_PLINE, "filter returned failure during read") directly around the filter's own
+// frame, a read error of stored data (major H5E_STORAGE, minor H5E_READERROR, "data error
+// detected by Fletcher32 checksum"): libhdf5 1.10 to 1.14 have no "checksum" minor code for raw
+// data. HDF5's other built-in filters report their failures under H5E_PLINE itself, so the pair
+// singles out the checksum; callers confirm that the dataset has the filter.
 static inline herr_t hs_error_walker(unsigned n, const H5E_error2_t *err, void *client) {
   (void)n;
   hs_error_sink *sink = (hs_error_sink *)client;
@@ -54,17 +63,23 @@ static inline herr_t hs_error_walker(unsigned n, const H5E_error2_t *err, void *
     strncpy(sink->buffer, err->desc, sink->capacity - 1);
     sink->buffer[sink->capacity - 1] = '\0';
   }
+  if (sink->outer_major == H5E_PLINE && err->maj_num == H5E_STORAGE && err->min_num == H5E_READERROR) {
+    sink->checksum_failed = 1;
+  }
+  sink->outer_major = err->maj_num;
   return 0;
 }
 
 /// Copies the innermost message of the current thread's error stack into `buffer` and clears
-/// the stack. Writes an empty string when the stack is empty.
-static inline void hs_take_error_message(char *buffer, size_t capacity) {
-  if (capacity == 0) return;
+/// the stack. Writes an empty string when the stack is empty. Returns 1 when the stack records a
+/// failed Fletcher-32 checksum (see hs_error_walker), else 0.
+static inline int hs_take_error_message(char *buffer, size_t capacity) {
+  if (capacity == 0) return 0;
   buffer[0] = '\0';
-  hs_error_sink sink = {buffer, capacity};
+  hs_error_sink sink = {buffer, capacity, -1, 0};
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, hs_error_walker, &sink);
   H5Eclear2(H5E_DEFAULT);
+  return sink.checksum_failed;
 }
 
 #endif
