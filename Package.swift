@@ -14,6 +14,7 @@
 //   FinetuneJob (the finetune job: block-input cache, epochs, checkpoint, export)
 //   ToolSupport (exit codes, OpenBLAS kernel choice, --version)
 //   headstart (the one command: extract, fit-heads, finetune, predict)
+// The fuzz targets (Fuzz/Package.swift) are a package of their own that depends on this one.
 import PackageDescription
 
 // The arithmetic-heavy targets are optimised in debug builds too: the tests run the real
@@ -29,6 +30,11 @@ let package = Package(
   products: [
     .executable(name: "headstart", targets: ["headstart"]),
     .library(name: "Extraction", targets: ["Extraction"]),
+    // The readers of untrusted files, for the fuzz targets (Fuzz/, a package of its own).
+    .library(name: "ImageIO", targets: ["ImageIO"]),
+    .library(name: "FeatureStore", targets: ["FeatureStore"]),
+    .library(name: "Backbones", targets: ["Backbones"]),
+    .library(name: "Fitting", targets: ["Fitting"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
