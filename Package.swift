@@ -2,7 +2,7 @@
 // Headstart: transfer learning on images, on the CPU, with Keras' numbers.
 //
 // Every target, bottom to top (each uses only targets on the lines above it):
-//   CHDF5, CBLAS, CJPEG, CPNG (system libraries)   CShims (libjpeg errors, HDF5 macros)
+//   CHDF5, CBLAS, CJPEG, CPNG (system libraries)   CShims (libjpeg errors, HDF5 macros, zlib)
 //   CKernels (CPUID, the vector kernels chosen at start-up)   Support (version, seeded random numbers, SHA-256, progress,
 //     byte counts, atomic file replacement)
 //   Engine (NHWC tensors, layers forward and backward, kernels)   HDF5 (Swift wrapper)
@@ -46,8 +46,9 @@ let package = Package(
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-    // The little C that Swift cannot host: libjpeg's setjmp error handling, HDF5 macro constants.
-    .target(name: "CShims", dependencies: ["CHDF5", "CJPEG", "CPNG"]),
+    // The little C that Swift cannot host: libjpeg's setjmp error handling, HDF5 macro constants,
+    // measuring zlib streams (PNG's compressed text chunks; zlib comes with libpng).
+    .target(name: "CShims", dependencies: ["CHDF5", "CJPEG", "CPNG"], linkerSettings: [.linkedLibrary("z")]),
 
     // CPU identification (CPUID and the OS's XCR0) and the vector kernels chosen from it once at
     // start-up (AVX-512, AVX2+FMA or portable C). No other dependency, so the engine does not see
