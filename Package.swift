@@ -2,7 +2,7 @@
 // Headstart: transfer learning on images, on the CPU, with Keras' numbers.
 //
 // Every target, bottom to top (each uses only targets on the lines above it):
-//   CHDF5, CBLAS, CJPEG, CPNG (system libraries)   CShims (libjpeg errors, HDF5 macros)
+//   CHDF5, CBLAS, CJPEG, CPNG (system libraries)   CShims (libjpeg errors, HDF5 macros, zlib)
 //   CKernels (CPUID, the vector kernels chosen at start-up)   Support (version, seeded random numbers, SHA-256, progress,
 //     byte counts, atomic file replacement)
 //   Engine (NHWC tensors, layers forward and backward, kernels)   HDF5 (Swift wrapper)
@@ -14,6 +14,7 @@
 //   FinetuneJob (the finetune job: block-input cache, epochs, checkpoint, export)
 //   ToolSupport (exit codes, OpenBLAS kernel choice, --version)
 //   headstart (the one command: extract, fit-heads, finetune, predict)
+// The fuzz targets (Fuzz/Package.swift) are a package of their own that depends on this one.
 import PackageDescription
 
 // The arithmetic-heavy targets are optimised in debug builds too: the tests run the real
@@ -29,6 +30,11 @@ let package = Package(
   products: [
     .executable(name: "headstart", targets: ["headstart"]),
     .library(name: "Extraction", targets: ["Extraction"]),
+    // The readers of untrusted files, for the fuzz targets (Fuzz/, a package of its own).
+    .library(name: "ImageIO", targets: ["ImageIO"]),
+    .library(name: "FeatureStore", targets: ["FeatureStore"]),
+    .library(name: "Backbones", targets: ["Backbones"]),
+    .library(name: "Fitting", targets: ["Fitting"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,8 +46,9 @@ let package = Package(
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-    // The little C that Swift cannot host: libjpeg's setjmp error handling, HDF5 macro constants.
-    .target(name: "CShims", dependencies: ["CHDF5", "CJPEG", "CPNG"]),
+    // The little C that Swift cannot host: libjpeg's setjmp error handling, HDF5 macro constants,
+    // measuring zlib streams (PNG's compressed text chunks; zlib comes with libpng).
+    .target(name: "CShims", dependencies: ["CHDF5", "CJPEG", "CPNG"], linkerSettings: [.linkedLibrary("z")]),
 
     // CPU identification (CPUID and the OS's XCR0) and the vector kernels chosen from it once at
     // start-up (AVX-512, AVX2+FMA or portable C). No other dependency, so the engine does not see

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries Headstart builds on, if any is missing. Safe to run again.
 set -euo pipefail
-packages=(libhdf5-dev libopenblas-dev libpng-dev libjpeg-dev pkg-config)
+packages=(libhdf5-dev libopenblas-dev libpng-dev libjpeg-dev zlib1g-dev pkg-config)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

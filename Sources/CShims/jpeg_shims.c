@@ -18,6 +18,7 @@ typedef struct hs_jpeg_error {
   struct jpeg_error_mgr pub;  // first, so libjpeg's err pointer is also ours
   jmp_buf jump;
   int truncated;
+  int too_many_scans;
 } hs_jpeg_error;
 
 static void hs_jpeg_error_exit(j_common_ptr cinfo) {
@@ -41,6 +42,18 @@ static void hs_jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
 
 static void hs_jpeg_output_message(j_common_ptr cinfo) { (void)cinfo; }
 
+// libjpeg calls this before absorbing each piece of a multi-scan file (jpeg_start_decompress
+// reads all of a progressive file's scans into its coefficient buffer); a new scan has begun
+// when input_scan_number grows. Past HS_JPEG_MAX_SCANS the decode stops, as libjpeg-turbo's own
+// scan limit (TJPARAM_SCANLIMIT) stops it, before the next scan is read.
+static void hs_jpeg_progress_monitor(j_common_ptr cinfo) {
+  if (((j_decompress_ptr)cinfo)->input_scan_number > HS_JPEG_MAX_SCANS) {
+    hs_jpeg_error *err = (hs_jpeg_error *)cinfo->err;
+    err->too_many_scans = 1;
+    longjmp(err->jump, 1);
+  }
+}
+
 static void hs_jpeg_describe(j_decompress_ptr cinfo, const char *prefix, size_t size,
                              char *message, size_t capacity) {
   hs_jpeg_error *err = (hs_jpeg_error *)cinfo->err;
@@ -51,6 +64,11 @@ static void hs_jpeg_describe(j_decompress_ptr cinfo, const char *prefix, size_t 
              "truncated JPEG: the file ends after %zu bytes, before the image data is complete "
              "(libjpeg: %s)",
              size, text);
+  } else if (err->too_many_scans) {
+    snprintf(message, capacity,
+             "progressive JPEG with more than %d scans, refused (real files have about ten; so "
+             "many can keep a decoder busy for minutes)",
+             HS_JPEG_MAX_SCANS);
   } else {
     snprintf(message, capacity, "%s: %s", prefix, text);
   }
@@ -113,6 +131,9 @@ int hs_jpeg_decode(const unsigned char *data, size_t size, unsigned char *pixels
     return 1;
   }
   jpeg_create_decompress(&cinfo);
+  struct jpeg_progress_mgr progress = {0};
+  progress.progress_monitor = hs_jpeg_progress_monitor;
+  cinfo.progress = &progress;
   jpeg_mem_src(&cinfo, data, (unsigned long)size);
   jpeg_read_header(&cinfo, TRUE);
   if (hs_jpeg_begin(&cinfo, header, message, message_capacity)) {
@@ -214,6 +235,11 @@ int hs_png_decode(const unsigned char *data, size_t size, unsigned char *pixels,
   // libpng's default 1,000,000-pixel width/height caps are tighter than Pillow's; the caller
   // enforces the pixel-count limit before we get here.
   png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+  // Text, ICC and palette-suggestion chunks play no part in the pixels (Pillow's convert('RGB')
+  // applies no ICC profile). The caller has refused files whose compressed ones exceed Pillow's
+  // limits (ImageIO/PNGTextChunks.swift); libpng skips them all instead of inflating them again.
+  static const png_byte unused[] = "iCCP\0iTXt\0sPLT\0tEXt\0zTXt";
+  png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, unused, 5);
   png_read_info(png, info);
   result->width = (int)png_get_image_width(png, info);
   result->height = (int)png_get_image_height(png, info);

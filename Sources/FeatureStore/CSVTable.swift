@@ -75,6 +75,12 @@ public struct CSVTable: Sendable, Equatable {
   /// path: callers prefix their option and path.
   public init(contentsOf path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else { throw CSVError("cannot read the file") }
+    try self.init(data: data)
+  }
+
+  /// Parses a file's bytes, which must be UTF-8 (what `init(contentsOf:)` does once it has read
+  /// the file; the fuzz target in Fuzz/ calls this).
+  public init(data: Data) throws {
     guard let text = String(data: data, encoding: .utf8) else { throw CSVError("not UTF-8 text") }
     try self.init(text: text)
   }

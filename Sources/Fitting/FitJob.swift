@@ -110,9 +110,7 @@ private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResu
     throw FitError.usage("--weight-decay must be at least 0")
   }
   if let maxMemory = options.maxMemory, maxMemory < 1 { throw FitError.usage("--max-memory must be positive") }
-  if let bad = options.heads.first(where: { !(0..<1).contains($0.dropout ?? 0) }) {
-    throw FitError.usage("head '\(bad.name)': dropout must be in [0, 1)")
-  }
+  for request in options.heads { try request.validate() }
   var file: FeatureFile
   let reader: FeatureRowReader
   let budget = options.maxMemory ?? defaultMaxMemory()
@@ -171,15 +169,7 @@ private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResu
   let split = splitRows(
     Array(0..<file.rowCount), labels: file.labels, valSplit: options.valSplit, seed: options.seed, strata: strata)
   guard !split.train.isEmpty else { throw FitError.usage("no training rows") }
-  var seen = Set<String>()
-  var heads: [ResolvedHead] = []
-  for request in options.heads {
-    guard seen.insert(request.name).inserted else { throw FitError.usage("head '\(request.name)' is declared twice") }
-    heads.append(try resolve(request, labels: file.labels, trainRows: split.train))
-    heads[heads.count - 1].spec.dropout = request.dropout ?? 0
-  }
-  let targets = heads.map(headTargets)
-  let trainingTargets = try weightedForTraining(targets, heads: heads, requests: options.heads, trainRows: split.train)
+  let (heads, targets, trainingTargets) = try resolveHeads(options.heads, labels: file.labels, trainRows: split.train)
   let specs = heads.map(\.spec)
   let d = file.dimension
 

@@ -59,11 +59,16 @@ public struct HeadRequest: Codable, Equatable, Sendable {
   /// `wheel`, `dimensions`, `separator`, `dropout`. Any other key is refused, naming the key, the
   /// head and the keys allowed: a misspelt `hiden` must not train a head without its hidden layer.
   public static func load(file path: String) throws -> [HeadRequest] {
-    struct File: Decodable { var heads: [HeadRequest] }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw FitError.usage("--heads \(path): cannot read the file")
     }
-    let yaml = path.hasSuffix(".yaml") || path.hasSuffix(".yml")
+    return try load(data: data, yaml: path.hasSuffix(".yaml") || path.hasSuffix(".yml"), shownAs: path)
+  }
+
+  /// Reads a heads file's bytes, YAML or JSON, as `load(file:)` does once it has read the file;
+  /// `path` names the file in errors (the fuzz targets in Fuzz/ call this).
+  public static func load(data: Data, yaml: Bool, shownAs path: String) throws -> [HeadRequest] {
+    struct File: Decodable { var heads: [HeadRequest] }
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
       yaml ? try YAMLDecoder().decode(type, from: data) : try JSONDecoder().decode(type, from: data)
     }

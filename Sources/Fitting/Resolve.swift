@@ -3,6 +3,38 @@
 import FeatureStore
 import Heads
 
+extension HeadRequest {
+  /// The checks a request passes on its own, before any file is read.
+  public func validate() throws {
+    if !(0..<1).contains(dropout ?? 0) { throw FitError.usage("head '\(name)': dropout must be in [0, 1)") }
+  }
+}
+
+/// The heads fit-heads trains for `requests` (each already `validate`d) on the label columns, with
+/// every row's targets and the training targets (class weights folded in). Names must be unique.
+func resolveHeads(_ requests: [HeadRequest], labels: [LabelColumn], trainRows: [Int]) throws
+  -> (heads: [ResolvedHead], targets: [HeadTargets], trainingTargets: [HeadTargets])
+{
+  var seen = Set<String>()
+  var heads: [ResolvedHead] = []
+  for request in requests {
+    guard seen.insert(request.name).inserted else { throw FitError.usage("head '\(request.name)' is declared twice") }
+    heads.append(try resolve(request, labels: labels, trainRows: trainRows))
+    heads[heads.count - 1].spec.dropout = request.dropout ?? 0
+  }
+  let targets = heads.map(headTargets)
+  let trainingTargets = try weightedForTraining(targets, heads: heads, requests: requests, trainRows: trainRows)
+  return (heads, targets, trainingTargets)
+}
+
+/// What fit-heads makes of `requests` on these label columns before it trains (`trainRows` being
+/// the training rows): the head specifications, or the usage error it would stop with. The fuzz
+/// targets in Fuzz/ check heads files through this.
+public func checkHeads(_ requests: [HeadRequest], labels: [LabelColumn], trainRows: [Int]) throws -> [HeadSpec] {
+  for request in requests { try request.validate() }
+  return try resolveHeads(requests, labels: labels, trainRows: trainRows).heads.map(\.spec)
+}
+
 /// Resolves one head: the kind must fit the column, and every class must have training rows.
 func resolve(_ request: HeadRequest, labels: [LabelColumn], trainRows: [Int]) throws -> ResolvedHead {
   guard let column = labels.first(where: { $0.name == request.column }) else {

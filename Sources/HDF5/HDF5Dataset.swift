@@ -87,7 +87,9 @@ public final class HDF5Dataset: HDF5Location {
     let space = try h5call("read shape of dataset", displayName) { H5Dget_space(id) }
     defer { H5Sclose(space) }
     let dataset = id
-    let readable = H5Readable(object: displayName, fileType: type, space: space) { memType, buffer in
+    let stored = Int(clamping: H5Dget_storage_size(id))
+    let readable = H5Readable(object: displayName, fileType: type, space: space, storedBytes: stored) {
+      memType, buffer in
       try self.readVerified("read", rows: nil) {
         H5Dread(dataset, memType, hs_s_all(), hs_s_all(), hs_p_default(), buffer)
       }

@@ -62,7 +62,13 @@ func dataspaceShape(_ space: hid_t, object: String) throws -> [Int] {
   if rank == 0 { return [] }
   var dims = [hsize_t](repeating: 0, count: rank)
   try h5call("read shape of", object) { H5Sget_simple_extent_dims(space, &dims, nil) }
-  return dims.map { Int($0) }
+  // A damaged file can declare any 64-bit extent; one past Int.max is refused, not trapped on.
+  return try dims.map { dim in
+    guard let extent = Int(exactly: dim) else {
+      throw HDF5Error(operation: "read shape of", object: object, reason: "it declares an extent of \(dim)")
+    }
+    return extent
+  }
 }
 
 /// A new string datatype: variable-length UTF-8, or fixed-length NUL-padded ASCII of `size`.
@@ -92,12 +98,42 @@ struct H5Readable {
   var object: String
   var fileType: hid_t
   var space: hid_t
+  /// The bytes the file stores for it (H5Dget_storage_size, H5Aget_storage_size).
+  var storedBytes: Int
   var read: (_ memType: hid_t, _ buffer: UnsafeMutableRawPointer) throws -> Void
 }
 
+/// How many times its stored size a dataset may declare: deflate, the densest filter h5py
+/// offers, inflates at most 1032:1. A damaged (or hostile) file can declare any shape over a
+/// few stored bytes; reading it would allocate what the shape says.
+let maximumExpansion = 1032
+/// Declared sizes up to this are read whatever is stored (unwritten data reads as fill values).
+let alwaysReadableBytes = 64 << 20
+
 extension H5Readable {
   var shape: [Int] { get throws { try dataspaceShape(space, object: object) } }
-  var count: Int { get throws { try shape.reduce(1, *) } }
+
+  /// The element count, refused when it overflows or when the file cannot hold that much data.
+  var count: Int {
+    get throws {
+      var n = 1
+      for extent in try shape {
+        let (product, overflow) = n.multipliedReportingOverflow(by: extent)
+        guard !overflow else {
+          throw HDF5Error(operation: "read", object: object, reason: "its shape \(try shape) overflows")
+        }
+        n = product
+      }
+      let (declared, overflow) = n.multipliedReportingOverflow(by: max(1, H5Tget_size(fileType)))
+      if overflow || (declared > alwaysReadableBytes && declared / maximumExpansion > storedBytes) {
+        throw HDF5Error(
+          operation: "read", object: object,
+          reason: "its shape \(try shape) declares far more data than the \(storedBytes) bytes the file stores "
+            + "for it (a damaged file?)")
+      }
+      return n
+    }
+  }
 
   /// Reads numbers of any float or integer type, converted by HDF5 (float16 included).
   func readNumbers<T>(memType: hid_t, zero: T) throws -> [T] {

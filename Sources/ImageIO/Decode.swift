@@ -1,4 +1,4 @@
-// Entry points: bytes -> RGB (decodeImage) and path -> resized RGB (loadImage), the Swift
+// Entry points: bytes -> RGB (decodeImage) and path or bytes -> resized RGB (loadImage), the Swift
 // counterpart of Keras' `img_to_array(load_img(path, target_size=(h, w),
 // interpolation=...))`: open with Pillow, convert('RGB'), resize only if the size differs.
 #if canImport(Glibc)
@@ -45,21 +45,31 @@ public func loadImage(at path: String, options: LoadOptions) throws(ImageError) 
 public func loadImage(atPathBytes path: [UInt8], shownAs name: String, options: LoadOptions) throws(ImageError)
   -> LoadedImage
 {
-  guard options.height > 0 && options.width > 0 else {
-    throw ImageError("target size \(options.height)x\(options.width) must be positive")
-  }
+  try checkTargetSize(options)
   let bytes = try readImageFile(atPathBytes: path, shownAs: name)
   // Array.withUnsafeBytes only rethrows untyped errors; carry ours out in a Result.
-  let decoded = bytes.withUnsafeBytes { buffer in
-    Result { () throws(ImageError) in
-      try decodeImage(buffer, exif: options.exif, maxPixels: options.maxPixels)
-    }
+  let loaded = bytes.withUnsafeBytes { buffer in
+    Result { () throws(ImageError) in try loadImage(bytes: buffer, options: options) }
   }
-  let (image, orientation) = try decoded.get()
+  return try loaded.get()
+}
+
+/// Decodes and resizes an image file's bytes to `options.height` x `options.width`: what
+/// `loadImage(at:options:)` does once it has read the file (the fuzz target in Fuzz/ calls this).
+public func loadImage(bytes: UnsafeRawBufferPointer, options: LoadOptions) throws(ImageError) -> LoadedImage {
+  try checkTargetSize(options)
+  let (image, orientation) = try decodeImage(bytes, exif: options.exif, maxPixels: options.maxPixels)
   let resized = resize(
     image, height: options.height, width: options.width,
     interpolation: options.interpolation)
   return LoadedImage(image: resized, exifOrientation: orientation)
+}
+
+/// A target size must be positive; checked before the file is read.
+private func checkTargetSize(_ options: LoadOptions) throws(ImageError) {
+  guard options.height > 0 && options.width > 0 else {
+    throw ImageError("target size \(options.height)x\(options.width) must be positive")
+  }
 }
 
 /// Pillow's decompression-bomb rule: refuse when width * height exceeds the limit.

@@ -36,8 +36,9 @@ struct PNGLayout {
   var orientation: Int?
 }
 
-/// Checks the signature, IHDR, and the CRC of every chunk before the first IDAT (the chunks
-/// Pillow verifies while opening), and finds an eXIf chunk anywhere in the file.
+/// Checks the signature, IHDR, the CRC of every chunk before the first IDAT (the chunks Pillow
+/// verifies while opening) and Pillow's limits on text and ICC chunks anywhere in the file
+/// (PNGTextChunks.swift), and finds an eXIf chunk anywhere in the file.
 func readPNGChunks(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> PNGLayout {
   func u32(_ at: Int) -> Int {
     Int(bytes[at]) << 24 | Int(bytes[at + 1]) << 16 | Int(bytes[at + 2]) << 8 | Int(bytes[at + 3])
@@ -71,6 +72,7 @@ func readPNGChunks(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> PNGLay
     bytesPerPixel: channels * (bitDepth == 16 ? 2 : 1), orientation: nil)
   var at = 8
   var seenIDAT = false
+  var text = PNGTextChunks()
   while at + 12 <= bytes.count {
     let length = u32(at)
     let type = u32(at + 4)
@@ -86,13 +88,14 @@ func readPNGChunks(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> PNGLay
     if type == 0x6558_4966 && layout.orientation == nil {  // "eXIf"
       layout.orientation = exifOrientation(body)
     }
+    try text.check(type: type, body: body, at: at)
     if type == 0x4945_4E44 { break }  // "IEND"
     at += 12 + length
   }
   return layout
 }
 
-private func chunkName(_ type: Int) -> String {
+func chunkName(_ type: Int) -> String {
   let scalars = [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: type >> $0) }
   return String(decoding: scalars, as: UTF8.self)
 }

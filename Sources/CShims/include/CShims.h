@@ -2,3 +2,4 @@
 #include "hdf5_shims.h"
 #include "jpeg_shims.h"
 #include "jpeg_encode.h"
+#include "zlib_shims.h"

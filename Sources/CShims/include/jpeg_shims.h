@@ -17,6 +17,11 @@ extern "C" {
 /// Room for a message: libjpeg's own are at most JMSG_LENGTH_MAX (200) characters.
 #define HS_IMAGE_MESSAGE_CAPACITY 320
 
+/// A JPEG with more scans than this is refused: a progressive file is decoded scan after scan
+/// over the whole image, and a small file can hold thousands of tiny scans. Real files have
+/// about ten (libjpeg's default progression), at most a few dozen.
+#define HS_JPEG_MAX_SCANS 1000
+
 /// What a JPEG header says, and what the decode produces.
 typedef struct hs_jpeg_header {
   int width;
@@ -35,8 +40,9 @@ int hs_jpeg_read_header(const unsigned char *data, size_t size, hs_jpeg_header *
 /// Decodes the whole image into `pixels` as (height, width, components) bytes, with libjpeg's
 /// defaults (JDCT_ISLOW, fancy upsampling, block smoothing), the settings Pillow uses.
 /// `capacity` must be at least height * width * components from hs_jpeg_read_header.
-/// Running out of data is an error ("truncated JPEG: ..."); libjpeg's other warnings
-/// (corrupt-data recoveries) are tolerated, as Pillow tolerates them.
+/// Running out of data is an error ("truncated JPEG: ..."), and so is a file with more than
+/// HS_JPEG_MAX_SCANS scans; libjpeg's other warnings (corrupt-data recoveries) are tolerated,
+/// as Pillow tolerates them.
 int hs_jpeg_decode(const unsigned char *data, size_t size, unsigned char *pixels,
                    size_t capacity, hs_jpeg_header *header, char *message,
                    size_t message_capacity);

@@ -1,0 +1,11 @@
+// libFuzzer target: one input is one `--heads` JSON file (see HeadsFileCheck).
+import FuzzDriver
+import HeadsFileCheck
+
+@_cdecl("LLVMFuzzerTestOneInput")
+func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+  checkHeadsFile(inputBytes(data, size), yaml: false)
+  return 0
+}
+
+runLibFuzzer(testOneInput)
