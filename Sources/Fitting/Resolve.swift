@@ -7,6 +7,15 @@ extension HeadRequest {
   /// The checks a request passes on its own, before any file is read.
   public func validate() throws {
     if !(0..<1).contains(dropout ?? 0) { throw FitError.usage("head '\(name)': dropout must be in [0, 1)") }
+    if let range, range.count != 2 || !range.allSatisfy(\.isFinite) {
+      throw FitError.usage("head '\(name)': range must be two numbers, [low, high]")
+    }
+    if let hidden, !hidden.allSatisfy({ (1...65536).contains($0) }) {
+      throw FitError.usage("head '\(name)': hidden layer widths must be between 1 and 65536")
+    }
+    if let lossWeight, !(lossWeight.isFinite && lossWeight >= 0) {
+      throw FitError.usage("head '\(name)': loss_weight must be a number of 0 or more")
+    }
   }
 }
 

@@ -200,6 +200,28 @@ final class FitHeadsToolTests: XCTestCase {
       ),
       (["--features", features, "--heads", try headsFile("misspelt.json", misspeltJSON)], "unknown key 'los_weight'"),
       (["--features", features, "--heads", try headsFile("top.yaml", "head:\n  - name: s\n")], "unknown key 'head'"),
+      (
+        [
+          "--features", features, "--heads",
+          try headsFile("range.yaml", "heads:\n  - {name: s, kind: tanh, column: score, range: [1]}\n"),
+        ],
+        "head 's': range must be two numbers"
+      ),
+      (
+        [
+          "--features", features, "--heads",
+          try headsFile("hidden.yaml", "heads:\n  - {name: s, kind: softmax, column: shape, hidden: [64, 0]}\n"),
+        ],
+        "head 's': hidden layer widths must be between 1 and 65536"
+      ),
+      (
+        [
+          "--features", features, "--heads",
+          try headsFile(
+            "weight.json", #"{"heads": [{"name": "s", "kind": "softmax", "column": "shape", "loss_weight": -1}]}"#),
+        ],
+        "head 's': loss_weight must be a number of 0 or more"
+      ),
       (["--features", folder.appendingPathComponent("none.h5").path, "--head", "s=softmax:shape"], "none.h5"),
     ]
     let output = folder.appendingPathComponent("refused.h5").path
