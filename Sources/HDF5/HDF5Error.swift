@@ -76,27 +76,42 @@ func plainReason(_ message: String) -> String {
 
 /// An HDF5 identifier that is closed exactly once, when the owner goes away.
 final class H5Handle {
+  /// Whether a file has been closed: shared by the file's handle and the handles of every object
+  /// opened in it.
+  final class FileState {
+    var closed = false
+  }
+
   let id: hid_t
+  /// The file this identifier belongs to (its own state when it is the file).
+  let file: FileState
+  private let isFile: Bool
   private let closer: (hid_t) -> herr_t
   private var open = true
 
-  init(_ id: hid_t, closer: @escaping (hid_t) -> herr_t) {
+  /// A file's identifier (`file` nil) or that of an object opened in `file`.
+  init(_ id: hid_t, closer: @escaping (hid_t) -> herr_t, in file: FileState? = nil) {
     self.id = id
     self.closer = closer
+    self.isFile = file == nil
+    self.file = file ?? FileState()
   }
 
   /// Closes now, reporting failure (e.g. a file that cannot be flushed).
   func close(_ what: String) throws {
     guard open else { return }
     open = false
-    guard H5Iis_valid(id) > 0 else { return }
+    defer { if isFile { file.closed = true } }
+    guard !file.closed else { return }
     try h5call("close", what) { closer(id) }
   }
 
   deinit {
-    // Closing its file closes every object in it (HDF5File's strong close degree); such an
-    // identifier is no longer valid and must not be closed twice.
-    if open, H5Iis_valid(id) > 0 { _ = closer(id) }
+    // Closing a file closes every object in it (HDF5File's strong close degree), so an object of
+    // a closed file is not closed again; nor after a failed close of its file, whose objects
+    // HDF5 1.10 has already taken apart (closing one then crashes).
+    if open, !file.closed { _ = closer(id) }
+    if isFile { file.closed = true }
   }
 }
 

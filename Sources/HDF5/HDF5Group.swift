@@ -23,7 +23,7 @@ public class HDF5Group: HDF5Location {
       H5Gcreate2(id, name, hs_p_default(), gcpl, hs_p_default())
     }
     return HDF5Group(
-      handle: H5Handle(group, closer: H5Gclose), fileName: fileName, path: childPath(name),
+      handle: H5Handle(group, closer: H5Gclose, in: handle.file), fileName: fileName, path: childPath(name),
       writesChecksums: writesChecksums)
   }
 
@@ -31,7 +31,7 @@ public class HDF5Group: HDF5Location {
   public func openGroup(_ name: String) throws -> HDF5Group {
     let group = try h5call("open group", display(name)) { H5Gopen2(id, name, hs_p_default()) }
     return HDF5Group(
-      handle: H5Handle(group, closer: H5Gclose), fileName: fileName, path: childPath(name),
+      handle: H5Handle(group, closer: H5Gclose, in: handle.file), fileName: fileName, path: childPath(name),
       writesChecksums: writesChecksums)
   }
 
@@ -39,7 +39,7 @@ public class HDF5Group: HDF5Location {
   public func openDataset(_ name: String) throws -> HDF5Dataset {
     let dataset = try h5call("open dataset", display(name)) { H5Dopen2(id, name, hs_p_default()) }
     return HDF5Dataset(
-      handle: H5Handle(dataset, closer: H5Dclose), fileName: fileName, path: childPath(name),
+      handle: H5Handle(dataset, closer: H5Dclose, in: handle.file), fileName: fileName, path: childPath(name),
       writesChecksums: writesChecksums)
   }
 
@@ -185,7 +185,7 @@ public class HDF5Group: HDF5Location {
       H5Dcreate2(id, name, fileType, space, hs_p_default(), properties, hs_p_default())
     }
     return HDF5Dataset(
-      handle: H5Handle(dataset, closer: H5Dclose), fileName: fileName, path: childPath(name),
+      handle: H5Handle(dataset, closer: H5Dclose, in: handle.file), fileName: fileName, path: childPath(name),
       writesChecksums: writesChecksums)
   }
 
