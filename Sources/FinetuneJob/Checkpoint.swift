@@ -69,15 +69,23 @@ struct Checkpoint {
     start.append(json)
     do {
       try AtomicFile.replace(path) { temporary in
-        let failure = FinetuneFailure(description: "cannot write the checkpoint \(temporary)", exitCode: 1)
-        guard let file = fopen(temporary, "wb") else { throw failure }
+        func failure() -> FinetuneFailure {
+          FinetuneFailure(
+            description: "cannot write the checkpoint \(temporary): \(String(cString: strerror(errno)))", exitCode: 1)
+        }
+        guard let file = fopen(temporary, "wb") else { throw failure() }
         var written = start.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
         for array in arrays where written {
           written = array.values.withUnsafeBytes {
             $0.isEmpty || fwrite($0.baseAddress, 1, $0.count, file) == $0.count
           }
         }
-        guard fclose(file) == 0, written else { throw failure }
+        guard written else {
+          let error = failure()
+          fclose(file)
+          throw error
+        }
+        guard fclose(file) == 0 else { throw failure() }
       }
     } catch let error as AtomicReplaceError {
       throw FinetuneFailure(description: error.description, exitCode: 1)
