@@ -61,7 +61,7 @@ let package = Package(
     // Optimised like the engine: it verifies the Fletcher-32 checksums of a mapped feature file
     // (hundreds of MB) with a vector loop.
     .target(name: "HDF5", dependencies: ["CHDF5", "CShims"], swiftSettings: optimizedSwift),
-    .target(name: "ImageIO", dependencies: ["CShims", "CJPEG", "CPNG"], swiftSettings: optimizedSwift),
+    .target(name: "ImageIO", dependencies: ["CShims", "CJPEG", "CPNG", "Support"], swiftSettings: optimizedSwift),
     .target(name: "Backbones", dependencies: ["Engine", "HDF5"], swiftSettings: optimizedSwift),
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
     .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore", "HDF5", "Support"]),

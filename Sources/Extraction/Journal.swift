@@ -14,6 +14,7 @@
 // The record's CRC covers everything between the magic and the CRC.
 
 import Foundation
+import Support
 
 /// The outcome for one image of a batch.
 public struct JournalEntry: Equatable, Sendable {
@@ -195,25 +196,6 @@ final class Journal {
 /// The journal on disk was made with other settings.
 struct JournalMismatch: Error {
   var storedSettings: Data
-}
-
-/// CRC-32 (IEEE 802.3, as zlib), to recognise a record torn by a crash.
-enum CRC32 {
-  private static let table: [UInt32] = (0..<256).map { n in
-    var c = UInt32(n)
-    for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-    return c
-  }
-
-  static func checksum<Bytes: ContiguousBytes>(_ bytes: Bytes) -> UInt32 {
-    bytes.withUnsafeBytes { raw in
-      table.withUnsafeBufferPointer { table in
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in raw { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
-      }
-    }
-  }
 }
 
 extension Array where Element == UInt8 {

@@ -3,6 +3,7 @@
 // looked up, gray replicated, 16-bit samples reduced as Pillow's raw modes do.
 // Output is (H, W, 3) uint8.
 import CShims
+import Support
 
 /// PNG file bytes -> RGB pixels and the orientation from an eXIf chunk, if any.
 func decodePNG(_ bytes: UnsafeRawBufferPointer, maxPixels: Int) throws(ImageError)
@@ -81,7 +82,7 @@ func readPNGChunks(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> PNGLay
     let body = UnsafeRawBufferPointer(rebasing: bytes[(at + 8)..<(at + 8 + length)])
     if !seenIDAT {
       let typeAndBody = UnsafeRawBufferPointer(rebasing: bytes[(at + 4)..<(at + 8 + length)])
-      if crc32(typeAndBody) != UInt32(u32(at + 8 + length)) {
+      if CRC32.update(0, typeAndBody) != UInt32(u32(at + 8 + length)) {
         throw ImageError("corrupt PNG: CRC error in the \(chunkName(type)) chunk at byte \(at)")
       }
     }
@@ -162,17 +163,4 @@ func pngToRGB(_ raw: [UInt8], _ r: hs_png_result) throws(ImageError) -> [UInt8] 
     }
   }
   return out
-}
-
-/// The PNG/zlib CRC-32 (polynomial 0xEDB88320), table-driven.
-func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-  var c: UInt32 = 0xFFFF_FFFF
-  for b in bytes { c = crcTable[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-  return c ^ 0xFFFF_FFFF
-}
-
-private let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in
-  var c = UInt32(n)
-  for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-  return c
 }
