@@ -3,8 +3,9 @@
 // only on the seed and e (and an augmentation draw only on --augment-seed, e and the image's
 // dataset row), so the block's and heads' arrays, the optimisers' state and the
 // early-stopping bookkeeping are the whole state; a resumed run equals an uninterrupted one bit
-// for bit. Layout: "HSCKPT1\n", the JSON header's length (UInt64 little endian), the JSON
-// header, then every array's float32 values in header order.
+// for bit. Layout: "HSCKPT2\n", the JSON header's length (UInt64 little endian), the JSON
+// header, every array's float32 values in header order, then the CRC-32 of all that (UInt32
+// little endian): a damaged checkpoint is refused, never resumed from.
 
 import Backbones
 import Foundation
@@ -37,10 +38,13 @@ struct Checkpoint {
   var bestBlock: KerasWeights
   var bestHeads: [Float]
 
-  private static let magic = Data("HSCKPT1\n".utf8)
+  /// Version 2 ends with the CRC-32 of everything before it (version 1 had none; a damaged
+  /// value was resumed from silently).
+  private static let magic = Data("HSCKPT2\n".utf8)
 
   /// Writes the header, then each array straight from its buffer (no copy of the ~240 MB a
-  /// ResNet50 checkpoint holds with Adam), to a temporary file renamed over `path`.
+  /// ResNet50 checkpoint holds with Adam), then the CRC-32 of all of it, to a temporary file
+  /// renamed over `path`.
   func write(to path: String) throws {
     var arrays: [(name: String, shape: [Int], values: [Float])] = []
     for (prefix, weights) in [("block", block), ("best", bestBlock)] {
@@ -74,12 +78,14 @@ struct Checkpoint {
             description: "cannot write the checkpoint \(temporary): \(String(cString: strerror(errno)))", exitCode: 1)
         }
         guard let file = fopen(temporary, "wb") else { throw failure() }
-        var written = start.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
-        for array in arrays where written {
-          written = array.values.withUnsafeBytes {
-            $0.isEmpty || fwrite($0.baseAddress, 1, $0.count, file) == $0.count
-          }
+        var crc: UInt32 = 0
+        func put(_ raw: UnsafeRawBufferPointer) -> Bool {
+          crc = CRC32.update(crc, raw)
+          return raw.isEmpty || fwrite(raw.baseAddress, 1, raw.count, file) == raw.count
         }
+        var written = start.withUnsafeBytes(put)
+        for array in arrays where written { written = array.values.withUnsafeBytes(put) }
+        if written { written = withUnsafeBytes(of: crc.littleEndian) { fwrite($0.baseAddress, 1, 4, file) == 4 } }
         guard written else {
           let error = failure()
           fclose(file)
@@ -96,7 +102,12 @@ struct Checkpoint {
   static func read(path: String) throws -> Checkpoint? {
     guard let data = FileManager.default.contents(atPath: path) else { return nil }
     let broken = FinetuneFailure.usage("\(path) is not a finetune checkpoint; remove it to start over")
-    guard data.count > magic.count + 8, data.prefix(magic.count) == magic else { throw broken }
+    guard data.count > magic.count + 12, data.prefix(magic.count) == magic else { throw broken }
+    var stored: UInt32 = 0
+    withUnsafeMutableBytes(of: &stored) { $0.copyBytes(from: data.suffix(4)) }
+    guard CRC32.checksum(data.dropLast(4)) == UInt32(littleEndian: stored) else {
+      throw FinetuneFailure.usage("\(path) is damaged (its CRC-32 does not match); remove it to start over")
+    }
     var length: UInt64 = 0
     withUnsafeMutableBytes(of: &length) { $0.copyBytes(from: data[magic.count..<(magic.count + 8)]) }
     let headerStart = magic.count + 8
@@ -109,7 +120,7 @@ struct Checkpoint {
     for (name, shape) in zip(header.arrays, header.shapes) {
       let count = shape.reduce(1, *)
       let bytes = count * MemoryLayout<Float>.size
-      guard offset + bytes <= data.count else { throw broken }
+      guard offset + bytes <= data.count - 4 else { throw broken }
       var values = [Float](repeating: 0, count: count)
       values.withUnsafeMutableBytes { $0.copyBytes(from: data[offset..<(offset + bytes)]) }
       offset += bytes
