@@ -1,7 +1,9 @@
 // Writing a file so that its path only ever holds a complete one: the contents go to a temporary
 // name beside it, `PATH.writing`, which is renamed over PATH in one step at the end. Every file
 // Headstart finishes (feature files, heads files, models, checkpoints, predictions) is written
-// this way, here.
+// this way, here. The temporary file is fsync'd before the rename and the folder after it, so
+// after a power cut PATH holds the old file or the complete new one, and a journal or checkpoint
+// removed after the rename is never the only copy of the work.
 
 import Foundation
 
@@ -40,10 +42,23 @@ public enum AtomicFile {
   /// Renames the finished `temporary` over `path` in one step; on failure removes `temporary` and
   /// throws `AtomicReplaceError`.
   public static func commit(_ temporary: String, to path: String) throws {
-    guard rename(temporary, path) == 0 else {
+    guard sync(temporary), rename(temporary, path) == 0 else {
       let reason = String(cString: strerror(errno))
       unlink(temporary)
       throw AtomicReplaceError(path: path, reason: reason)
     }
+    // The new name's durability; the file is in place either way, so a folder that cannot be
+    // synced (some FUSE file systems refuse) is not an error.
+    let folder = (path as NSString).deletingLastPathComponent
+    _ = sync(folder.isEmpty ? "." : folder)
+  }
+
+  /// fsync of a file or folder (opened read-only, which Linux allows for both); false with errno
+  /// set when it fails.
+  private static func sync(_ path: String) -> Bool {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return fsync(fd) == 0
   }
 }

@@ -1,4 +1,5 @@
 // Decoding every JPEG/PNG variant against Pillow's open().convert('RGB').
+import Support
 import XCTest
 
 @testable import ImageIO
@@ -51,7 +52,7 @@ final class DecodeTests: XCTestCase {
       let interpolation = try XCTUnwrap(Interpolation(rawValue: entry.interpolation))
       let options = LoadOptions(height: entry.height, width: entry.width, interpolation: interpolation)
       let loaded = try loadImage(at: fixturePath(entry.file), options: options)
-      let crc = loaded.image.pixels.withUnsafeBytes { crc32($0) }
+      let crc = loaded.image.pixels.withUnsafeBytes { CRC32.update(0, $0) }
       XCTAssertEqual(crc, entry.crc32, "\(entry.file) \(entry.height)x\(entry.width) \(entry.interpolation)")
     }
     print("load_img: \(manifest.keras.count) cases checked against \(manifest.keras[0].via)")

@@ -3,6 +3,7 @@
 // files are made here, from the fixtures, by byte manipulation described at each helper.
 import CShims
 import Foundation
+import Support
 import XCTest
 
 @testable import ImageIO
@@ -77,7 +78,7 @@ final class HostileImageTests: XCTestCase {
 func insertingChunk(_ type: String, _ data: [UInt8], into png: [UInt8]) -> [UInt8] {
   let length = UInt32(data.count)
   let typeAndData = Array(type.utf8) + data
-  let crc = typeAndData.withUnsafeBytes { crc32($0) }
+  let crc = typeAndData.withUnsafeBytes { CRC32.update(0, $0) }
   let chunk = bigEndian(length) + typeAndData + bigEndian(crc)
   return Array(png[..<33]) + chunk + Array(png[33...])
 }
