@@ -11,10 +11,7 @@ extension Backbone {
     _ input: UnsafeBufferPointer<Float>, count: Int, height: Int, width: Int, layer: String
   ) throws -> [Float] {
     guard let last = layerIndex[layer] else { throw BackboneError(kind: kind, reason: .unknownTap(layer)) }
-    let minimum = kind.minimumInputSize
-    guard height >= minimum && width >= minimum else {
-      throw BackboneError(kind: kind, reason: .inputTooSmall(height: height, width: width, minimum: minimum))
-    }
+    try kind.checkInputSize(height: height, width: width)
     let imageSize = height * width * 3
     guard input.count == count * imageSize else {
       throw BackboneError(

@@ -112,10 +112,7 @@ public final class Backbone: @unchecked Sendable {
     _ input: UnsafeBufferPointer<Float>, count: Int, height: Int, width: Int, taps: [String]
   ) throws -> [Float] {
     let names = try kind.resolveTaps(taps)
-    let minimum = kind.minimumInputSize
-    guard height >= minimum && width >= minimum else {
-      throw BackboneError(kind: kind, reason: .inputTooSmall(height: height, width: width, minimum: minimum))
-    }
+    try kind.checkInputSize(height: height, width: width)
     let imageSize = height * width * 3
     guard input.count == count * imageSize else {
       throw BackboneError(

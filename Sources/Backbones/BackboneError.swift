@@ -9,7 +9,7 @@ public struct BackboneError: Error, CustomStringConvertible, Equatable {
     /// No taps were requested.
     case noTaps
     /// The input is smaller than the backbone accepts.
-    case inputTooSmall(height: Int, width: Int, minimum: Int)
+    case inputSizeOutOfRange(height: Int, width: Int, sides: ClosedRange<Int>)
     /// The input buffer does not hold count x height x width x 3 values.
     case inputCountMismatch(expected: Int, actual: Int)
   }
@@ -30,10 +30,10 @@ public struct BackboneError: Error, CustomStringConvertible, Equatable {
         + "or a Keras layer name such as '\(example)' or '\(kind.lastTap)'"
     case .noTaps:
       return "\(kind.rawValue): no taps requested; use 'last', 'blocks' or Keras layer names"
-    case .inputTooSmall(let height, let width, let minimum):
+    case .inputSizeOutOfRange(let height, let width, let sides):
       return
-        "\(kind.rawValue): input \(height)x\(width) is too small; "
-        + "height and width must be at least \(minimum)"
+        "\(kind.rawValue): input \(height)x\(width) is too \(min(height, width) < sides.lowerBound ? "small" : "large"); "
+        + "height and width must be \(sides.lowerBound) to \(sides.upperBound)"
     case .inputCountMismatch(let expected, let actual):
       return
         "\(kind.rawValue): input holds \(actual) values, expected \(expected) (count x height x width x 3)"

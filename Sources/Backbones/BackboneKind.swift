@@ -29,14 +29,23 @@ public enum BackboneKind: String, CaseIterable, Sendable {
   /// forward pass materialises (ReLU outputs, shortcut BN outputs, block outputs, pools).
   public var allTapNames: [String] { architecture.layers.map(\.outputName) }
 
-  /// Keras' smallest accepted input side for these models.
-  public var minimumInputSize: Int { 32 }
+  /// The input sides accepted: from Keras' smallest for these models to 16,384 (one such image
+  /// is 3 GB of floats; a damaged size read from a file must not overflow the arithmetic).
+  public var inputSides: ClosedRange<Int> { 32...16384 }
+
+  /// Throws unless `height` x `width` is an input size these models accept.
+  public func checkInputSize(height: Int, width: Int) throws {
+    guard inputSides.contains(height) && inputSides.contains(width) else {
+      throw BackboneError(kind: self, reason: .inputSizeOutOfRange(height: height, width: width, sides: inputSides))
+    }
+  }
 
   /// The (height, width, channels) layer `tap` outputs for an input of `height` x `width`,
   /// by Keras' arithmetic.
   public func outputShape(ofTap tap: String, height: Int, width: Int) throws -> (
     height: Int, width: Int, channels: Int
   ) {
+    try checkInputSize(height: height, width: width)
     let architecture = self.architecture
     guard let index = architecture.layers.firstIndex(where: { $0.outputName == tap }) else {
       throw BackboneError(kind: self, reason: .unknownTap(tap))

@@ -20,8 +20,10 @@ import Support
 public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
   let started = Date()
   // 1. Arguments.
-  guard options.height >= 32, options.width >= 32 else {
-    throw ExtractError.usage("--size \(options.height)x\(options.width): both sides must be at least 32")
+  do {
+    try options.backbone.checkInputSize(height: options.height, width: options.width)
+  } catch {
+    throw ExtractError.usage("--size: \(error)")
   }
   guard options.batchSize >= 1 else { throw ExtractError.usage("--batch-size must be at least 1") }
   guard options.threads >= 1 else { throw ExtractError.usage("--threads must be at least 1") }

@@ -133,9 +133,11 @@ public struct PredictionModel {
     guard provenance.normalization == "l2 per tap" else {
       throw refuse("normalization", provenance.normalization, ["l2 per tap"])
     }
-    guard provenance.height >= 32, provenance.width >= 32 else {
-      throw PredictError.usage(
-        "\(source): input size \(provenance.height)x\(provenance.width) is below 32x32")
+    let backbone = BackboneKind(rawValue: provenance.backbone) ?? .resnet50
+    do {
+      try backbone.checkInputSize(height: provenance.height, width: provenance.width)
+    } catch {
+      throw PredictError.usage("\(source): \(error)")
     }
     return LoadOptions(
       height: provenance.height, width: provenance.width, interpolation: interpolation, exif: exif,

@@ -85,7 +85,14 @@ final class BadInputTests: XCTestCase {
         "/proc/nope"
       ),
       ("bad size", base + ["--size", "224", "--weights", "random"], "--size"),
-      ("too small", base + ["--size", "16x16", "--weights", "random"], "at least 32"),
+      (
+        "too small", base + ["--size", "16x16", "--weights", "random"],
+        "16x16 is too small; height and width must be 32 to 16384"
+      ),
+      (
+        "too large", base + ["--size", "99999999999x64", "--weights", "random"],
+        "is too large; height and width must be 32 to 16384"
+      ),
     ]
     for (label, arguments, mention) in cases {
       let result = try runExtract(arguments, environment: ["KERAS_HOME": folder.appendingPathComponent("keras").path])
