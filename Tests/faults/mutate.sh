@@ -4,7 +4,10 @@
 # point, or 1 to 4 random bytes changed in the first or last 64 KiB (where HDF5 keeps its
 # superblock, object headers and heaps) or anywhere in the file.
 #
-#   bash Tests/faults/mutate.sh HEADSTART [MUTANTS]     # default 1000 per file type
+#   bash Tests/faults/mutate.sh HEADSTART [MUTANTS [TYPE...]]   # default 1000 of every type
+#
+# With MUTATE_KEEP_GOING=1 it does not stop at the first mutant that fails: it keeps each such
+# file (named in the output), counts them, and exits 1 at the end.
 #
 # Every run must end within a bounded time (60 s) with exit 0, 1 or 2, never a signal; a refusal
 # (1 or 2) says why in at most 3 lines. Exit 0 is allowed where a change may be harmless (bytes
@@ -23,6 +26,10 @@ cd "$(dirname "$0")/../.."
 [ $# -ge 1 ] || { echo "usage: $0 HEADSTART [MUTANTS]" >&2; exit 2; }
 headstart=$(realpath "$1")
 mutants=${2:-1000}
+types=("${@:3}")
+[ ${#types[@]} -gt 0 ] || types=(weights features heads journal checkpoint)
+wanted() { [[ " ${types[*]} " == *" $1 "* ]]; }
+failures=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 RANDOM=21  # the same mutants on every run of the script
@@ -77,23 +84,33 @@ mutate() {
 check() {
   local name=$1 mutant=$2 strict=$3 what=$4
   shift 4
-  local status=0
+  local status=0 problem=""
   timeout -s KILL 60 "$@" >/dev/null 2>"$work/err" || status=$?
   case $status in
     0)
       if [ "$strict" != - ] && ! cmp -s "$strict" "$result"; then
-        cp "$mutant" "$work/../mutant-$name" 2>/dev/null || true
-        fail "$name: exit 0 with a result that differs from the uninterrupted run's ($what; kept as $work/../mutant-$name)"
+        problem="exit 0 with a result that differs from the uninterrupted run's"
       fi
       ;;
     1 | 2)
-      [ "$(wc -l <"$work/err")" -le 3 ] || fail "$name: more than 3 lines for a damaged file ($what): $(head -n 5 "$work/err")"
+      if [ "$(wc -l <"$work/err")" -gt 3 ]; then problem="more than 3 lines: $(head -n 5 "$work/err")"; fi
       [ -n "$example" ] || example=$(head -n 1 "$work/err")
       ;;
-    137) cp "$mutant" "$work/../mutant-$name"; fail "$name: no answer within 60 s ($what; kept as $work/../mutant-$name)" ;;
-    *) cp "$mutant" "$work/../mutant-$name"; fail "$name: exit $status ($what; kept as $work/../mutant-$name): $(head -n 3 "$work/err")" ;;
+    137) problem="no answer within 60 s" ;;
+    *) problem="exit $status: $(head -n 3 "$work/err")" ;;
   esac
-  outcome[$status]=$((${outcome[$status]:-0} + 1))
+  if [ -z "$problem" ]; then
+    outcome[$status]=$((${outcome[$status]:-0} + 1))
+    return
+  fi
+  failures=$((failures + 1))
+  local kept
+  kept=$(dirname "$work")/mutant-$name-$failures
+  cp "$mutant" "$kept"
+  local line="$name: $problem ($what; kept as $kept)"
+  [ "${MUTATE_KEEP_GOING:-0}" = 1 ] || fail "$line"
+  echo "mutate: FAILED $line"
+  outcome[failed]=$((${outcome[failed]:-0} + 1))
 }
 
 # run_type NAME ORIGINAL MUTANT-PATH STRICT SETUP COMMAND...: MUTANTS mutants of ORIGINAL at
@@ -101,6 +118,7 @@ check() {
 run_type() {
   local name=$1 original=$2 path=$3 strict=$4 setup=$5
   shift 5
+  wanted "$name" || return 0
   local -A outcome=()
   local start what example=""
   start=$(date +%s)
@@ -110,8 +128,8 @@ run_type() {
     what=$(mutate "$original" "$path")
     check "$name" "$path" "$strict" "$what" "$@"
   done
-  printf 'mutate: %-10s %4d mutants in %4d s: %4d read as harmless (exit 0), %4d refused with exit 1, %4d with exit 2\n' \
-    "$name" "$mutants" $(($(date +%s) - start)) "${outcome[0]:-0}" "${outcome[1]:-0}" "${outcome[2]:-0}"
+  printf 'mutate: %-10s %4d mutants in %4d s: %4d read as harmless (exit 0), %4d refused with exit 1, %4d with exit 2, %d failed\n' \
+    "$name" "$mutants" $(($(date +%s) - start)) "${outcome[0]:-0}" "${outcome[1]:-0}" "${outcome[2]:-0}" "${outcome[failed]:-0}"
   echo "mutate:   e.g. ${example:-(none refused)}" | sed "s|$work/||g"
 }
 
@@ -124,28 +142,33 @@ run_type heads "$work/heads.h5" "$work/mutant.h5" - - \
   "$headstart" predict --heads "$work/mutant.h5" --weights random --images "$work/images" --output "$work/out.csv" "${q[@]}"
 
 # The journal: an extract killed once it has written some batches.
-"$headstart" extract "${features[@]}" --weights random --seed 1 --output "$work/out" "${q[@]}" 2>/dev/null &
-pid=$!
-while [ ! -s "$work/out.partial" ] || [ "$(stat -c %s "$work/out.partial")" -lt 4096 ]; do sleep 0.05; done
-kill -9 "$pid"
-wait "$pid" 2>/dev/null || true
-[ ! -e "$work/out" ] || fail "journal: extract finished before it was killed"
-mv "$work/out.partial" "$work/journal"
-run_type journal "$work/journal" "$work/out.partial" "$work/features.h5" - \
-  "$headstart" extract "${features[@]}" --weights random --seed 1 --output "$work/out" "${q[@]}"
+if wanted journal; then
+  "$headstart" extract "${features[@]}" --weights random --seed 1 --output "$work/out" "${q[@]}" 2>/dev/null &
+  pid=$!
+  while [ ! -s "$work/out.partial" ] || [ "$(stat -c %s "$work/out.partial")" -lt 4096 ]; do sleep 0.05; done
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null || true
+  [ ! -e "$work/out" ] || fail "journal: extract finished before it was killed"
+  mv "$work/out.partial" "$work/journal"
+  run_type journal "$work/journal" "$work/out.partial" "$work/features.h5" - \
+    "$headstart" extract "${features[@]}" --weights random --seed 1 --output "$work/out" "${q[@]}"
+fi
 
 # The checkpoint: finetune killed once it has written its first epoch's.
-"$headstart" finetune "${finetune[@]}" --epochs 4 --output "$work/model2.h5" "${q[@]}" 2>/dev/null
-mv "$work/model2.h5" "$work/reference-model.h5"
-rm -f "$work/model2.heads.h5"
-"$headstart" finetune "${finetune[@]}" --epochs 4 --output "$work/out.h5" "${q[@]}" 2>/dev/null &
-pid=$!
-while [ ! -e "$work/out.h5.partial" ]; do sleep 0.02; done
-kill -9 "$pid"
-wait "$pid" 2>/dev/null || true
-[ ! -e "$work/out.h5" ] || fail "checkpoint: finetune finished before it was killed"
-mv "$work/out.h5.partial" "$work/checkpoint"
-result=$work/out.h5
-run_type checkpoint "$work/checkpoint" "$work/out.h5.partial" "$work/reference-model.h5" - \
-  "$headstart" finetune "${finetune[@]}" --epochs 4 --output "$work/out.h5" "${q[@]}"
-echo "mutate: every mutant held ($mutants per file type)"
+if wanted checkpoint; then
+  "$headstart" finetune "${finetune[@]}" --epochs 4 --output "$work/model2.h5" "${q[@]}" 2>/dev/null
+  mv "$work/model2.h5" "$work/reference-model.h5"
+  rm -f "$work/model2.heads.h5"
+  "$headstart" finetune "${finetune[@]}" --epochs 4 --output "$work/out.h5" "${q[@]}" 2>/dev/null &
+  pid=$!
+  while [ ! -e "$work/out.h5.partial" ]; do sleep 0.02; done
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null || true
+  [ ! -e "$work/out.h5" ] || fail "checkpoint: finetune finished before it was killed"
+  mv "$work/out.h5.partial" "$work/checkpoint"
+  result=$work/out.h5
+  run_type checkpoint "$work/checkpoint" "$work/out.h5.partial" "$work/reference-model.h5" - \
+    "$headstart" finetune "${finetune[@]}" --epochs 4 --output "$work/out.h5" "${q[@]}"
+fi
+[ "$failures" -eq 0 ] || fail "$failures mutants failed (kept beside $work, named above)"
+echo "mutate: every mutant held ($mutants of each type: ${types[*]})"
