@@ -10,7 +10,9 @@
 # file (named in the output), counts them, and exits 1 at the end.
 #
 # Every run must end within a bounded time (60 s) with exit 0, 1 or 2, never a signal; a refusal
-# (1 or 2) says why in at most 3 lines. Exit 0 is allowed where a change may be harmless (bytes
+# (1 or 2) says why in at most 3 lines. One exception is counted and reported, not failed: a
+# crash inside libhdf5 itself (Debian 12's 1.10.8 reading a damaged global heap of variable-length
+# strings), the known limit in Docs/reliability.md. Exit 0 is allowed where a change may be harmless (bytes
 # HDF5 never reads, data no checksum covers: Keras' own weight files carry none); for the resume
 # journal and the finetune checkpoint, which carry CRCs, exit 0 must also give the uninterrupted
 # run's bytes (a damaged record is recomputed, never used). The file types, on a small part of
@@ -79,6 +81,13 @@ mutate() {
   echo "bytes changed at ${where[*]} of $size"
 }
 
+# in_libhdf5 COMMAND...: whether COMMAND crashes with one of its four innermost frames in libhdf5.
+in_libhdf5() {
+  command -v gdb >/dev/null || return 1
+  SWIFT_BACKTRACE=enable=no timeout -s KILL 120 gdb -q -batch -ex run -ex bt --args "$@" 2>&1 |
+    grep -E '^#[0-3] ' | grep -q 'libhdf5'
+}
+
 # check NAME MUTANT STRICT COMMAND...: runs COMMAND (which reads MUTANT) and checks the outcome;
 # STRICT names a reference file that an exit 0 must reproduce at $result ("-": none).
 check() {
@@ -97,7 +106,15 @@ check() {
       [ -n "$example" ] || example=$(head -n 1 "$work/err")
       ;;
     137) problem="no answer within 60 s" ;;
-    *) problem="exit $status: $(head -n 3 "$work/err")" ;;
+    *)
+      # A crash inside libhdf5 is the known limit (Docs/reliability.md): counted and reported,
+      # not failed; a crash anywhere else is a failure. gdb replays the run to tell them apart.
+      if in_libhdf5 "$@"; then
+        outcome[libhdf5]=$((${outcome[libhdf5]:-0} + 1))
+        return
+      fi
+      problem="exit $status: $(grep -v '^$' "$work/err" | head -n 3)"
+      ;;
   esac
   if [ -z "$problem" ]; then
     outcome[$status]=$((${outcome[$status]:-0} + 1))
@@ -128,8 +145,9 @@ run_type() {
     what=$(mutate "$original" "$path")
     check "$name" "$path" "$strict" "$what" "$@"
   done
-  printf 'mutate: %-10s %4d mutants in %4d s: %4d read as harmless (exit 0), %4d refused with exit 1, %4d with exit 2, %d failed\n' \
-    "$name" "$mutants" $(($(date +%s) - start)) "${outcome[0]:-0}" "${outcome[1]:-0}" "${outcome[2]:-0}" "${outcome[failed]:-0}"
+  printf 'mutate: %-10s %4d mutants in %4d s: %4d read as harmless (exit 0), %4d refused with exit 1, %4d with exit 2, %d crashed inside libhdf5 (known limit), %d failed\n' \
+    "$name" "$mutants" $(($(date +%s) - start)) "${outcome[0]:-0}" "${outcome[1]:-0}" "${outcome[2]:-0}" \
+    "${outcome[libhdf5]:-0}" "${outcome[failed]:-0}"
   echo "mutate:   e.g. ${example:-(none refused)}" | sed "s|$work/||g"
 }
 
