@@ -186,7 +186,9 @@ extension HDF5Location {
   private func withAttribute<R>(_ name: String, _ body: (H5Readable) throws -> R) throws -> R {
     try withOpenAttribute(name) { what, attr, type, space in
       let stored = Int(clamping: H5Aget_storage_size(attr))
-      let readable = H5Readable(object: what, fileType: type, space: space, storedBytes: stored) { memType, buffer in
+      let readable = H5Readable(
+        object: what, fileType: type, space: space, storedBytes: stored, id: attr, isAttribute: true
+      ) { memType, buffer in
         try h5call("read", what) { H5Aread(attr, memType, buffer) }
       }
       return try body(readable)

@@ -88,7 +88,9 @@ public final class HDF5Dataset: HDF5Location {
     defer { H5Sclose(space) }
     let dataset = id
     let stored = Int(clamping: H5Dget_storage_size(id))
-    let readable = H5Readable(object: displayName, fileType: type, space: space, storedBytes: stored) {
+    let readable = H5Readable(
+      object: displayName, fileType: type, space: space, storedBytes: stored, id: dataset, isAttribute: false
+    ) {
       memType, buffer in
       try self.readVerified("read", rows: nil) {
         H5Dread(dataset, memType, hs_s_all(), hs_s_all(), hs_p_default(), buffer)

@@ -100,6 +100,10 @@ struct H5Readable {
   var space: hid_t
   /// The bytes the file stores for it (H5Dget_storage_size, H5Aget_storage_size).
   var storedBytes: Int
+  /// The open dataset or attribute itself, for reads done in a child process
+  /// (HDF5IsolatedStrings.swift).
+  var id: hid_t
+  var isAttribute: Bool
   var read: (_ memType: hid_t, _ buffer: UnsafeMutableRawPointer) throws -> Void
 }
 
@@ -160,6 +164,7 @@ extension H5Readable {
     let memType = try h5call("copy string type of", object) { H5Tcopy(fileType) }
     defer { H5Tclose(memType) }
     if variable {
+      if let strings = try readVariableStringsInChild(memType: memType, count: n) { return strings }
       var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
       try pointers.withUnsafeMutableBytes { raw in try read(memType, raw.baseAddress!) }
       defer {

@@ -1,0 +1,50 @@
+// Reading variable-length strings in a child process.
+//
+// libhdf5 1.10 trusts the global heap that holds variable-length strings: a damaged heap makes
+// H5HG_read copy from wild addresses (SIGSEGV) or H5T__conv_vlen fill an absurd length (a
+// hang). Such a read is done in a forked child that sends the strings back through a pipe; a
+// crash or a hang of the child becomes an error of the read, never of the process.
+#ifndef HS_HDF5_ISOLATED_H
+#define HS_HDF5_ISOLATED_H
+
+#include <hdf5.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  /// `bytes` holds `count` NUL-terminated strings back to back (free() it).
+  HS_ISOLATED_OK = 0,
+  /// libhdf5 refused the read in the child; `message` holds its innermost message.
+  HS_ISOLATED_REFUSED = 1,
+  /// The child died of signal `detail` while libhdf5 read (0: it ended without an answer).
+  HS_ISOLATED_CRASHED = 2,
+  /// The child did not finish within the time allowed and was killed.
+  HS_ISOLATED_TIMED_OUT = 3,
+  /// The child sent more bytes than the whole file holds, or not `count` strings.
+  HS_ISOLATED_MALFORMED = 4,
+  /// pipe, fork or poll failed with errno `detail`, or the file is open for writing (a child
+  /// could flush the parent's unwritten metadata): the caller reads in its own process.
+  HS_ISOLATED_UNAVAILABLE = 5,
+} hs_isolated_outcome;
+
+typedef struct {
+  hs_isolated_outcome outcome;
+  int detail;
+  char *bytes;
+  size_t length;
+  char message[512];
+} hs_isolated_strings;
+
+/// Reads the `count` variable-length strings of dataset or attribute `object` (whole, as
+/// `mem_type`) in a child process allowed `seconds`.
+void hs_read_vlen_strings_isolated(hid_t object, int is_attribute, hid_t mem_type, size_t count,
+                                   unsigned seconds, hs_isolated_strings *result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,65 @@
+// Variable-length strings live in HDF5's global heap, which libhdf5 1.10 trusts: a damaged
+// object length there makes it copy from wild addresses (SIGSEGV) or fill an absurd length.
+// Such reads run in a child process (HDF5IsolatedStrings.swift); these tests damage a real
+// heap and require a clean error, with the process alive to report it.
+import Foundation
+import HDF5
+import XCTest
+
+final class DamagedStringsTests: XCTestCase {
+  private var folder: URL!
+
+  override func setUpWithError() throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent("damaged-strings-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+  private let paths = ["cats/a.jpg", "dogs/b.jpg", "dogs/c d.png"]
+
+  /// A file with `/paths` (variable-length strings) and an attribute of them, whose first
+  /// global-heap object's length is set to `length` when given.
+  private func writeFile(objectLength length: UInt64?) throws -> String {
+    let path = folder.appendingPathComponent("strings.h5").path
+    try HDF5File.withNewFile(path) { file in
+      _ = try file.createDataset("paths", strings: paths)
+    }
+    guard let length else { return path }
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    // A global heap collection: "GCOL", version, 3 reserved bytes, the collection's 8-byte size,
+    // then objects: 2-byte index, 2-byte reference count, 4 reserved bytes, 8-byte size, data.
+    let signature = Array("GCOL".utf8)
+    let start = try XCTUnwrap(
+      (0...(bytes.count - 4)).first { bytes[$0..<($0 + 4)].elementsEqual(signature) }, "no global heap")
+    let firstObjectSize = start + 16 + 8
+    for i in 0..<8 { bytes[firstObjectSize + i] = UInt8(truncatingIfNeeded: length >> (8 * UInt64(i))) }
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return path
+  }
+
+  private func readPaths(_ path: String) throws -> [String] {
+    try HDF5File.withFile(path) { file in try file.openDataset("paths").readStrings() }
+  }
+
+  func testIntactStringsReadThroughTheChild() throws {
+    XCTAssertEqual(try readPaths(try writeFile(objectLength: nil)), paths)
+  }
+
+  func testWildObjectLengthIsAnErrorNotACrash() throws {
+    // Far past the end of the heap: libhdf5 1.10 memcpy's from unmapped memory.
+    let path = try writeFile(objectLength: 0x00ff_ffff_ffff_0000)
+    XCTAssertThrowsError(try readPaths(path)) { error in
+      let text = String(describing: error)
+      XCTAssertTrue(text.contains("/paths"), text)
+      XCTAssertTrue(text.contains("damaged") || text.contains("cannot"), text)
+    }
+  }
+
+  func testTheProcessGoesOnAfterAFailedRead() throws {
+    let damaged = try writeFile(objectLength: 0x7fff_ffff_0000)
+    XCTAssertThrowsError(try readPaths(damaged))
+    // The same process still reads HDF5: the damage stayed in the child.
+    XCTAssertEqual(try readPaths(try writeFile(objectLength: nil)), paths)
+  }
+}
