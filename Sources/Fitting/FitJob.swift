@@ -116,6 +116,9 @@ private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResu
   let budget = options.maxMemory ?? defaultMaxMemory()
   let inMemory: Bool
   var mapped: MappedFeatureRows?
+  // The model's input: --taps, else the taps the heads name when every head names its own
+  // (TapSelection.swift), else every stored tap.
+  var inputTaps = options.taps
   do {
     // The matrix is read whole when it fits in three quarters of the budget (the rest is for
     // labels, targets, the model and its workspace), else streamed in chunks of a quarter of it.
@@ -123,8 +126,9 @@ private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResu
     // column is used (no --taps).
     reader = try FeatureRowReader(path: options.features)
     file = try FeatureFile.read(path: options.features, features: false)
+    inputTaps = options.taps ?? tapsOfEveryHead(options.heads, stored: file.attributes.taps)
     inMemory = reader.rowCount * max(1, reader.dimension) * MemoryLayout<Float>.size <= budget / 4 * 3
-    if inMemory && options.taps == nil { mapped = try MappedFeatureRows(path: options.features) }
+    if inMemory && inputTaps == nil { mapped = try MappedFeatureRows(path: options.features) }
     if inMemory && mapped == nil {
       // Read straight into an uninitialised array: zero-filling 10^8 floats first costs as much
       // as a third of the read.
@@ -141,8 +145,18 @@ private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResu
   guard file.complete else {
     throw FitError.usage("--features \(options.features): the file is incomplete (its extraction did not finish)")
   }
+  for request in options.heads {
+    // Against every stored tap first, so an unknown tap is named among all of them.
+    if let taps = request.taps {
+      _ = try lookUpTaps(taps, attributes: file.attributes, dimension: file.dimension, option: "head '\(request.name)'")
+      if let kept = options.taps, let tap = taps.first(where: { !kept.contains($0) }) {
+        throw FitError.usage(
+          "head '\(request.name)': tap '\(tap)' is not among --taps \(kept.joined(separator: ",")); add it there")
+      }
+    }
+  }
   var columns: [Range<Int>]?
-  if let taps = options.taps {
+  if let taps = inputTaps {
     let chosen = try tapColumns(taps, attributes: file.attributes, dimension: file.dimension)
     if inMemory { file.features = gatherColumns(chosen.columns, of: file.features, width: file.dimension) }
     columns = chosen.columns
@@ -169,7 +183,17 @@ private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResu
   let split = splitRows(
     Array(0..<file.rowCount), labels: file.labels, valSplit: options.valSplit, seed: options.seed, strata: strata)
   guard !split.train.isEmpty else { throw FitError.usage("no training rows") }
-  let (heads, targets, trainingTargets) = try resolveHeads(options.heads, labels: file.labels, trainRows: split.train)
+  var (heads, targets, trainingTargets) = try resolveHeads(options.heads, labels: file.labels, trainRows: split.train)
+  var headTaps: [String: [String]] = [:]
+  for (h, request) in options.heads.enumerated() {
+    guard let taps = request.taps else { continue }
+    let read = try lookUpTaps(
+      taps, attributes: file.attributes, dimension: file.dimension, option: "head '\(request.name)'")
+    // A head on every input tap, in order, is an ordinary head.
+    if Array(read.joined()) == Array(0..<file.dimension) { continue }
+    heads[h].spec.inputColumns = read
+    headTaps[request.name] = taps
+  }
   let specs = heads.map(\.spec)
   let d = file.dimension
 
@@ -226,6 +250,7 @@ private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResu
       history: historyColumns(history, heads: specs.map(\.name))),
     toolVersion: headstartVersion)
   for head in heads { headsFile.separators[head.spec.name] = head.separator }
+  headsFile.headTaps = headTaps
   headsFile.training.validationRows = validationRowsRecord(paths: split.val.map { file.paths[$0] })
   var result = FitResult(
     model: model, heads: reports, epochsRun: history.count, bestEpoch: bestEpoch, history: history,

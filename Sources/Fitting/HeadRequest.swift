@@ -27,10 +27,14 @@ public struct HeadRequest: Codable, Equatable, Sendable {
   /// Dropout rate in [0, 1) during training (`HeadSpec.dropout`: after each hidden ReLU layer,
   /// or on the input of a head without hidden layers); absent is 0.
   public var dropout: Float?
+  /// The taps the head reads, of those the features store (or `--taps` keeps), in the order its
+  /// first layer reads them; absent: every tap. `taps: [block1_pool]` gives a colour head the
+  /// early features VGG16's last block has lost (Docs/heads.md).
+  public var taps: [String]?
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case name, kind, column, hidden, range, wheel, dimensions
-    case dropout
+    case dropout, taps
     case lossWeight = "loss_weight"
     case classWeights = "class_weights"
     case separator
@@ -44,19 +48,29 @@ public struct HeadRequest: Codable, Equatable, Sendable {
     self.lossWeight = lossWeight
   }
 
-  /// Parses `NAME=KIND:COLUMN`, e.g. `harmony=softmax:harmony`.
+  /// Parses `NAME=KIND:COLUMN` or `NAME=KIND:COLUMN@TAP[+TAP...]`, e.g. `harmony=softmax:harmony`
+  /// or `color=softmax:color@block1_pool+block2_pool`.
   public static func parse(_ text: String) throws -> HeadRequest {
+    let usage = FitError.usage(
+      "--head \(text): expected NAME=KIND:COLUMN or NAME=KIND:COLUMN@TAP+TAP, e.g. harmony=softmax:harmony")
     let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
     let rest = parts.count == 2 ? parts[1].split(separator: ":", maxSplits: 1).map(String.init) : []
     guard parts.count == 2, rest.count == 2, !parts[0].isEmpty, !rest[0].isEmpty, !rest[1].isEmpty else {
-      throw FitError.usage("--head \(text): expected NAME=KIND:COLUMN, e.g. harmony=softmax:harmony")
+      throw usage
     }
-    return HeadRequest(name: parts[0], kind: rest[0], column: rest[1])
+    var request = HeadRequest(name: parts[0], kind: rest[0], column: rest[1])
+    if let at = rest[1].lastIndex(of: "@") {
+      request.column = String(rest[1][..<at])
+      let taps = rest[1][rest[1].index(after: at)...].split(separator: "+", omittingEmptySubsequences: false)
+      guard !request.column.isEmpty, !taps.contains(where: \.isEmpty) else { throw usage }
+      request.taps = taps.map(String.init)
+    }
+    return request
   }
 
   /// Reads a heads file, YAML (`.yaml`, `.yml`) or JSON, holding a list `heads` of entries with
   /// `name`, `kind`, `column` and optionally `hidden`, `loss_weight`, `class_weights`, `range`,
-  /// `wheel`, `dimensions`, `separator`, `dropout`. Any other key is refused, naming the key, the
+  /// `wheel`, `dimensions`, `separator`, `dropout`, `taps`. Any other key is refused, naming the key, the
   /// head and the keys allowed: a misspelt `hiden` must not train a head without its hidden layer.
   public static func load(file path: String) throws -> [HeadRequest] {
     guard let data = FileManager.default.contents(atPath: path) else {

@@ -16,6 +16,9 @@ extension HeadRequest {
     if let lossWeight, !(lossWeight.isFinite && lossWeight >= 0) {
       throw FitError.usage("head '\(name)': loss_weight must be a number of 0 or more")
     }
+    if let taps, taps.isEmpty || Set(taps).count != taps.count {
+      throw FitError.usage("head '\(name)': taps must name at least one tap, each once")
+    }
   }
 }
 

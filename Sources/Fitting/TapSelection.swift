@@ -1,7 +1,9 @@
 // `fit-heads --taps NAME[,NAME]`: train on some of the stored taps. The feature file keeps each
 // tap's features side by side, `tap_widths` wide, in the order of `taps` (each L2-normalised on
 // its own), so a subset is a choice of column ranges; the heads file then records only the
-// chosen taps and widths, and `predict` rebuilds exactly those features.
+// chosen taps and widths, and `predict` rebuilds exactly those features. A head may read only
+// some of those taps (its own `taps`, HeadSpec.inputColumns); when every head names its own,
+// the model reads just the taps they name.
 
 import FeatureStore
 
@@ -22,32 +24,41 @@ func selectTaps(_ names: [String], of file: FeatureFile) throws -> FeatureFile {
 func tapColumns(_ names: [String], attributes: FeatureFileAttributes, dimension: Int) throws -> (
   columns: [Range<Int>], attributes: FeatureFileAttributes
 ) {
-  let stored = attributes.taps
-  let widths = attributes.tapWidths
-  guard !names.isEmpty else { throw FitError.usage("--taps: give tap names, e.g. --taps \(stored.first ?? "NAME")") }
-  guard widths.count == stored.count, widths.reduce(0, +) == dimension else {
-    throw FitError.usage(
-      "--taps: the feature file's taps \(stored) and widths \(widths) do not add up to its width \(dimension)")
-  }
-  var starts: [Int] = []
-  var offset = 0
-  for width in widths {
-    starts.append(offset)
-    offset += width
-  }
-  var chosen: [Int] = []
-  for name in names {
-    guard let index = stored.firstIndex(of: name) else {
-      throw FitError.usage(
-        "--taps: no tap '\(name)' in the feature file (it has: \(stored.joined(separator: ", ")))")
-    }
-    guard !chosen.contains(index) else { throw FitError.usage("--taps: tap '\(name)' is named twice") }
-    chosen.append(index)
-  }
+  let columns = try lookUpTaps(names, attributes: attributes, dimension: dimension, option: "--taps")
   var narrowed = attributes
-  narrowed.taps = chosen.map { stored[$0] }
-  narrowed.tapWidths = chosen.map { widths[$0] }
-  return (chosen.map { starts[$0]..<(starts[$0] + widths[$0]) }, narrowed)
+  narrowed.taps = names
+  narrowed.tapWidths = columns.map(\.count)
+  return (columns, narrowed)
+}
+
+/// `attributes.columns(ofTaps:dimension:)`, its failure as a usage error that starts with
+/// `option` (`--taps`, or a head's name) and names the stored taps.
+func lookUpTaps(_ names: [String], attributes: FeatureFileAttributes, dimension: Int, option: String) throws
+  -> [Range<Int>]
+{
+  let stored = attributes.taps
+  do {
+    return try attributes.columns(ofTaps: names, dimension: dimension)
+  } catch .empty {
+    throw FitError.usage("\(option): give tap names, e.g. \(stored.first ?? "NAME")")
+  } catch .inconsistent {
+    throw FitError.usage(
+      "\(option): the feature file's taps \(stored) and widths \(attributes.tapWidths) do not add up to its "
+        + "width \(dimension)")
+  } catch .unknown(let name) {
+    throw FitError.usage("\(option): no tap '\(name)' in the feature file (it has: \(stored.joined(separator: ", ")))")
+  } catch .repeated(let name) {
+    throw FitError.usage("\(option): tap '\(name)' is named twice")
+  }
+}
+
+/// The taps the model reads when every head names its own: all they name, in stored order; nil
+/// when some head reads every tap.
+func tapsOfEveryHead(_ requests: [HeadRequest], stored: [String]) -> [String]? {
+  let named = requests.map { $0.taps ?? [] }
+  guard !named.contains(where: \.isEmpty) else { return nil }
+  let union = Set(named.joined())
+  return stored.filter { union.contains($0) }
 }
 
 /// features (N, width) -> (N, sum of the ranges' counts): each row's `columns`, side by side.

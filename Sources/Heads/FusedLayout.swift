@@ -14,8 +14,9 @@
 // row are both contiguous there, whatever T is. The optimisers are element-wise, so stepping
 // the permuted buffer (and keeping their state in the same permutation) is the same arithmetic
 // as stepping the model's buffer; `pack` and `unpack` move between the two.
-// A head with dropout on its input (no hidden layers, `dropout > 0`) sees its own masked copy
-// of x, so its first layer cannot share the product: it stays in "everything else".
+// A head with dropout on its input (no hidden layers, `dropout > 0`) or reading only some of
+// the taps (`inputColumns`) sees its own masked copy of x, so its first layer cannot share the
+// product: it stays in "everything else".
 //
 // A layout may hold only some heads of a model (a group of HeadsTrainer), and of one head only
 // some first-layer units: a head too wide for one thread is split by units (columns of its
@@ -71,7 +72,7 @@ struct FusedLayout: Sendable {
     // Fused entries in share order: (share, columns).
     var columnsOf = [Range<Int>?](repeating: nil, count: shares.count)
     var width = 0
-    for (s, share) in shares.enumerated() where !model.specs[share.head].hasInputDropout {
+    for (s, share) in shares.enumerated() where !model.specs[share.head].readsOwnInput {
       columnsOf[s] = width..<(width + share.units.count)
       width += share.units.count
     }
@@ -143,6 +144,9 @@ struct FusedLayout: Sendable {
 extension HeadSpec {
   /// Dropout applies to the head's input when it has no hidden layers (see `dropout`).
   var hasInputDropout: Bool { dropout > 0 && hidden.isEmpty }
+  /// Whether the head's first layer reads its own copy of the input (input dropout, or only some
+  /// of the taps), so it cannot share the fused product.
+  var readsOwnInput: Bool { hasInputDropout || inputColumns != nil }
 }
 
 extension MultiHeadModel {

@@ -33,7 +33,7 @@ final class TrainingWorkspace {
     z = region(layout.fusedWidth)
     dz = region(layout.fusedWidth)
     let anyInputDropout = specs.contains { $0.hasInputDropout }
-    maskedInput = region(anyInputDropout ? d : 0)
+    maskedInput = region(specs.contains { $0.readsOwnInput } ? d : 0)
     inputMask = region(anyInputDropout ? d : 0)
     outputs = layout.slots.map { $0.map { region($0.outputs) } }
     gradients = layout.slots.map { $0.map { region($0.outputs) } }
@@ -198,12 +198,14 @@ struct FusedTrainer {
           let keeps = layers.indices.map { w.view(w.masks[h][$0], rate > 0 ? batch * layers[$0].outputs : 0) }
           let units = layout.heldUnits[h]
           let split = h == owned ? link : nil
-          // An unfused first layer's input (B, D): x, through this head's own dropout mask when
-          // training, gathered from the rows (the fused product reads them in place).
+          // An unfused first layer's input (B, D): x, with the columns the head does not read
+          // zeroed and through its own dropout mask when training, gathered from the rows (the
+          // fused product reads them in place).
           var input = UnsafeBufferPointer<Float>(start: nil, count: 0)
           if layout.fusedColumns[h] == nil {
             let gathered = w.view(w.maskedInput, batch * d)
             for (r, row) in rows.enumerated() { (gathered.baseAddress! + r * d).update(from: row, count: d) }
+            spec.zeroIgnoredColumns(gathered, rows: batch, width: d)
             if rate > 0 {
               let keep = w.view(w.inputMask, batch * d)
               drawMask(keep, rate: rate, using: &generators[h])

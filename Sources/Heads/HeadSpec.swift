@@ -38,6 +38,11 @@ public struct HeadSpec: Sendable, Equatable {
   /// shared features). Kept units are scaled by 1 / (1 - rate); no dropout at validation or
   /// prediction. 0 (the default) is no dropout.
   public var dropout: Float = 0
+  /// The feature columns the head reads, when it reads only some of the taps (a head's own
+  /// `taps`); nil: every column. The first layer's kernel rows of the other columns are zero and
+  /// stay zero: training feeds the head its input with those columns zeroed, so their gradient
+  /// is zero too, and every optimiser leaves a zero weight with zero gradient at zero.
+  public var inputColumns: [Range<Int>]? = nil
 
   public init(name: String, kind: HeadKind, outputs: Int, hidden: [Int] = [], lossWeight: Float = 1) {
     self.name = name
@@ -63,6 +68,33 @@ public struct HeadSpec: Sendable, Equatable {
     spec.wheelClasses = wheelClasses
     spec.wheelSigma = wheelSigma
     return spec
+  }
+
+  /// How many feature columns the head reads, of `inputWidth`.
+  public func readWidth(of inputWidth: Int) -> Int {
+    inputColumns.map { $0.reduce(0) { $0 + $1.count } } ?? inputWidth
+  }
+
+  /// The columns of `inputWidth` the head does not read, as ranges in order.
+  func ignoredColumns(of inputWidth: Int) -> [Range<Int>] {
+    guard let inputColumns else { return [] }
+    var ignored: [Range<Int>] = []
+    var start = 0
+    for range in inputColumns.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+      if range.lowerBound > start { ignored.append(start..<range.lowerBound) }
+      start = max(start, range.upperBound)
+    }
+    if start < inputWidth { ignored.append(start..<inputWidth) }
+    return ignored
+  }
+
+  /// Zeroes the columns the head does not read in each of the `rows` rows of x (rows, width).
+  func zeroIgnoredColumns(_ x: UnsafeMutableBufferPointer<Float>, rows: Int, width: Int) {
+    let ignored = ignoredColumns(of: width)
+    guard !ignored.isEmpty else { return }
+    for r in 0..<rows {
+      for range in ignored { (x.baseAddress! + r * width + range.lowerBound).update(repeating: 0, count: range.count) }
+    }
   }
 
   /// The embedding width of an embedding head (its output layer's units).

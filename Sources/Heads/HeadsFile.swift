@@ -74,6 +74,9 @@ public struct HeadsFile: Sendable, Equatable {
   /// folder names), by head name; absent for every other head. Files written before it was
   /// recorded read as `;`, fit-heads' default.
   public var separators: [String: String] = [:]
+  /// The taps a head reads, by head name, for heads that read only some of `provenance.taps`
+  /// (its `HeadSpec.inputColumns` are those taps' columns); absent for a head on every tap.
+  public var headTaps: [String: [String]] = [:]
   /// Every parameter in `MultiHeadModel`'s layout.
   public var parameters: [Float]
   /// Feature width D; the sum of `provenance.tapWidths`.
@@ -107,6 +110,28 @@ public struct HeadsFile: Sendable, Equatable {
     MultiHeadModel(specs: specs, inputWidth: inputWidth, parameters: parameters)
   }
 
+  /// The columns of the taps `headTaps` names for head `name`; nil for a head on every tap.
+  func readColumns(of name: String) throws(TapLookupError) -> [Range<Int>]? {
+    guard let taps = headTaps[name] else { return nil }
+    return try provenance.columns(ofTaps: taps, dimension: inputWidth)
+  }
+
+  /// Whether a head's own taps are taps of the features and its input columns are theirs.
+  private func tapsProblem(of spec: HeadSpec) -> String? {
+    do {
+      let columns = try readColumns(of: spec.name)
+      guard columns == spec.inputColumns else {
+        return
+          "reads columns \(spec.inputColumns.map { "\($0)" } ?? "all") but its taps are \(headTaps[spec.name] ?? [])"
+      }
+      return nil
+    } catch .unknown(let tap) {
+      return "reads tap \(tap), which the features do not have (they have: \(provenance.taps.joined(separator: ", ")))"
+    } catch {
+      return "has taps \(headTaps[spec.name] ?? []) that do not fit the features' taps \(provenance.taps)"
+    }
+  }
+
   /// The first inconsistency between the fields, phrased to follow the file name, or nil.
   func problem() -> String? {
     if inputWidth != provenance.tapWidths.reduce(0, +) {
@@ -125,6 +150,7 @@ public struct HeadsFile: Sendable, Equatable {
         return "\(head) has a layer without units"
       }
       if columns[spec.name] == nil { return "\(head) has no label column" }
+      if let problem = tapsProblem(of: spec) { return "\(head) \(problem)" }
       switch spec.kind {
       case .tanh:
         guard let range = labelRanges[spec.name] else { return "\(head) (tanh) has no label range" }

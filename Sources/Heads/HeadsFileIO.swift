@@ -4,7 +4,8 @@
 //                         input_width, and the feature provenance of the feature file (its
 //                         tool_version as features_tool_version)
 //   /heads/<name>         attributes kind, column, outputs, hidden, loss_weight, class_names
-//                         (softmax, sigmoid), separator (multi-label sigmoid); float32
+//                         (softmax, sigmoid), separator (multi-label sigmoid), taps (a head
+//                         on some of the taps only: its first kernel has their rows); float32
 //                         datasets label_range (2) for tanh and
 //                         thresholds (outputs) for sigmoid
 //   /heads/<name>/<layer> datasets kernel float32 (in, out) and bias float32 (out), one group per
@@ -63,10 +64,17 @@ extension HeadsFile {
       if spec.kind == .sigmoid, let separator = separators[spec.name] {
         try group.setAttribute(Key.separator, string: separator)
       }
-      for (layer, slot) in zip(spec.layerNames, headSlots) {
+      if let taps = headTaps[spec.name] { try group.setAttribute(Key.taps, strings: taps) }
+      for (l, (layer, slot)) in zip(spec.layerNames, headSlots).enumerated() {
         let dense = try group.createGroup(layer)
-        try dense.createDataset(
-          Key.kernel, floats: Array(parameters[slot.kernel]), shape: [slot.inputs, slot.outputs])
+        // A head on some of the taps stores the kernel Keras would have: a Dense on those taps
+        // alone, their rows in the order named (the model's other rows are zero).
+        let rows = l == 0 ? spec.inputColumns ?? [0..<slot.inputs] : [0..<slot.inputs]
+        let kernel = rows.joined().flatMap { row in
+          parameters[
+            (slot.kernel.lowerBound + row * slot.outputs)..<(slot.kernel.lowerBound + (row + 1) * slot.outputs)]
+        }
+        try dense.createDataset(Key.kernel, floats: kernel, shape: [kernel.count / slot.outputs, slot.outputs])
         try dense.createDataset(Key.bias, floats: Array(parameters[slot.bias]), shape: [slot.outputs])
       }
       if spec.kind == .embedding {
@@ -118,6 +126,7 @@ extension HeadsFile {
       var labelRanges: [String: ClosedRange<Float>] = [:]
       var thresholds: [String: [Float]] = [:]
       var separators: [String: String] = [:]
+      var headTaps: [String: [String]] = [:]
       var parameters: [Float] = []
       for name in try file.stringsAttribute(Key.heads) {
         guard try heads.exists(name) else { throw fail("lists head \"\(name)\" but has no /heads/\(name)") }
@@ -131,6 +140,15 @@ extension HeadsFile {
           hidden: try group.intsAttribute(Key.hidden),
           lossWeight: Float(try group.doubleAttribute(Key.lossWeight)))
         if try group.hasAttribute(Key.dropout) { spec.dropout = Float(try group.doubleAttribute(Key.dropout)) }
+        if try group.hasAttribute(Key.taps) {
+          let taps = try group.stringsAttribute(Key.taps)
+          headTaps[name] = taps
+          do {
+            spec.inputColumns = try provenance.columns(ofTaps: taps, dimension: inputWidth)
+          } catch {
+            throw fail("head \"\(name)\" reads taps \(taps), which do not fit the features' taps \(provenance.taps)")
+          }
+        }
         if kind == .embedding {
           guard try group.hasAttribute(Key.classNames), try group.hasAttribute(Key.wheelSigma) else {
             throw fail("embedding head \"\(name)\" has no class_names or wheel_sigma")
@@ -155,18 +173,30 @@ extension HeadsFile {
         }
         if try group.hasAttribute(Key.separator) { separators[name] = try group.stringAttribute(Key.separator) }
         var width = inputWidth
-        for (layer, units) in zip(spec.layerNames, spec.hidden + [spec.outputs]) {
+        for (l, (layer, units)) in zip(spec.layerNames, spec.hidden + [spec.outputs]).enumerated() {
           let at = "/heads/\(name)/\(layer)"
           guard try group.exists(layer) else { throw fail("misses layer \(at)") }
           let dense = try group.openGroup(layer)
-          for (dataset, shape) in [(Key.kernel, [width, units]), (Key.bias, [units])] {
+          let rows = l == 0 ? spec.inputColumns ?? [0..<width] : [0..<width]
+          let storedRows = rows.reduce(0) { $0 + $1.count }
+          for (dataset, shape) in [(Key.kernel, [storedRows, units]), (Key.bias, [units])] {
             guard try dense.exists(dataset) else { throw fail("misses \(at)/\(dataset)") }
             let stored = try dense.openDataset(dataset)
             let found = try stored.shape()
             guard found == shape else {
               throw fail("has \(at)/\(dataset) of shape \(found); the head needs \(shape)")
             }
-            parameters += try stored.readFloats()
+            let values = try stored.readFloats()
+            guard dataset == Key.kernel, l == 0, spec.inputColumns != nil else {
+              parameters += values
+              continue
+            }
+            // Only the rows of the head's taps are stored; the others are zero.
+            var kernel = [Float](repeating: 0, count: width * units)
+            for (i, row) in rows.joined().enumerated() {
+              kernel[(row * units)..<((row + 1) * units)] = values[(i * units)..<((i + 1) * units)]
+            }
+            parameters += kernel
           }
           width = units
         }
@@ -202,6 +232,7 @@ extension HeadsFile {
         thresholds: thresholds, parameters: parameters, inputWidth: inputWidth, provenance: provenance,
         training: training, toolVersion: try file.stringAttribute(Key.toolVersion))
       result.separators = separators
+      result.headTaps = headTaps
       if let problem = result.problem() { throw fail(problem) }
       return result
     }
@@ -225,6 +256,7 @@ private enum Key {
   static let labelRange = "label_range"
   static let thresholds = "thresholds"
   static let separator = "separator"
+  static let taps = "taps"
   static let classVectors = "class_vectors"
   static let wheelSigma = "wheel_sigma"
   static let kernel = "kernel"

@@ -100,7 +100,7 @@ public final class HeadsTrainer {
     let classVectors = spec.kind == .embedding ? spec.wheelClasses.count * spec.dimensions : 0
     let first = Double(model.slots[h][0].outputs)
     let loss = 0.6 + 2.4 * Double(spec.hidden.count) + Double(classVectors) / 48
-    return spec.hasInputDropout ? (0, loss + first) : (first, loss)
+    return spec.readsOwnInput ? (0, loss + first) : (first, loss)
   }
 
   /// A split: head `head`'s units `remoteUnits` trained by group `helper`, the rest of it by `owner`.

@@ -10,16 +10,24 @@ extension MultiHeadModel {
   /// limit = sqrt(6 / (fan_in + fan_out)), and whose biases are zero.
   ///
   /// Draws come from `SplitMix64(seed: seed)`, one per kernel entry, in parameter order (head by
-  /// head, layer by layer, each kernel row-major (in, out)). Entry = Float((2u - 1) * limit) with
+  /// head, layer by layer, each kernel row-major (in, out); for a head on some of the taps, its
+  /// first kernel's rows of those columns only, in the order of `inputColumns`). Entry = Float((2u - 1) * limit) with
   /// u = `nextUnit()`, computed in Double and rounded once: bit-identical everywhere.
   public init(specs: [HeadSpec], inputWidth: Int, seed: UInt64) {
     let (slots, classVectors, count) = Self.layout(specs: specs, inputWidth: inputWidth)
     var parameters = [Float](repeating: 0, count: count)
     var generator = SplitMix64(seed: seed)
     for (h, head) in slots.enumerated() {
-      for slot in head {
-        let limit = (6.0 / Double(slot.inputs + slot.outputs)).squareRoot()
-        for i in slot.kernel { parameters[i] = Float((2 * generator.nextUnit() - 1) * limit) }
+      for (l, slot) in head.enumerated() {
+        // A head on some of the taps: its first layer is a Dense on those columns alone (fan_in
+        // their width); the rows of the other columns are zero (HeadSpec.inputColumns).
+        let rows = l == 0 ? specs[h].inputColumns ?? [0..<slot.inputs] : [0..<slot.inputs]
+        let fanIn = rows.reduce(0) { $0 + $1.count }
+        let limit = (6.0 / Double(fanIn + slot.outputs)).squareRoot()
+        for row in rows.joined() {
+          let start = slot.kernel.lowerBound + row * slot.outputs
+          for i in start..<(start + slot.outputs) { parameters[i] = Float((2 * generator.nextUnit() - 1) * limit) }
+        }
       }
       Self.initializeClassVectors(&parameters, classVectors[h], spec: specs[h], using: &generator)
     }

@@ -98,11 +98,19 @@ public struct MultiHeadModel: Sendable {
         // and one gradient buffer of the same size per layer.
         let outputs = layers.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: batch * $0.outputs) }
         let grads = layers.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: batch * $0.outputs) }
+        // A head on some of the taps reads x with the other columns zeroed (HeadSpec.inputColumns).
+        let masked = UnsafeMutableBufferPointer<Float>.allocate(capacity: spec.inputColumns == nil ? 0 : x.count)
         defer {
-          for buffer in outputs + grads { buffer.deallocate() }
+          for buffer in outputs + grads + [masked] { buffer.deallocate() }
+        }
+        var headInput = x
+        if spec.inputColumns != nil {
+          _ = masked.initialize(fromContentsOf: x)
+          spec.zeroIgnoredColumns(masked, rows: batch, width: inputWidth)
+          headInput = UnsafeBufferPointer(masked)
         }
         for (l, slot) in layers.enumerated() {
-          let input = l == 0 ? x : UnsafeBufferPointer(outputs[l - 1])
+          let input = l == 0 ? headInput : UnsafeBufferPointer(outputs[l - 1])
           denseForward(
             outputs[l], input, weight: UnsafeBufferPointer(rebasing: params[slot.kernel]),
             bias: UnsafeBufferPointer(rebasing: params[slot.bias]), batch: batch, inFeatures: slot.inputs,
@@ -133,7 +141,7 @@ public struct MultiHeadModel: Sendable {
           denseBackward(
             dx: l > 0 ? below : dFeatures, dWeight: UnsafeMutableBufferPointer(rebasing: gradients[slot.kernel]),
             dBias: UnsafeMutableBufferPointer(rebasing: gradients[slot.bias]), dy: UnsafeBufferPointer(grads[l]),
-            x: l > 0 ? UnsafeBufferPointer(outputs[l - 1]) : x,
+            x: l > 0 ? UnsafeBufferPointer(outputs[l - 1]) : headInput,
             weight: UnsafeBufferPointer(rebasing: params[slot.kernel]), batch: batch, inFeatures: slot.inputs,
             outFeatures: slot.outputs)
           if let below {

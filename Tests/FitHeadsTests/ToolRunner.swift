@@ -23,7 +23,11 @@ func runFitHeads(_ arguments: [String]) throws -> (status: Int32, stdout: String
 ///   score   numeric, 1 + 9 (a[2] + 1) / 2
 ///   split   train for rows < 0.7 N, val up to 0.85 N, test after
 /// Returns the path and the labels (tags per row, nil = missing) for checking.
-func writeTwoTapFile(in folder: URL, rows n: Int = 400, name: String = "two-taps.h5") throws -> String {
+/// With `noiseInB`, tap b's columns are replaced, after the labels are made, by other random unit
+/// vectors drawn from that seed: what a head that reads only tap a must not notice.
+func writeTwoTapFile(in folder: URL, rows n: Int = 400, name: String = "two-taps.h5", noiseInB: UInt64? = nil)
+  throws -> String
+{
   var generator = SplitMix64(seed: 7)
   let widths = [4, 3]
   let d = widths.reduce(0, +)
@@ -51,6 +55,14 @@ func writeTwoTapFile(in folder: URL, rows n: Int = 400, name: String = "two-taps
     signs.append(features[row * d + 1] > 0 ? "pos" : "neg")
     scores.append(1 + 9 * (features[row * d + 2] + 1) / 2)
     splits.append(row < n * 70 / 100 ? "train" : (row < n * 85 / 100 ? "val" : "test"))
+  }
+  if let noiseInB {
+    var noise = SplitMix64(seed: noiseInB)
+    for row in 0..<n {
+      let values = (0..<3).map { _ in noise.nextGaussian() }
+      let norm = values.map { $0 * $0 }.reduce(0, +).squareRoot()
+      for j in 0..<3 { features[row * d + 4 + j] = Float(values[j] / norm) }
+    }
   }
   let path = folder.appendingPathComponent(name).path
   let writer = try FeatureFileWriter(
