@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Quick start, first command: set up a fresh machine, build in release mode and extract features
-# of the bundled sample dataset (Datasets/sample) into demo-out/sample-features.h5, then train
-# heads on them with `headstart fit-heads`, writing an HTML report of the run to demo-out/report.html,
-# apply the heads to the images with predict (demo-out/predictions.csv), fine-tune conv5 with
-# the heads for one epoch (demo-out/finetuned.h5 + .heads.h5) and predict with the result.
+# of the bundled sample dataset (Datasets/sample) into demo-out/sample-features.h5 (two taps: the
+# first convolution and the last block), then train the heads of Datasets/sample/heads.yaml on
+# them with `headstart fit-heads`, each on its own tap, writing an HTML report of the run to
+# demo-out/report.html, apply the heads to the images with predict (demo-out/predictions.csv),
+# fine-tune conv5 with the heads on its output for one epoch (demo-out/finetuned.h5 + .heads.h5)
+# and predict with the result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -14,25 +16,30 @@ if [ -f "$weights_file" ]; then
   weights=()
 else
   echo "note: no ImageNet weights at $weights_file (this machine cannot download them);"
-  echo "      using --weights random: the demo shows the pipeline, its features are meaningless."
+  echo "      using --weights random: random filters still measure colour (the primary colour head"
+  echo "      learns), but recognise nothing (harmony, balance and complexity stay at chance)."
+  echo "      Keras downloads the ImageNet file there with keras.applications.ResNet50(weights='imagenet', include_top=False)."
   weights=(--weights random --seed 0)
 fi
 mkdir -p demo-out
 set -x
 "$headstart" extract --images Datasets/sample/images --labels Datasets/sample/labels.csv \
-  --backbone resnet50 "${weights[@]}" --output demo-out/sample-features.h5 --overwrite
-"$headstart" fit-heads --features demo-out/sample-features.h5 \
-  --head harmony=softmax:harmony --head primary=embedding:primary_color --head tags=sigmoid:tags \
-  --head balance=tanh:balance --head contrast=tanh:contrast --head complexity=tanh:complexity \
+  --backbone resnet50 "${weights[@]}" --taps conv1_relu,conv5_block3_out \
+  --output demo-out/sample-features.h5 --overwrite
+"$headstart" fit-heads --features demo-out/sample-features.h5 --heads Datasets/sample/heads.yaml \
   --metrics demo-out/sample-metrics.json --output demo-out/sample-heads.h5 --quiet \
   --report demo-out/report.html --images Datasets/sample/images
 # predict reads size, taps and preprocessing from the heads file; the weights must be the same.
 if [ ${#weights[@]} -gt 0 ]; then predict_weights=(--weights random); else predict_weights=(); fi
 "$headstart" predict --heads demo-out/sample-heads.h5 "${predict_weights[@]}" \
   --images Datasets/sample/images --output demo-out/predictions.csv
-# finetune: conv5 trained with the six heads for one epoch, then predict with the fine-tuned pair.
+# finetune trains conv5 with heads on its output alone: the five heads of the last block, fitted
+# on that tap, then one epoch of fine-tuning, then predict with the fine-tuned pair.
+"$headstart" fit-heads --features demo-out/sample-features.h5 --taps conv5_block3_out \
+  --head harmony=softmax:harmony --head tags=sigmoid:tags --head balance=tanh:balance \
+  --head contrast=tanh:contrast --head complexity=tanh:complexity --output demo-out/conv5-heads.h5 --quiet
 "$headstart" finetune --images Datasets/sample/images --labels Datasets/sample/labels.csv \
-  --heads demo-out/sample-heads.h5 "${weights[@]}" --epochs 1 --output demo-out/finetuned.h5
+  --heads demo-out/conv5-heads.h5 "${weights[@]}" --epochs 1 --output demo-out/finetuned.h5
 "$headstart" predict --heads demo-out/finetuned.heads.h5 --weights demo-out/finetuned.h5 \
   --images Datasets/sample/images --output demo-out/finetuned-predictions.csv --quiet
 { set +x; } 2>/dev/null
@@ -40,5 +47,6 @@ echo "predictions: demo-out/predictions.csv (first lines, first columns):"
 head -n 4 demo-out/predictions.csv | cut -d, -f1-6
 echo "report: open demo-out/report.html in a browser (one self-contained page: curves, plots, worst rows)"
 if [ ${#weights[@]} -gt 0 ]; then
-  echo "note: random backbone weights — these metrics show the pipeline working, not what ImageNet features reach."
+  echo "note: random backbone weights — the primary colour head shows learning from early features;"
+  echo "      the others show the pipeline working, not what ImageNet features reach."
 fi

@@ -81,7 +81,8 @@ public func loadWeights(_ choice: WeightsChoice, kind: BackboneKind, sha256 know
     let backbone = try Backbone(kind: kind, weights: weights)
     return LoadedWeights(
       backbone: backbone, file: "random (seed \(seed))", sha256: "",
-      warning: "RANDOM WEIGHTS (seed \(seed)): these features are meaningless for real use",
+      warning: "RANDOM WEIGHTS (seed \(seed)): not ImageNet features; they measure colour and contrast and "
+        + "recognise nothing (Keras' ImageNet files belong in ~/.keras/models)",
       report: nil)
   }
   let path = try weightsPath(choice, kind: kind)!
