@@ -15,7 +15,8 @@ final class DemoHeadsTests: XCTestCase {
     let features = folder.appendingPathComponent("f.h5").path
     // 64x64 instead of the demo's 224x224 keeps the test quick; colour does not need the detail.
     let extract = try runTool(
-      "extract", [
+      "extract",
+      [
         "--images", sample.appendingPathComponent("images").path, "--labels",
         sample.appendingPathComponent("labels.csv").path, "--backbone", "resnet50", "--weights", "random",
         "--seed", "0", "--size", "64x64", "--taps", "conv1_relu,conv5_block3_out", "--output", features, "--quiet",
