@@ -85,3 +85,14 @@ public struct CSVTable: Sendable, Equatable {
     try self.init(text: text)
   }
 }
+
+/// A CSV line, the one way Headstart writes CSV: fields holding a comma, quote, CR or LF are
+/// quoted, quotes doubled (RFC 4180), so `CSVTable` and Python's csv module read them back.
+public func csvLine(_ fields: [String]) -> String {
+  fields.map { field in
+    guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else {
+      return field
+    }
+    return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+  }.joined(separator: ",") + "\n"
+}

@@ -31,8 +31,9 @@ public enum HeadMetrics: Encodable, Sendable {
       return m.labels.map { label in
         (m.labels.count > 1 ? "\(label.name): " : "")
           + String(
-            format: "accuracy %.3f at 0.5, %.3f at %.3f, AUC %@", label.accuracyAtHalf, label.accuracyAtThreshold,
-            label.threshold, label.rocAUC.map { String(format: "%.3f", $0) } ?? "n/a")
+            format: "accuracy %.3f at 0.5, %.3f (95%% CI %.3f-%.3f) at %.3f, AUC %@", label.accuracyAtHalf,
+            label.accuracyAtThreshold, label.accuracyCI95[0], label.accuracyCI95[1], label.threshold,
+            label.rocAUC.map { String(format: "%.3f", $0) } ?? "n/a")
       }.joined(separator: "; ")
     case .embedding(let m):
       return String(format: "accuracy %.3f, mean wheel distance %.3f", m.accuracy, m.meanWheelDistance)

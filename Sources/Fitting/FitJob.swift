@@ -36,6 +36,9 @@ public struct FitOptions: Sendable {
   public var recordEpochMetrics = false
   /// Keras' decoupled weight decay (`weight_decay` of every Keras 3 optimiser); nil for none.
   public var weightDecay: Double?
+  /// Sigmoid heads' decision thresholds given by the user (`--threshold NAME=VALUE`), by head
+  /// name, instead of one tuned on the validation rows; "" applies to every sigmoid head.
+  public var thresholds: [String: Double] = [:]
   /// Bytes the feature matrix may take in memory; a larger one is read from the file a chunk of
   /// rows at a time (FeatureSource.swift). nil: half the physical memory.
   public var maxMemory: Int?
@@ -111,6 +114,7 @@ private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResu
   }
   if let maxMemory = options.maxMemory, maxMemory < 1 { throw FitError.usage("--max-memory must be positive") }
   for request in options.heads { try request.validate() }
+  try checkThresholds(options)
   var file: FeatureFile
   let reader: FeatureRowReader
   let budget = options.maxMemory ?? defaultMaxMemory()
@@ -213,9 +217,10 @@ private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResu
   let testOutputs = split.test.isEmpty ? nil : try predict(model, source: source, rows: split.test)
   for (h, head) in heads.enumerated() {
     var report = HeadReport(kind: head.spec.kind.rawValue)
-    var thresholds: [Double]?
+    let fixed = fixedThresholds(head, options: options)
+    var thresholds = fixed
     if let valOutputs {
-      let metrics = metricsOf(head, outputs: valOutputs[h], rows: split.val, thresholds: nil)
+      let metrics = metricsOf(head, outputs: valOutputs[h], rows: split.val, thresholds: fixed)
       if case .sigmoid(let m) = metrics { thresholds = m.labels.map(\.threshold) }
       report.val = metrics
     }
@@ -228,9 +233,11 @@ private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResu
   for (name, report) in reports {
     if case .sigmoid(let m)? = report.val { thresholds[name] = m.labels.map { Float($0.threshold) } }
   }
-  // Without validation rows there is nothing to tune on: every label decides at 0.5.
-  for spec in specs where spec.kind == .sigmoid && thresholds[spec.name] == nil {
-    thresholds[spec.name] = [Float](repeating: 0.5, count: spec.outputs)
+  // Without validation rows there is nothing to tune on: every label decides at the given
+  // threshold, or at 0.5.
+  for head in heads where head.spec.kind == .sigmoid && thresholds[head.spec.name] == nil {
+    let given = fixedThresholds(head, options: options)?.map(Float.init)
+    thresholds[head.spec.name] = given ?? [Float](repeating: 0.5, count: head.spec.outputs)
   }
   let kind = try optimizerKind(options.optimizer, learningRate: options.learningRate)
   var settings = kind.settings
@@ -260,4 +267,34 @@ private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResu
   result.testOutputs = testOutputs.map { SplitOutputs(rows: split.test, outputs: $0) }
   result.reportContext = ReportContext(heads: heads, paths: file.paths, attributes: file.attributes)
   return result
+}
+
+/// `--threshold NAME=VALUE` or `--threshold VALUE` (every sigmoid head): the head name ("" for
+/// every head) and the value.
+public func parseThreshold(_ text: String) throws -> (head: String, value: Double) {
+  let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+  let (head, number) = parts.count == 2 ? (parts[0], parts[1]) : ("", parts[0])
+  guard let value = Double(number), parts.count == 1 || !head.isEmpty else {
+    throw FitError.usage("--threshold \(text): expected NAME=VALUE or VALUE, e.g. --threshold cat=0.85")
+  }
+  return (head, value)
+}
+
+/// Thresholds lie strictly between 0 and 1 and name sigmoid heads of the run.
+private func checkThresholds(_ options: FitOptions) throws {
+  for (name, value) in options.thresholds.sorted(by: { $0.key < $1.key }) {
+    let option = name.isEmpty ? "--threshold \(value)" : "--threshold \(name)=\(value)"
+    guard value > 0, value < 1 else { throw FitError.usage("\(option): a threshold lies between 0 and 1") }
+    guard name.isEmpty || options.heads.contains(where: { $0.name == name && $0.kind == "sigmoid" }) else {
+      throw FitError.usage("\(option): no sigmoid head '\(name)' (thresholds apply to sigmoid heads)")
+    }
+  }
+}
+
+/// The thresholds given for a sigmoid head, one per label; nil to tune them on validation.
+func fixedThresholds(_ head: ResolvedHead, options: FitOptions) -> [Double]? {
+  guard head.spec.kind == .sigmoid, let value = options.thresholds[head.spec.name] ?? options.thresholds[""] else {
+    return nil
+  }
+  return [Double](repeating: value, count: head.spec.outputs)
 }

@@ -30,6 +30,8 @@ public struct SigmoidLabelMetrics: Codable, Equatable, Sendable {
   public var threshold: Double
   /// Accuracy of `score >= threshold`.
   public var accuracyAtThreshold: Double
+  /// Its 95% Wilson interval, [low, high], as the softmax heads' accuracy has.
+  public var accuracyCI95: [Double] = [0, 1]
   /// F1 of the positive class at `threshold`; 0 when 0/0.
   public var f1AtThreshold: Double
   /// Area under the ROC curve; nil when only one class is present (it is undefined there, and
@@ -40,6 +42,7 @@ public struct SigmoidLabelMetrics: Codable, Equatable, Sendable {
     case name, count, positives, threshold
     case accuracyAtHalf = "accuracy_at_half"
     case accuracyAtThreshold = "accuracy_at_threshold"
+    case accuracyCI95 = "accuracy_ci95"
     case f1AtThreshold = "f1_at_threshold"
     case rocAUC = "roc_auc"
   }
@@ -168,13 +171,16 @@ public func sigmoidMetrics(
     let half = binaryCounts(scores: column, positive: positive, threshold: 0.5)
     let tuned = binaryCounts(scores: column, positive: positive, threshold: threshold)
     let count = column.count
-    return SigmoidLabelMetrics(
+    let interval = wilsonInterval(successes: tuned.tp + tuned.tn, trials: count)
+    var metrics = SigmoidLabelMetrics(
       name: names[j], count: count, positives: positive.filter { $0 }.count,
       accuracyAtHalf: ratioOrZero(Double(half.tp + half.tn), Double(count)),
       threshold: threshold,
       accuracyAtThreshold: ratioOrZero(Double(tuned.tp + tuned.tn), Double(count)),
       f1AtThreshold: ratioOrZero(Double(2 * tuned.tp), Double(2 * tuned.tp + tuned.fp + tuned.fn)),
       rocAUC: rocAUC(scores: column, positive: positive))
+    metrics.accuracyCI95 = [interval.low, interval.high]
+    return metrics
   }
   return SigmoidMetrics(thresholdRule: thresholds == nil ? rule : nil, labels: perLabel)
 }

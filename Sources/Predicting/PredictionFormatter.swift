@@ -11,6 +11,7 @@
 // {...}}`, a number (an array when several), or the hue's name.
 // Numbers are written as the shortest text that reads back to the same float32.
 
+import FeatureStore
 import Heads
 
 /// One image's line: its reported path and either its predictions or why it failed.
@@ -124,16 +125,6 @@ public struct PredictionFormatter: Sendable {
 
 /// The shortest decimal text that reads back to the same float32 ("nan"/"inf" as Swift spells them).
 private func number(_ value: Float) -> String { value.description }
-
-/// A CSV line: fields holding a comma, quote, CR or LF are quoted, quotes doubled (RFC 4180).
-func csvLine(_ fields: [String]) -> String {
-  fields.map { field in
-    guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else {
-      return field
-    }
-    return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-  }.joined(separator: ",") + "\n"
-}
 
 /// A JSON string literal; control characters escaped.
 func jsonString(_ text: String) -> String {

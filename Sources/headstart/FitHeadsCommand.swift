@@ -72,8 +72,20 @@ struct FitHeadsCommand: ParsableCommand {
       valueName: "bytes"))
   var maxMemory: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "A sigmoid head's decision threshold instead of the one tuned on validation, NAME=VALUE or VALUE "
+        + "for every sigmoid head (repeatable).", valueName: "threshold"))
+  var threshold: [String] = []
+
   @Option(help: ArgumentHelp("Write the metrics as JSON.", valueName: "file.json"))
   var metrics: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Write every validation and test row a classification head got wrong as CSV "
+        + "(split, path, head, label, predicted, score).", valueName: "file.csv"))
+  var misclassified: String?
 
   @Option(help: ArgumentHelp("Write the trained heads, their settings and provenance.", valueName: "heads.h5"))
   var output: String?
@@ -109,6 +121,10 @@ struct FitHeadsCommand: ParsableCommand {
     options.taps = taps.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
     options.recordEpochMetrics = report != nil
     options.weightDecay = weightDecay
+    for text in threshold {
+      let (name, value) = try parseThreshold(text)
+      options.thresholds[name] = value
+    }
     if let maxMemory {
       guard let bytes = parseByteCount(maxMemory) else {
         throw FitError.usage("--max-memory \(maxMemory): expected a byte count such as 512M or 4G")
@@ -136,6 +152,12 @@ struct FitHeadsCommand: ParsableCommand {
     if let metrics {
       try result.metricsJSON().write(to: URL(fileURLWithPath: metrics))
       print("metrics -> \(metrics)")
+    }
+    if let misclassified {
+      try AtomicFile.replace(misclassified) {
+        try result.misclassifiedCSV().write(toFile: $0, atomically: false, encoding: .utf8)
+      }
+      print("misclassified -> \(misclassified)")
     }
     if let output {
       try result.headsFile.write(to: output)
