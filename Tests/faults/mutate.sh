@@ -81,11 +81,13 @@ mutate() {
   echo "bytes changed at ${where[*]} of $size"
 }
 
-# in_libhdf5 COMMAND...: whether COMMAND crashes with one of its four innermost frames in libhdf5.
+# in_libhdf5 COMMAND...: whether COMMAND crashes with one of its four innermost frames in libhdf5;
+# those frames are left in $work/frames.
 in_libhdf5() {
   command -v gdb >/dev/null || return 1
   SWIFT_BACKTRACE=enable=no timeout -s KILL 120 gdb -q -batch -ex run -ex bt --args "$@" 2>&1 |
-    grep -E '^#[0-3] ' | grep -q 'libhdf5'
+    grep -E '^#[0-3] ' >"$work/frames"
+  grep -q 'libhdf5' "$work/frames"
 }
 
 # check NAME MUTANT STRICT COMMAND...: runs COMMAND (which reads MUTANT) and checks the outcome;
@@ -111,6 +113,11 @@ check() {
       # not failed; a crash anywhere else is a failure. gdb replays the run to tell them apart.
       if in_libhdf5 "$@"; then
         outcome[libhdf5]=$((${outcome[libhdf5]:-0} + 1))
+        local kept
+        kept=$(dirname "$work")/mutant-$name-libhdf5-${outcome[libhdf5]}
+        cp "$mutant" "$kept"
+        echo "mutate: $name: crashed inside libhdf5 in $(grep -o -E 'in [A-Za-z0-9_]+ \(' "$work/frames" |
+          tr -d '(' | cut -c4- | paste -sd' ' -) ($what; kept as $kept)"
         return
       fi
       problem="exit $status: $(grep -v '^$' "$work/err" | head -n 3)"
