@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+"""Writes the golden fixtures for ImageIO's TIFF, WebP and GIF decoders: small files of every
+variant Headstart reads, and what Pillow makes of them, exactly as `keras.utils.load_img` +
+`img_to_array` would (Image.open(...).convert('RGB')).
+
+Run with a Python that has Pillow, numpy and tifffile (scikit-image optional, for real
+photographs):  python make_tiff_webp_gif_fixtures.py
+Pillow writes what it can; tifffile writes what Pillow cannot (tiles, 16-bit colour, CMYK
+16-bit, separate planes, predictors, BigTIFF), with strips and tiles compressed by Pillow's own
+libtiff where tifffile would need imagecodecs (LZW, PackBits, JPEG) and assembled by a tiny
+TIFF writer below, which also covers the rest (sub-byte palettes, fill order 2, unusual extra samples), and tiny WebP and GIF
+writers cover animations with offset frames, transparency and palettes Pillow's writers never
+produce. Outputs (next to this script):
+  src/*          the images to decode
+  rgb/*.rgb      raw uint8 (H, W, 3) arrays: Pillow's open().convert('RGB')
+  bad/*          files Pillow refuses too (truncated, garbage, pixel bombs, kinds it has no mode
+                 for)
+  manifest.json  what each file is and what is expected of it
+"""
+import io
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+import tifffile
+from PIL import Image, features
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "pillow"))
+from make_pillow_fixtures import photo, synthetic  # noqa: E402 - the shared test pictures
+
+manifest = {"pillow": Image.__version__, "libtiff": features.version("libtiff"),
+            "libwebp": features.version("webp"), "decode": [], "bad": []}
+
+
+def save_rgb(name, arr):
+    arr = np.ascontiguousarray(arr, dtype=np.uint8)
+    assert arr.ndim == 3 and arr.shape[2] == 3
+    with open(os.path.join(HERE, "rgb", name), "wb") as f:
+        f.write(arr.tobytes())
+    return name
+
+
+def pillow_rgb(data):
+    """What Keras' load_img(color_mode='rgb') hands to resize: open + convert('RGB')."""
+    im = Image.open(io.BytesIO(data))
+    mode = im.mode
+    if im.mode != "RGB":
+        im = im.convert("RGB")
+    return im, mode
+
+
+def add(name, data, note, tolerance=0):
+    """A decode case: the file and Pillow's RGB. `tolerance` is the largest |difference| the
+    test allows (0 unless the note says why not)."""
+    assert name not in {e["file"][4:] for e in manifest["decode"]}, name
+    with open(os.path.join(HERE, "src", name), "wb") as f:
+        f.write(data)
+    im, mode = pillow_rgb(data)
+    arr = np.asarray(im)
+    stem = name.replace(".", "_")
+    manifest["decode"].append({"file": "src/" + name, "expected": save_rgb(stem + ".rgb", arr),
+                               "width": im.size[0], "height": im.size[1],
+                               "note": f"{note} (Pillow mode {mode})", "tolerance": tolerance})
+    return arr
+
+
+def add_bad(name, data, reason):
+    """A file Pillow refuses; Headstart must refuse it with `reason` in its message."""
+    with open(os.path.join(HERE, "bad", name), "wb") as f:
+        f.write(data)
+    try:
+        im, _ = pillow_rgb(data)
+        im.load()
+        pillow_error = None
+    except Exception as e:  # noqa: BLE001 - any refusal is what we want to see
+        pillow_error = f"{type(e).__name__}: {e}"
+    assert pillow_error is not None, f"Pillow accepted {name}"
+    manifest["bad"].append({"file": "bad/" + name, "reason": reason, "pillow": pillow_error})
+
+
+# ---- TIFF -----------------------------------------------------------------------------------
+def pil_tiff(im, **kw):
+    buf = io.BytesIO()
+    im.save(buf, format="TIFF", **kw)
+    return buf.getvalue()
+
+
+def tf_tiff(arr, **kw):
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, arr, **kw)
+    return buf.getvalue()
+
+
+def pillow_compressed_blocks(im, tile, compression):
+    """Each tile of `im` (zero-padded to whole tiles) compressed by Pillow's libtiff, as the
+    bytes of a one-strip TIFF's only strip, plus that file's JPEGTables (or None)."""
+    th, tw = tile
+    arr = np.asarray(im)
+    h, w = arr.shape[:2]
+    blocks, tables = [], None
+    for y in range(0, h, th):
+        for x in range(0, w, tw):
+            part = np.zeros((th, tw) + arr.shape[2:], arr.dtype)
+            part[: min(th, h - y), : min(tw, w - x)] = arr[y:y + th, x:x + tw]
+            data = pil_tiff(Image.fromarray(part, im.mode), compression=compression)
+            page = tifffile.TiffFile(io.BytesIO(data)).pages[0]
+            assert len(page.dataoffsets) == 1
+            off, count = page.dataoffsets[0], page.databytecounts[0]
+            blocks.append(data[off:off + count])
+            tables = page.jpegtables
+    return blocks, tables
+
+
+def tiny_tiff(width, height, tags, blocks, tile=None, big_endian=False):
+    """A TIFF with exactly the tags given ({tag: (type, values)}; types 3 SHORT, 4 LONG and 7
+    UNDEFINED, whose value is bytes) and the given strips (or tiles of `tile` = (h, w)), for
+    kinds no writer at hand produces. One strip of the whole image unless tags say otherwise."""
+    e = ">" if big_endian else "<"
+    if isinstance(blocks, bytes):
+        blocks = [blocks]
+    tags = dict(tags)
+    tags.setdefault(256, (4, [width]))
+    tags.setdefault(257, (4, [height]))
+    tags.setdefault(259, (3, [1]))
+    offsets_tag, counts_tag = (324, 325) if tile else (273, 279)
+    if tile:
+        tags[322] = (4, [tile[1]])
+        tags[323] = (4, [tile[0]])
+    else:
+        tags.setdefault(278, (4, [height]))
+    tags[counts_tag] = (4, [len(b) for b in blocks])
+    tags[offsets_tag] = (4, [0] * len(blocks))  # filled in below
+    entries = sorted(tags.items())
+    extra_at = 8 + 2 + 12 * len(entries) + 4
+    packed_values = []
+    for tag, (kind, values) in entries:
+        packed_values.append(values if kind == 7 else struct.pack(e + ("H" if kind == 3 else "I") * len(values), *values))
+    extra_size = sum(len(p) + len(p) % 2 for p in packed_values if len(p) > 4)
+    data_at = extra_at + extra_size
+    starts, at = [], data_at
+    for b in blocks:
+        starts.append(at)
+        at += len(b)
+    out = (b"MM" if big_endian else b"II") + struct.pack(e + "HI", 42, 8) + struct.pack(e + "H", len(entries))
+    extra = b""
+    for (tag, (kind, values)), packed in zip(entries, packed_values):
+        if tag == offsets_tag:
+            packed = struct.pack(e + "I" * len(blocks), *starts)
+        count = len(packed) if kind == 7 else len(packed) // (2 if kind == 3 else 4)
+        if len(packed) <= 4:
+            value = packed.ljust(4, b"\0")
+        else:
+            value = struct.pack(e + "I", extra_at + len(extra))
+            extra += packed + b"\0" * (len(packed) % 2)
+        out += struct.pack(e + "HHI", tag, kind, count) + value
+    return out + struct.pack(e + "I", 0) + extra + b"".join(blocks)
+
+
+def pack_bits_rows(indices, bits):
+    """(h, w) small integers -> rows packed most significant bits first, each row byte-aligned."""
+    out = bytearray()
+    for row in indices:
+        acc, n = 0, 0
+        line = bytearray()
+        for v in row:
+            acc = (acc << bits) | int(v)
+            n += bits
+            if n == 8:
+                line.append(acc)
+                acc, n = 0, 0
+        if n:
+            line.append(acc << (8 - n))
+        out += line
+    return bytes(out)
+
+
+def colormap(entries, seed):
+    """A TIFF ColorMap (R..., G..., B...) whose low bytes are noise, so only the high byte
+    matters (Pillow keeps `value // 256`)."""
+    rng = np.random.default_rng(seed)
+    return [int(v) for v in rng.integers(0, 65536, 3 * entries)]
+
+
+def tiff_fixtures():
+    synth = synthetic(24, 16, 21)
+    rgb = Image.fromarray(synth)
+    pic = photo("astronaut", (40, 32))
+    gray = Image.fromarray(synth).convert("L")
+    rng = np.random.default_rng(22)
+
+    # Pillow's writer: every compression on the common modes, several strips each.
+    for comp, short in [("raw", "none"), ("tiff_lzw", "lzw"), ("tiff_adobe_deflate", "deflate"),
+                        ("packbits", "packbits")]:
+        add(f"rgb8_{short}.tif", pil_tiff(rgb, compression=comp, strip_size=24 * 3 * 5),
+            f"RGB 8-bit, {short}, strips of 5 rows")
+        add(f"gray8_{short}.tif", pil_tiff(gray, compression=comp, strip_size=24 * 3),
+            f"gray 8-bit, {short}, strips of 3 rows")
+    add("rgb8_jpeg.tif", pil_tiff(Image.fromarray(pic), compression="jpeg", quality=85),
+        "RGB JPEG-compressed (photometric RGB, components as stored)")
+    add("gray8_jpeg.tif", pil_tiff(Image.fromarray(pic).convert("L"), compression="jpeg"),
+        "gray JPEG-compressed")
+    add("cmyk8_jpeg.tif", pil_tiff(Image.fromarray(pic).convert("CMYK"), compression="jpeg"),
+        "CMYK JPEG-compressed")
+    add("rgba8_lzw.tif", pil_tiff(Image.fromarray(np.dstack([synth, synth[..., 0]]), "RGBA"),
+                                  compression="tiff_lzw"), "RGBA 8-bit (unassociated alpha), LZW")
+    add("la8_deflate.tif", pil_tiff(Image.fromarray(np.dstack([synth[..., 1], synth[..., 2]]), "LA"),
+                                    compression="tiff_adobe_deflate"), "gray+alpha 8-bit, deflate")
+    add("cmyk8_none.tif", pil_tiff(rgb.convert("CMYK")), "CMYK 8-bit, none")
+    cmyk_all = rng.integers(0, 256, (16, 24, 4)).astype(np.uint8)
+    add("cmyk8_lzw.tif", pil_tiff(Image.fromarray(cmyk_all, "CMYK"), compression="tiff_lzw"),
+        "CMYK 8-bit, random inks, LZW")
+    pal = rgb.quantize(37)
+    add("palette8_none.tif", pil_tiff(pal), "palette 8-bit, none")
+    add("palette8_packbits.tif", pil_tiff(pal, compression="packbits"), "palette 8-bit, PackBits")
+    bilevel = gray.point(lambda v: 255 if v > 128 else 0).convert("1")
+    add("bilevel_none.tif", pil_tiff(bilevel), "1-bit, none")
+    add("bilevel_g4.tif", pil_tiff(bilevel, compression="group4"), "1-bit, CCITT group 4")
+    add("bilevel_packbits.tif", pil_tiff(bilevel, compression="packbits"), "1-bit, PackBits")
+    g16 = (synth[..., 0].astype(np.uint16) * 257 // 3)
+    g16[::3, ::4] = rng.integers(0, 300, g16[::3, ::4].shape)  # values around 255 matter
+    add("gray16_deflate.tif", pil_tiff(Image.fromarray(g16), compression="tiff_adobe_deflate"),
+        "gray 16-bit little-endian, deflate (I;16 clips to 255)")
+
+    # tifffile: 16-bit colour, alpha kinds, byte orders, planes, predictors, tiles, BigTIFF.
+    rgb16 = (synth.astype(np.uint16) * 257 + rng.integers(0, 256, synth.shape)).astype(np.uint16)
+    add("rgb16_le.tif", tf_tiff(rgb16, photometric="rgb"), "RGB 16-bit little-endian")
+    add("rgb16_be_deflate.tif", tf_tiff(rgb16, photometric="rgb", byteorder=">", compression="zlib"),
+        "RGB 16-bit big-endian, deflate")
+    add("gray16_be.tif", tf_tiff(g16, photometric="minisblack", byteorder=">"),
+        "gray 16-bit big-endian (I;16B clips to 255)")
+    add("gray16_signed.tif", tf_tiff((g16.astype(np.int32) - 200).astype(np.int16), photometric="minisblack"),
+        "gray 16-bit signed (mode I, clipped to 0...255)")
+    add("gray16_miniswhite_le.tif", tf_tiff(g16, photometric="miniswhite"),
+        "gray 16-bit min-is-white little-endian (Pillow does not invert it)")
+    add("gray8_miniswhite.tif", tf_tiff(synth[..., 0], photometric="miniswhite"), "gray 8-bit min-is-white")
+    alpha = synth[..., 2:3]
+    a16 = rgb16[..., :1]
+    premul = (synth.astype(np.uint16) * alpha // 255).astype(np.uint8)
+    add("rgba8_assoc.tif", tf_tiff(np.dstack([premul, alpha]), photometric="rgb", extrasamples=["assocalpha"]),
+        "RGB 8-bit with associated (premultiplied) alpha: un-premultiplied")
+    add("rgbx8_unspecified.tif", tf_tiff(np.dstack([synth, alpha]), photometric="rgb", extrasamples=["unspecified"]),
+        "RGB 8-bit with an unspecified extra sample")
+    add("rgba16_unassoc.tif", tf_tiff(np.dstack([rgb16, a16]), photometric="rgb", extrasamples=["unassalpha"]),
+        "RGBA 16-bit, unassociated alpha")
+    premul16 = (rgb16.astype(np.uint32) * a16 // 65535).astype(np.uint16)
+    add("rgba16_assoc.tif", tf_tiff(np.dstack([premul16, a16]), photometric="rgb", extrasamples=["assocalpha"]),
+        "RGBA 16-bit, associated alpha (high bytes un-premultiplied)")
+    cmyk16 = rng.integers(0, 65536, (16, 24, 4)).astype(np.uint16)
+    add("cmyk16.tif", tf_tiff(cmyk16, photometric="separated"), "CMYK 16-bit")
+    add("cmyk16_be.tif", tf_tiff(cmyk16, photometric="separated", byteorder=">"), "CMYK 16-bit big-endian")
+    planes = np.ascontiguousarray(synth.transpose(2, 0, 1))
+    add("rgb8_planar.tif", tf_tiff(planes, photometric="rgb", planarconfig="separate"),
+        "RGB 8-bit in separate planes, none")
+    add("rgb8_planar_deflate.tif",
+        tf_tiff(planes, photometric="rgb", planarconfig="separate", compression="zlib", rowsperstrip=5),
+        "RGB 8-bit in separate planes, deflate, strips of 5 rows")
+    add("rgba8_planar_deflate.tif",
+        tf_tiff(np.ascontiguousarray(np.dstack([synth, alpha]).transpose(2, 0, 1)), photometric="rgb",
+                planarconfig="separate", compression="zlib", extrasamples=["unassalpha"]),
+        "RGBA 8-bit in separate planes, deflate")
+    add("rgb16_planar_deflate.tif",
+        tf_tiff(np.ascontiguousarray(rgb16.transpose(2, 0, 1)), photometric="rgb", planarconfig="separate",
+                compression="zlib"), "RGB 16-bit in separate planes, deflate")
+    add("rgb8_predictor.tif", tf_tiff(synth, photometric="rgb", compression="zlib", predictor=True),
+        "RGB 8-bit, deflate with horizontal predictor")
+    add("rgb16_predictor_be.tif", tf_tiff(rgb16, photometric="rgb", compression="zlib", predictor=True, byteorder=">"),
+        "RGB 16-bit big-endian, deflate with horizontal predictor")
+    big = synthetic(40, 36, 23)
+    add("rgb8_tiles.tif", tf_tiff(big, photometric="rgb", tile=(16, 16)), "RGB 8-bit, 16x16 tiles (partial edge tiles), none")
+    add("rgb8_tiles_deflate.tif", tf_tiff(big, photometric="rgb", tile=(16, 32), compression="zlib"),
+        "RGB 8-bit, 32x16 tiles, deflate")
+    add("gray16_tiles.tif", tf_tiff((big[..., 0].astype(np.uint16) * 3), photometric="minisblack", tile=(16, 16)),
+        "gray 16-bit, tiles")
+    add("rgb8_tiles_planar.tif", tf_tiff(np.ascontiguousarray(big.transpose(2, 0, 1)), photometric="rgb",
+                                         tile=(16, 16), planarconfig="separate", compression="zlib"),
+        "RGB 8-bit, tiles in separate planes, deflate")
+    add("rgb8_bigtiff.tif", tf_tiff(synth, photometric="rgb", bigtiff=True), "BigTIFF, RGB 8-bit")
+    pages = io.BytesIO()
+    with tifffile.TiffWriter(pages) as writer:
+        writer.write(synth, photometric="rgb")
+        writer.write(synth[::-1], photometric="rgb")
+    add("two_pages.tif", pages.getvalue(), "two pages: the first is read")
+    for comp, short in [("tiff_lzw", "lzw"), ("packbits", "packbits")]:
+        blocks, _ = pillow_compressed_blocks(Image.fromarray(big), (16, 16), comp)
+        add(f"rgb8_tiles_{short}.tif",
+            tiny_tiff(40, 36, {258: (3, [8] * 3), 259: (3, [{"tiff_lzw": 5, "packbits": 32773}[comp]]),
+                               262: (3, [2]), 277: (3, [3])}, blocks, tile=(16, 16)),
+            f"RGB 8-bit, 16x16 tiles, {short} (tiles compressed by Pillow's libtiff)")
+    bigpic = photo("coffee", (40, 36))
+    blocks, tables = pillow_compressed_blocks(Image.fromarray(bigpic), (16, 16), "jpeg")
+    add("rgb8_tiles_jpeg.tif",
+        tiny_tiff(40, 36, {258: (3, [8] * 3), 259: (3, [7]), 262: (3, [2]), 277: (3, [3]), 347: (7, tables)},
+                  blocks, tile=(16, 16)),
+        "RGB 8-bit, 16x16 JPEG tiles (photometric RGB)")
+    # YCbCr JPEG, the usual JPEG-in-TIFF: libjpeg converts to RGB (Pillow sets JPEGCOLORMODE).
+    jpeg = io.BytesIO()
+    Image.fromarray(pic).save(jpeg, format="JPEG", quality=90)
+    add("ycbcr_jpeg.tif",
+        tiny_tiff(40, 32, {258: (3, [8] * 3), 259: (3, [7]), 262: (3, [6]), 277: (3, [3]), 530: (3, [2, 2])},
+                  jpeg.getvalue()),
+        "YCbCr 4:2:0 JPEG-compressed, one strip")
+    ytiles = []
+    for y in range(0, 36, 16):
+        for x in range(0, 40, 16):
+            part = np.zeros((16, 16, 3), np.uint8)
+            part[: min(16, 36 - y), : min(16, 40 - x)] = bigpic[y:y + 16, x:x + 16]
+            buf = io.BytesIO()
+            Image.fromarray(part).save(buf, format="JPEG", quality=80)
+            ytiles.append(buf.getvalue())
+    add("ycbcr_jpeg_tiles.tif",
+        tiny_tiff(40, 36, {258: (3, [8] * 3), 259: (3, [7]), 262: (3, [6]), 277: (3, [3]), 530: (3, [2, 2])},
+                  ytiles, tile=(16, 16)),
+        "YCbCr 4:2:0 JPEG tiles")
+    # Orientation: Pillow turns the image while loading (exif_transpose) and drops the tag.
+    for orientation in range(2, 9):
+        add(f"orientation{orientation}.tif",
+            tf_tiff(synth[:, :20], photometric="rgb", extratags=[(274, "H", 1, orientation, True)]),
+            f"Orientation {orientation}, applied by Pillow while loading")
+
+    # Kinds written by hand: sub-byte palettes and gray, fill order 2, rarer extra samples.
+    idx = rng.integers(0, 256, (16, 24))
+    for bits in (1, 2, 4):
+        small = idx >> (8 - bits)
+        add(f"palette{bits}.tif",
+            tiny_tiff(24, 16, {258: (3, [bits]), 262: (3, [3]), 277: (3, [1]),
+                               320: (3, colormap(1 << bits, bits))}, pack_bits_rows(small, bits)),
+            f"palette {bits}-bit")
+        add(f"gray{bits}_miniswhite.tif",
+            tiny_tiff(24, 16, {258: (3, [bits]), 262: (3, [0]), 277: (3, [1])}, pack_bits_rows(small, bits)),
+            f"gray {bits}-bit min-is-white")
+    add("gray4.tif", tiny_tiff(24, 16, {258: (3, [4]), 262: (3, [1]), 277: (3, [1])},
+                               pack_bits_rows(idx >> 4, 4)), "gray 4-bit")
+    add("gray2_be.tif", tiny_tiff(24, 16, {258: (3, [2]), 262: (3, [1]), 277: (3, [1])},
+                                  pack_bits_rows(idx >> 6, 2), big_endian=True), "gray 2-bit, big-endian")
+    reverse = np.array([int(f"{v:08b}"[::-1], 2) for v in range(256)], np.uint8)
+    add("gray8_fillorder2.tif",
+        tiny_tiff(24, 16, {258: (3, [8]), 262: (3, [1]), 266: (3, [2]), 277: (3, [1])},
+                  reverse[synth[..., 0]].tobytes()), "gray 8-bit, fill order 2 (bits reversed)")
+    add("rgb8_fillorder2.tif",
+        tiny_tiff(24, 16, {258: (3, [8, 8, 8]), 262: (3, [2]), 266: (3, [2]), 277: (3, [3])},
+                  reverse[synth].tobytes()), "RGB 8-bit, fill order 2")
+    rgbx5 = np.dstack([synth, alpha, synth[..., :1]])
+    add("rgba8_extra_assoc_unspecified.tif",
+        tiny_tiff(24, 16, {258: (3, [8] * 5), 262: (3, [2]), 277: (3, [5]), 338: (3, [1, 0])},
+                  np.dstack([premul, alpha, synth[..., :1]]).tobytes()),
+        "RGB + associated alpha + an unspecified sample (RGBaX)")
+    add("rgb8_no_extrasamples_tag.tif",
+        tiny_tiff(24, 16, {258: (3, [8] * 4), 262: (3, [2]), 277: (3, [4])}, rgbx5[..., :4].tobytes()),
+        "RGB + a fourth sample without an ExtraSamples tag (Pillow: RGBA)")
+    add("rgb8_corel999.tif",
+        tiny_tiff(24, 16, {258: (3, [8] * 4), 262: (3, [2]), 277: (3, [4]), 338: (3, [999])},
+                  rgbx5[..., :4].tobytes()), "RGB + an ExtraSamples value of 999 (Corel Draw)")
+    add("palette8_alpha.tif",
+        tiny_tiff(24, 16, {258: (3, [8, 8]), 262: (3, [3]), 277: (3, [2]), 338: (3, [2]),
+                           320: (3, colormap(256, 9))}, np.dstack([idx, idx[::-1]]).astype(np.uint8).tobytes()),
+        "palette 8-bit with alpha (PA)")
+    add("gray8_signed.tif",
+        tiny_tiff(24, 16, {258: (3, [8]), 262: (3, [1]), 277: (3, [1]), 339: (3, [2])},
+                  synth[..., 1].tobytes()), "gray 8-bit signed (Pillow reads it as unsigned L)")
+
+    # Bad TIFFs (Pillow refuses each too).
+    good = pil_tiff(rgb, compression="tiff_lzw")
+    add_bad("truncated_header.tif", good[:6], "corrupt TIFF")
+    raw = pil_tiff(rgb)
+    add_bad("truncated_strip.tif", raw[: len(raw) - 300], "corrupt TIFF")
+    lzw_page = tifffile.TiffFile(io.BytesIO(good)).pages[0]
+    cut = bytearray(good)
+    cut[lzw_page.dataoffsets[0] + 10: lzw_page.dataoffsets[0] + lzw_page.databytecounts[0]] = b"\xff" * (
+        lzw_page.databytecounts[0] - 10)
+    add_bad("garbage_lzw.tif", bytes(cut), "corrupt TIFF")
+    add_bad("bomb.tif", tiny_tiff(20000, 20000, {258: (3, [8]), 262: (3, [1]), 277: (3, [1])}, b"\0" * 64),
+            "exceeds the limit")
+    add_bad("rgb_float32.tif", tf_tiff(synth.astype(np.float32), photometric="rgb"), "unsupported TIFF")
+    add_bad("gray16_miniswhite_be.tif", tf_tiff(g16, photometric="miniswhite", byteorder=">"), "unsupported TIFF")
+    add_bad("la8_assoc.tif", tf_tiff(np.dstack([premul[..., 0], alpha[..., 0]]), photometric="minisblack",
+                                     extrasamples=["assocalpha"]), "unsupported TIFF")
+
+
+def main():
+    for sub in ("src", "rgb", "bad"):
+        os.makedirs(os.path.join(HERE, sub), exist_ok=True)
+        for f in os.listdir(os.path.join(HERE, sub)):
+            os.remove(os.path.join(HERE, sub, f))
+    tiff_fixtures()
+    with open(os.path.join(HERE, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+    total = sum(os.path.getsize(os.path.join(dp, fn)) for dp, _, fns in os.walk(HERE)
+                for fn in fns if not fn.endswith(".py"))
+    print(f"wrote {len(manifest['decode'])} decode and {len(manifest['bad'])} bad fixtures; {total} bytes")
+
+
+if __name__ == "__main__":
+    main()
