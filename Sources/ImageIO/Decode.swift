@@ -28,6 +28,8 @@ public func decodeImage(
     decoded = try decodePNG(bytes, maxPixels: maxPixels)
   } else if isTIFF(bytes) {
     decoded = try decodeTIFF(bytes, maxPixels: maxPixels)
+  } else if isWebP(bytes) {
+    decoded = try decodeWebP(bytes, maxPixels: maxPixels)
   } else {
     throw ImageError("not an image Headstart reads (\(readFormats); starts with \(describePrefix(bytes)))")
   }

@@ -8,6 +8,7 @@ import XCTest
 
 final class LibraryFormatTests: XCTestCase {
   func testTIFFMatchesPillow() throws { try checkAgainstPillow(suffix: ".tif") }
+  func testWebPMatchesPillow() throws { try checkAgainstPillow(suffix: ".webp") }
 
   func testBadFilesAreRefused() throws {
     let manifest = try LibraryFormatManifest.load()

@@ -378,6 +378,110 @@ def tiff_fixtures():
     add_bad("la8_assoc.tif", tf_tiff(np.dstack([premul[..., 0], alpha[..., 0]]), photometric="minisblack",
                                      extrasamples=["assocalpha"]), "unsupported TIFF")
 
+# ---- WebP -----------------------------------------------------------------------------------
+def pil_webp(im, **kw):
+    buf = io.BytesIO()
+    im.save(buf, format="WEBP", **kw)
+    return buf.getvalue()
+
+
+def riff_chunk(fourcc, payload):
+    return fourcc + struct.pack("<I", len(payload)) + payload + b"\0" * (len(payload) % 2)
+
+
+def webp_chunks(data):
+    """The chunks of a WebP file: [(fourcc, payload)]."""
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    at, out = 12, []
+    while at + 8 <= len(data):
+        fourcc, size = data[at:at + 4], struct.unpack("<I", data[at + 4:at + 8])[0]
+        out.append((fourcc, data[at + 8:at + 8 + size]))
+        at += 8 + size + size % 2
+    return out
+
+
+def webp_file(chunks):
+    body = b"WEBP" + b"".join(riff_chunk(f, p) for f, p in chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def u24(v):
+    return struct.pack("<I", v)[:3]
+
+
+def animated_webp(canvas, frames, background=(0, 0, 0, 0), alpha=True):
+    """An animation of still WebP files placed at (x, y) (even) on a canvas of (w, h): the
+    layout Pillow's writer never makes (its first frame always covers the canvas)."""
+    w, h = canvas
+    flags = 0x02 | (0x10 if alpha else 0)
+    chunks = [(b"VP8X", bytes([flags, 0, 0, 0]) + u24(w - 1) + u24(h - 1)),
+              (b"ANIM", bytes([background[2], background[1], background[0], background[3]]) + struct.pack("<H", 0))]
+    for (x, y), still, blend in frames:
+        inner = [(f, p) for f, p in webp_chunks(still) if f in (b"ALPH", b"VP8 ", b"VP8L")]
+        fw, fh = Image.open(io.BytesIO(still)).size
+        header = u24(x // 2) + u24(y // 2) + u24(fw - 1) + u24(fh - 1) + u24(100) + bytes([0 if blend else 2])
+        chunks.append((b"ANMF", header + b"".join(riff_chunk(f, p) for f, p in inner)))
+    return webp_file(chunks)
+
+
+def webp_fixtures():
+    pic = photo("chelsea", (37, 29))  # odd: chroma upsampling at the edges
+    synth = synthetic(24, 16, 31)
+    rng = np.random.default_rng(32)
+    alpha = (np.arange(37)[None, :] * 7 + np.arange(29)[:, None] * 3).astype(np.uint8)
+    alpha[:5, :5] = 0
+    rgba = np.dstack([pic, alpha])
+    for q in (20, 80, 100):
+        add(f"lossy_q{q}.webp", pil_webp(Image.fromarray(pic), quality=q), f"lossy, quality {q}")
+    add("lossy_alpha.webp", pil_webp(Image.fromarray(rgba, "RGBA"), quality=80),
+        "lossy with alpha (alpha dropped, colour under it kept)")
+    add("lossy_alpha_q50.webp", pil_webp(Image.fromarray(rgba, "RGBA"), quality=60, alpha_quality=50),
+        "lossy with lossy-filtered alpha")
+    add("lossless.webp", pil_webp(Image.fromarray(synth), lossless=True), "lossless RGB")
+    add("lossless_alpha_exact.webp", pil_webp(Image.fromarray(rgba, "RGBA"), lossless=True, exact=True),
+        "lossless RGBA, colour under transparency kept (exact)")
+    add("lossless_alpha.webp", pil_webp(Image.fromarray(rgba, "RGBA"), lossless=True),
+        "lossless RGBA, colour under transparency changed by the encoder")
+    add("lossy_1x1.webp", pil_webp(Image.fromarray(pic[:1, :1]), quality=90), "lossy 1x1")
+    add("lossy_1x17.webp", pil_webp(Image.fromarray(pic[:17, :1]), quality=90), "lossy 1x17")
+    exif = b"Exif\0\0" + exif_orientation_block(6)
+    add("lossy_exif6.webp", pil_webp(Image.fromarray(pic), quality=80, exif=exif),
+        "lossy with EXIF Orientation 6 (not applied by load_img)")
+    frames = [Image.fromarray(pic), Image.fromarray(pic[::-1].copy()), Image.fromarray(255 - pic)]
+    add("animated_lossy.webp", pil_webp(frames[0], save_all=True, append_images=frames[1:], quality=70),
+        "animation of three lossy frames: the first")
+    add("animated_lossless.webp", pil_webp(frames[0], save_all=True, append_images=frames[1:], lossless=True),
+        "animation of three lossless frames: the first")
+    small = pil_webp(Image.fromarray(synth[:10, :12]), lossless=True)
+    add("animated_offset_frame.webp",
+        animated_webp((24, 16), [((6, 4), small, False), ((0, 0), pil_webp(Image.fromarray(synth), quality=50), True)],
+                      background=(200, 100, 50, 255)),
+        "first frame 12x10 at (6, 4) on a 24x16 canvas with an opaque background colour")
+    small_alpha = pil_webp(Image.fromarray(np.dstack([synth[:10, :12], alpha[:10, :12]]), "RGBA"), quality=70)
+    add("animated_offset_alpha.webp", animated_webp((20, 14), [((2, 2), small_alpha, True)]),
+        "one lossy frame with alpha, offset, blended onto an empty canvas")
+
+    good = pil_webp(Image.fromarray(pic), quality=80)
+    add_bad("truncated.webp", good[: len(good) // 2], "WebP")
+    add_bad("truncated_header.webp", good[:20], "WebP")
+    garbage = bytearray(good)
+    garbage[40:] = bytes(rng.integers(0, 256, len(good) - 40).astype(np.uint8))
+    add("garbage_payload.webp", bytes(garbage), "lossy, its payload after byte 40 replaced by noise: "
+        "libwebp decodes whatever the noise says, in Pillow too")
+    # A valid animation whose one small frame sits on a 20000x20000 canvas: 200 bytes that the
+    # animation decoder would turn into 3.2 GB of canvases.
+    add_bad("bomb.webp", animated_webp((20000, 20000), [((0, 0), small, False)]), "exceeds the limit")
+    lone = pil_webp(Image.fromarray(synth), lossless=True)
+    add_bad("no_frames.webp", webp_file([(b"VP8X", bytes([0x02, 0, 0, 0]) + u24(23) + u24(15)),
+                                          (b"ANIM", bytes(6))]), "WebP")
+    assert lone
+
+
+def exif_orientation_block(value):
+    """A minimal little-endian TIFF/EXIF block: IFD0 with one Orientation entry."""
+    ifd = struct.pack("<H", 1) + struct.pack("<HHI", 0x0112, 3, 1) + struct.pack("<H", value) + b"\0\0"
+    return b"II" + struct.pack("<HI", 42, 8) + ifd + struct.pack("<I", 0)
+
 
 def main():
     for sub in ("src", "rgb", "bad"):
@@ -385,6 +489,7 @@ def main():
         for f in os.listdir(os.path.join(HERE, sub)):
             os.remove(os.path.join(HERE, sub, f))
     tiff_fixtures()
+    webp_fixtures()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
