@@ -30,6 +30,8 @@ public func decodeImage(
     decoded = try decodeTIFF(bytes, maxPixels: maxPixels)
   } else if isWebP(bytes) {
     decoded = try decodeWebP(bytes, maxPixels: maxPixels)
+  } else if isGIF(bytes) {
+    decoded = try decodeGIF(bytes, maxPixels: maxPixels)
   } else {
     throw ImageError("not an image Headstart reads (\(readFormats); starts with \(describePrefix(bytes)))")
   }

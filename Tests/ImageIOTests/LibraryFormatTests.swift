@@ -9,6 +9,7 @@ import XCTest
 final class LibraryFormatTests: XCTestCase {
   func testTIFFMatchesPillow() throws { try checkAgainstPillow(suffix: ".tif") }
   func testWebPMatchesPillow() throws { try checkAgainstPillow(suffix: ".webp") }
+  func testGIFMatchesPillow() throws { try checkAgainstPillow(suffix: ".gif") }
 
   func testBadFilesAreRefused() throws {
     let manifest = try LibraryFormatManifest.load()

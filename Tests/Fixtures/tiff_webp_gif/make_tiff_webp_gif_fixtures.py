@@ -476,6 +476,170 @@ def webp_fixtures():
                                           (b"ANIM", bytes(6))]), "WebP")
     assert lone
 
+# ---- GIF ------------------------------------------------------------------------------------
+def pil_gif(im, **kw):
+    buf = io.BytesIO()
+    im.save(buf, format="GIF", **kw)
+    return buf.getvalue()
+
+
+def lzw_literal(indices, min_size):
+    """Valid GIF LZW data that sends every index as a literal code, with a clear code often
+    enough that the code width never grows (the classic "uncompressed GIF")."""
+    clear = 1 << min_size
+    width = min_size + 1
+    codes, run = [clear], 0
+    limit = (1 << width) - clear - 2  # literals before the decoder's table would widen codes
+    for v in indices:
+        if run == limit:
+            codes.append(clear)
+            run = 0
+        codes.append(int(v))
+        run += 1
+    codes.append(clear + 1)  # end of information
+    acc, n, out = 0, 0, bytearray()
+    for c in codes:
+        acc |= c << n
+        n += width
+        while n >= 8:
+            out.append(acc & 255)
+            acc >>= 8
+            n -= 8
+    if n:
+        out.append(acc & 255)
+    return bytes(out)
+
+
+def sub_blocks(data):
+    out = bytearray()
+    for i in range(0, len(data), 255):
+        out.append(len(data[i:i + 255]))
+        out += data[i:i + 255]
+    return bytes(out) + b"\0"
+
+
+def colour_table(colours):
+    """(flag bits, padded table) for a table of len(colours) // 3 entries."""
+    bits = max(1, (len(colours) // 3 - 1).bit_length())
+    return bits, colours + b"\0" * (3 * (1 << bits) - len(colours))
+
+
+def gif_file(screen, frames, global_table=None, background=0, version=b"GIF89a", trailer=True):
+    """A GIF from frames given as dicts: rect (x, y, w, h), indices (row-major), optional
+    local table, transparency, interlace, min_size, raw (LZW data instead of literals),
+    gce (a graphic control extension even without transparency)."""
+    out = bytearray(version + struct.pack("<HH", *screen))
+    if global_table is not None:
+        bits, table = colour_table(global_table)
+        out += bytes([0x80 | (bits - 1), background, 0]) + table
+    else:
+        out += bytes([0, background, 0])
+    for f in frames:
+        for t in f.get("gces", [f.get("transparency", "none")] if "transparency" in f or f.get("gce") else []):
+            flags = 0 if t is None or t == "none" else 1
+            out += b"!\xf9\x04" + bytes([flags]) + struct.pack("<H", 10) + bytes([0 if not flags else t, 0])
+        x, y, w, h = f["rect"]
+        flags = 0x40 if f.get("interlace") else 0
+        local = b""
+        if f.get("local") is not None:
+            bits, local = colour_table(f["local"])
+            flags |= 0x80 | (bits - 1)
+        out += b"," + struct.pack("<HHHH", x, y, w, h) + bytes([flags]) + local
+        indices = list(f["indices"])
+        if f.get("interlace"):
+            rows = [indices[r * w:(r + 1) * w] for r in range(h)]
+            order = [r for start, step in ((0, 8), (4, 8), (2, 4), (1, 2)) for r in range(start, h, step)]
+            indices = [v for r in order for v in rows[r]]
+        min_size = f.get("min_size", 8)
+        out += bytes([min_size]) + sub_blocks(f.get("raw") or lzw_literal(indices, min_size))
+    return bytes(out) + (b";" if trailer else b"")
+
+
+def gif_fixtures():
+    pic = photo("coffee", (37, 29))
+    synth = synthetic(24, 16, 41)
+    rng = np.random.default_rng(42)
+    table = bytes(rng.integers(0, 256, 3 * 16).astype(np.uint8))
+    table4 = table[:12]
+    ramp = bytes(v for i in range(16) for v in (i, i, i))
+
+    # Pillow's writer: real LZW, interlaced by default from 16 rows up.
+    quant = Image.fromarray(pic).quantize(64)
+    add("photo.gif", pil_gif(quant), "photograph, 64 colours, Pillow's writer (interlaced)")
+    add("photo_not_interlaced.gif", pil_gif(quant, interlace=False), "the same, not interlaced")
+    add("noise_256.gif", pil_gif(Image.fromarray(rng.integers(0, 256, (48, 64)).astype(np.uint8), "P"),
+                                 interlace=False),
+        "256 colours of noise: LZW codes grow to 12 bits and the table is cleared")
+    add("gray.gif", pil_gif(Image.fromarray(synth).convert("L")), "gray picture, Pillow's writer (its table holds the used grays only)")
+    add("transparent.gif", pil_gif(quant, transparency=5), "transparency index 5 (ignored by convert)")
+    frames = [Image.fromarray(pic).quantize(32), Image.fromarray(255 - pic).quantize(32)]
+    add("animated.gif", pil_gif(frames[0], save_all=True, append_images=frames[1:], duration=100, loop=0),
+        "two frames: the first")
+    add("tiny_1x1.gif", pil_gif(Image.fromarray(pic[:1, :1]).quantize(2)), "1x1")
+
+    # Written here: what Pillow does with the first frame's layout, tables and transparency.
+    idx = [int(v) for v in rng.integers(0, 16, 24 * 16)]
+    add("global_table.gif", gif_file((24, 16), [dict(rect=(0, 0, 24, 16), indices=idx)], table),
+        "global table of 16, literal codes")
+    add("gif87a.gif", gif_file((24, 16), [dict(rect=(0, 0, 24, 16), indices=idx)], table, version=b"GIF87a"),
+        "GIF87a")
+    add("past_table.gif", gif_file((16, 16), [dict(rect=(0, 0, 16, 16), indices=range(256))], table4),
+        "indices 0..255 with a table of 4: black past its end")
+    add("local_table.gif",
+        gif_file((24, 16), [dict(rect=(0, 0, 24, 16), indices=idx, local=table[::-1])], table),
+        "a local table replaces the global one")
+    add("local_short_table.gif",
+        gif_file((16, 16), [dict(rect=(0, 0, 16, 16), indices=[i % 8 for i in range(256)], local=table4)], table),
+        "local table of 4 with indices up to 7: black past its end, not the global colours")
+    add("ramp_global.gif", gif_file((16, 16), [dict(rect=(0, 0, 16, 16), indices=range(256))], ramp),
+        "global table that is the gray ramp 0..15: mode L, indices past it keep their own level")
+    add("no_table.gif", gif_file((16, 16), [dict(rect=(0, 0, 16, 16), indices=range(256))]),
+        "no colour table at all: mode L")
+    add("ramp_local.gif",
+        gif_file((24, 16), [dict(rect=(0, 0, 24, 16), indices=idx, local=ramp)], table),
+        "a local table that is the gray ramp is ignored: the global table colours the frame")
+    small = [int(v) for v in rng.integers(0, 16, 10 * 7)]
+    add("small_frame.gif",
+        gif_file((24, 16), [dict(rect=(5, 3, 10, 7), indices=small)], table, background=9),
+        "10x7 frame at (5, 3) on 24x16: index 0 around it, not the background colour")
+    add("small_frame_transparent.gif",
+        gif_file((24, 16), [dict(rect=(5, 3, 10, 7), indices=small, transparency=12)], table, background=9),
+        "the same with transparency index 12: the transparent index around it")
+    add("frame_past_screen.gif",
+        gif_file((16, 10), [dict(rect=(8, 4, 14, 9), indices=[i % 16 for i in range(14 * 9)])], table),
+        "14x9 frame at (8, 4) on a 16x10 screen: the image grows to 22x13")
+    add("two_gces.gif",
+        gif_file((24, 16), [dict(rect=(2, 2, 10, 7), indices=small, gces=[12, None])], table),
+        "two graphic control extensions, the second without transparency: index 12 still fills")
+    for h in (1, 2, 3, 5, 11):
+        add(f"interlaced_h{h}.gif",
+            gif_file((7, h), [dict(rect=(0, 0, 7, h), indices=[(i * 5) % 16 for i in range(7 * h)], interlace=True)],
+                     table), f"interlaced, {h} rows")
+    add("interlaced_small_frame.gif",
+        gif_file((24, 16), [dict(rect=(3, 2, 9, 11), indices=[i % 16 for i in range(99)], interlace=True,
+                                 local=table[::-1])], table),
+        "interlaced 9x11 frame at (3, 2) with a local table")
+    add("min_code_size_2.gif",
+        gif_file((24, 16), [dict(rect=(0, 0, 24, 16), indices=[i % 4 for i in idx], min_size=2)], table4),
+        "LZW minimum code size 2")
+    complete = gif_file((24, 16), [dict(rect=(0, 0, 24, 16), indices=idx)], table)
+    add("no_trailer.gif", complete[:-1], "no trailer")
+    add("no_terminator.gif", complete[:-2], "neither block terminator nor trailer (Pillow reads it)")
+    add("extra_pixels.gif",
+        gif_file((8, 4), [dict(rect=(0, 0, 8, 4), indices=[], raw=lzw_literal([3] * 40, 8))], table),
+        "more pixels in the data than the frame holds: the rest is ignored")
+
+    add_bad("truncated.gif", complete[: len(complete) // 2], "GIF")
+    add_bad("cut_in_last_block.gif", complete[:-3], "GIF")
+    add_bad("header_only.gif", gif_file((24, 16), [], table), "no image")
+    add_bad("too_few_pixels.gif",
+            gif_file((8, 4), [dict(rect=(0, 0, 8, 4), indices=[], raw=lzw_literal([3] * 20, 8))], table), "GIF")
+    add_bad("empty_frame.gif", gif_file((8, 4), [dict(rect=(0, 0, 0, 0), indices=[])], table), "GIF")
+    add_bad("bomb_screen.gif", gif_file((20000, 20000), [dict(rect=(0, 0, 2, 2), indices=[1] * 4)], table),
+            "exceeds the limit")
+    add_bad("bomb_frame.gif", gif_file((4, 4), [dict(rect=(0, 0, 30000, 30000), indices=[], raw=lzw_literal([1], 8))],
+                                       table), "exceeds the limit")
+
 
 def exif_orientation_block(value):
     """A minimal little-endian TIFF/EXIF block: IFD0 with one Orientation entry."""
@@ -490,6 +654,7 @@ def main():
             os.remove(os.path.join(HERE, sub, f))
     tiff_fixtures()
     webp_fixtures()
+    gif_fixtures()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
