@@ -18,12 +18,19 @@ struct LibraryFormatManifest: Decodable {
     var note: String
     /// The largest |difference| from Pillow allowed; 0 unless the note says why.
     var tolerance: Int
+    /// What Pillow's getexif() still reports once the image is loaded.
+    var orientation: Int
+    /// exif_transpose's output, when `orientation` is not 1.
+    var applied: String?
+    var appliedWidth: Int?
+    var appliedHeight: Int?
   }
   var pillow: String
   var libtiff: String
   var libwebp: String
   var decode: [Decode]
   var bad: [Manifest.Bad]
+  var keras: [Manifest.Keras]
 
   static func load() throws -> LibraryFormatManifest {
     let data = try Data(contentsOf: libraryFormatDirectory.appendingPathComponent("manifest.json"))

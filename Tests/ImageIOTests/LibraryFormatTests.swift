@@ -2,6 +2,7 @@
 // open().convert('RGB') of every variant the fixture script writes, and the files Pillow
 // refuses.
 import Foundation
+import Support
 import XCTest
 
 @testable import ImageIO
@@ -21,6 +22,61 @@ final class LibraryFormatTests: XCTestCase {
         XCTAssertTrue(text.contains(entry.reason), "\(entry.file): '\(text)'")
         XCTAssertFalse(text.contains("\n"), text)
       }
+    }
+  }
+
+  /// The orientation reported is what Pillow's getexif() reports after loading (a TIFF's tag is
+  /// already applied and gone), and `.apply` turns the pixels as exif_transpose does.
+  func testOrientationAsPillowReportsIt() throws {
+    let manifest = try LibraryFormatManifest.load()
+    var turned = 0
+    for entry in manifest.decode {
+      let bytes = try libraryFormatBytes(entry.file)
+      let (_, orientation) = try bytes.withUnsafeBytes { try decodeImage($0) }
+      XCTAssertEqual(orientation, entry.orientation, entry.file)
+      guard let applied = entry.applied, let width = entry.appliedWidth, let height = entry.appliedHeight else {
+        continue
+      }
+      let (image, _) = try bytes.withUnsafeBytes { try decodeImage($0, exif: .apply) }
+      let expected = RGBImage(width: width, height: height, pixels: try libraryFormatBytes("rgb/" + applied))
+      XCTAssertEqual(image, expected, entry.file)
+      turned += 1
+    }
+    XCTAssertGreaterThan(turned, 0)
+  }
+
+  /// loadImage (decode + resize) against Keras' own load_img + img_to_array.
+  func testLoadImageMatchesKeras() throws {
+    let manifest = try LibraryFormatManifest.load()
+    XCTAssertFalse(manifest.keras.isEmpty)
+    for entry in manifest.keras {
+      let interpolation = try XCTUnwrap(Interpolation(rawValue: entry.interpolation))
+      let options = LoadOptions(height: entry.height, width: entry.width, interpolation: interpolation)
+      let path = libraryFormatDirectory.appendingPathComponent(entry.file).path
+      let loaded = try loadImage(at: path, options: options)
+      let crc = loaded.image.pixels.withUnsafeBytes { CRC32.update(0, $0) }
+      XCTAssertEqual(crc, entry.crc32, "\(entry.file) \(entry.height)x\(entry.width) \(entry.interpolation)")
+    }
+    print("load_img: \(manifest.keras.count) cases checked against \(manifest.keras[0].via)")
+  }
+
+  /// Several threads decoding at once get what one thread gets (libtiff's messages go to each
+  /// file's own handle; giflib and libwebp keep no global state).
+  func testConcurrentDecodingIsDeterministic() throws {
+    let manifest = try LibraryFormatManifest.load()
+    let files = manifest.decode.map(\.file) + manifest.bad.map(\.file)
+    let serial = files.map { try? decodeLibraryFormat($0) }
+    final class Results: @unchecked Sendable {  // guarded by `lock`
+      let lock = NSLock()
+      var images: [Int: RGBImage] = [:]
+    }
+    let results = Results()
+    DispatchQueue.concurrentPerform(iterations: files.count * 3) { i in
+      let image = try? decodeLibraryFormat(files[i % files.count])
+      results.lock.withLock { results.images[i] = image }
+    }
+    for i in 0..<(files.count * 3) {
+      XCTAssertEqual(results.images[i], serial[i % files.count], files[i % files.count])
     }
   }
 

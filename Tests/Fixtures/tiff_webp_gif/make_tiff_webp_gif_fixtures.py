@@ -25,7 +25,7 @@ import sys
 
 import numpy as np
 import tifffile
-from PIL import Image, features
+from PIL import Image, ImageOps, features
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pillow"))
@@ -44,12 +44,13 @@ def save_rgb(name, arr):
 
 
 def pillow_rgb(data):
-    """What Keras' load_img(color_mode='rgb') hands to resize: open + convert('RGB')."""
-    im = Image.open(io.BytesIO(data))
-    mode = im.mode
-    if im.mode != "RGB":
-        im = im.convert("RGB")
-    return im, mode
+    """What Keras' load_img(color_mode='rgb') hands to resize: open + convert('RGB'); also
+    Pillow's mode and the opened image (loaded)."""
+    opened = Image.open(io.BytesIO(data))
+    mode = opened.mode
+    im = opened.convert("RGB") if opened.mode != "RGB" else opened
+    opened.load()
+    return im, mode, opened
 
 
 def add(name, data, note, tolerance=0):
@@ -58,12 +59,20 @@ def add(name, data, note, tolerance=0):
     assert name not in {e["file"][4:] for e in manifest["decode"]}, name
     with open(os.path.join(HERE, "src", name), "wb") as f:
         f.write(data)
-    im, mode = pillow_rgb(data)
+    im, mode, opened = pillow_rgb(data)
     arr = np.asarray(im)
     stem = name.replace(".", "_")
-    manifest["decode"].append({"file": "src/" + name, "expected": save_rgb(stem + ".rgb", arr),
-                               "width": im.size[0], "height": im.size[1],
-                               "note": f"{note} (Pillow mode {mode})", "tolerance": tolerance})
+    # The orientation Pillow still reports once the image is loaded (a TIFF's is applied and
+    # dropped while loading), and what exif_transpose then makes of the image.
+    orientation = opened.getexif().get(0x0112, 1)
+    entry = {"file": "src/" + name, "expected": save_rgb(stem + ".rgb", arr),
+             "width": im.size[0], "height": im.size[1],
+             "note": f"{note} (Pillow mode {mode})", "tolerance": tolerance, "orientation": orientation}
+    if orientation != 1:
+        turned = ImageOps.exif_transpose(opened).convert("RGB")
+        entry["applied"] = save_rgb(stem + "_apply.rgb", np.asarray(turned))
+        entry["appliedWidth"], entry["appliedHeight"] = turned.size
+    manifest["decode"].append(entry)
     return arr
 
 
@@ -72,8 +81,7 @@ def add_bad(name, data, reason):
     with open(os.path.join(HERE, "bad", name), "wb") as f:
         f.write(data)
     try:
-        im, _ = pillow_rgb(data)
-        im.load()
+        pillow_rgb(data)
         pillow_error = None
     except Exception as e:  # noqa: BLE001 - any refusal is what we want to see
         pillow_error = f"{type(e).__name__}: {e}"
@@ -647,6 +655,32 @@ def exif_orientation_block(value):
     return b"II" + struct.pack("<HI", 42, 8) + ifd + struct.pack("<I", 0)
 
 
+def keras_cases(files):
+    """keras.utils.load_img + img_to_array on whole files, as the CRC-32 of the uint8 array,
+    when Keras is installed (otherwise the same steps spelled out with Pillow)."""
+    import zlib
+
+    try:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        from keras.utils import img_to_array, load_img
+
+        def pixels(path, h, w, interp):
+            return img_to_array(load_img(path, target_size=(h, w), interpolation=interp)).astype(np.uint8), "keras"
+    except Exception:  # pragma: no cover - Keras absent
+        def pixels(path, h, w, interp):
+            im = Image.open(path).convert("RGB")
+            if im.size != (w, h):
+                im = im.resize((w, h), {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR}[interp])
+            return np.asarray(im), "pillow"
+    manifest["keras"] = []
+    for name, h, w in files:
+        for interp in ("nearest", "bilinear"):
+            arr, via = pixels(os.path.join(HERE, "src", name), h, w, interp)
+            assert arr.shape == (h, w, 3)
+            manifest["keras"].append({"file": "src/" + name, "height": h, "width": w, "interpolation": interp,
+                                      "via": via, "crc32": zlib.crc32(arr.tobytes())})
+
+
 def main():
     for sub in ("src", "rgb", "bad"):
         os.makedirs(os.path.join(HERE, sub), exist_ok=True)
@@ -655,6 +689,9 @@ def main():
     tiff_fixtures()
     webp_fixtures()
     gif_fixtures()
+    keras_cases([("ycbcr_jpeg_tiles.tif", 224, 224), ("orientation6.tif", 30, 20), ("rgb16_le.tif", 31, 97),
+                 ("lossy_alpha.webp", 224, 224), ("animated_offset_frame.webp", 50, 40),
+                 ("small_frame_transparent.gif", 224, 224), ("photo.gif", 17, 23)])
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
