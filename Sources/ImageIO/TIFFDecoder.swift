@@ -1,7 +1,8 @@
 // TIFF decoding through libtiff (via the CShims wrapper that keeps its messages off stderr),
-// converted to RGB the way Pillow's `Image.open(...).convert('RGB')` does. Like Pillow, libtiff
-// only decompresses strips and tiles (TIFFReadEncodedStrip/Tile); turning samples into pixels
-// follows Pillow's own unpackers (TIFFLayout.swift), not libtiff's TIFFRGBAImage.
+// converted to RGB the way Pillow's `Image.open(...).convert('RGB')` does. Pillow has libtiff
+// decompress strips and tiles (TIFFReadEncodedStrip/Tile; uncompressed ones it reads itself, to
+// the same bytes) and turns samples into pixels with its own unpackers, not libtiff's
+// TIFFRGBAImage; so does this file, with Pillow's rules (TIFFLayout.swift).
 // Output is (H, W, 3) uint8.
 import CShims
 

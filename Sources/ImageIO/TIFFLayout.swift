@@ -1,7 +1,8 @@
 // Which TIFFs Pillow reads and how their samples become RGB: the decision Pillow makes from its
 // table of (byte order, photometric, sample format, fill order, bits, extra samples) keys,
 // found by experiment with Pillow 13 (Tests/Fixtures/tiff_webp_gif/make_tiff_webp_gif_fixtures.py
-// holds one file per kind). A kind Pillow has no entry for is refused, as Pillow refuses it.
+// holds one file per kind). A kind Pillow has no entry for is refused, as Pillow refuses it;
+// so are the few Pillow reads that Headstart does not reproduce (Docs/keras-parity.md).
 import CShims
 
 /// How the kept samples of one pixel become RGB.
@@ -59,7 +60,9 @@ extension TIFFLayout {
     let described =
       "\(bits)-bit, \(spp) sample\(spp == 1 ? "" : "s") per pixel, photometric \(photometric)"
       + (extras.isEmpty ? "" : ", extra samples \(extras)") + (format == 1 ? "" : ", sample format \(format)")
-    func refuse(_ why: String = "Pillow has no mode for it either") -> ImageError {
+    func refuse(_ why: String = "not a kind Headstart decodes as Pillow does (see Docs/keras-parity.md)")
+      -> ImageError
+    {
       ImageError("unsupported TIFF (\(described)): \(why)")
     }
     // Pillow's key: with separate planes, trailing unspecified extra samples are left out of it.
@@ -109,10 +112,11 @@ extension TIFFLayout {
       if layout.signed && bits != 16 { layout.signed = false }  // signed 8-bit is read as "L"
     case rgbPhotometric, yCbCr:
       if photometric == yCbCr {
-        // Pillow lets libjpeg convert JPEG-compressed YCbCr; any other YCbCr goes through
-        // libtiff's TIFFRGBAImage in Pillow, which Headstart does not reproduce.
+        // Pillow lets libjpeg convert JPEG-compressed YCbCr; other compressed YCbCr goes
+        // through libtiff's TIFFRGBAImage in Pillow, uncompressed YCbCr through Pillow's own
+        // conversion. Headstart reproduces neither.
         guard info.jpeg_rgb != 0, bits == 8, samples == 3 else {
-          throw refuse("YCbCr is read only when JPEG-compressed (Pillow reads the rest through TIFFRGBAImage)")
+          throw refuse("YCbCr is read only when JPEG-compressed")
         }
       }
       // A fourth sample without an ExtraSamples tag is alpha to Pillow ("RGBA"), and dropped.

@@ -31,6 +31,13 @@ struct LibraryFormatManifest: Decodable {
   var decode: [Decode]
   var bad: [Manifest.Bad]
   var keras: [Manifest.Keras]
+  /// Files Pillow reads and Headstart refuses (Docs/keras-parity.md says why).
+  struct Refused: Decodable {
+    var file: String
+    var reason: String
+    var note: String
+  }
+  var refused: [Refused]
 
   static func load() throws -> LibraryFormatManifest {
     let data = try Data(contentsOf: libraryFormatDirectory.appendingPathComponent("manifest.json"))

@@ -25,6 +25,18 @@ final class LibraryFormatTests: XCTestCase {
     }
   }
 
+  /// The documented departures from Pillow: refused with a reason, never decoded differently.
+  func testDocumentedRefusals() throws {
+    let manifest = try LibraryFormatManifest.load()
+    XCTAssertFalse(manifest.refused.isEmpty)
+    for entry in manifest.refused {
+      XCTAssertThrowsError(try decodeLibraryFormat(entry.file), entry.note) { error in
+        print("\(entry.file) (\(entry.note)): \(error)")
+        XCTAssertTrue("\(error)".contains(entry.reason), "\(entry.file): '\(error)'")
+      }
+    }
+  }
+
   /// The orientation reported is what Pillow's getexif() reports after loading (a TIFF's tag is
   /// already applied and gone), and `.apply` turns the pixels as exif_transpose does.
   func testOrientationAsPillowReportsIt() throws {
@@ -64,7 +76,7 @@ final class LibraryFormatTests: XCTestCase {
   /// file's own handle; giflib and libwebp keep no global state).
   func testConcurrentDecodingIsDeterministic() throws {
     let manifest = try LibraryFormatManifest.load()
-    let files = manifest.decode.map(\.file) + manifest.bad.map(\.file)
+    let files = manifest.decode.map(\.file) + manifest.bad.map(\.file) + manifest.refused.map(\.file)
     let serial = files.map { try? decodeLibraryFormat($0) }
     final class Results: @unchecked Sendable {  // guarded by `lock`
       let lock = NSLock()

@@ -15,6 +15,7 @@ produce. Outputs (next to this script):
   rgb/*.rgb      raw uint8 (H, W, 3) arrays: Pillow's open().convert('RGB')
   bad/*          files Pillow refuses too (truncated, garbage, pixel bombs, kinds it has no mode
                  for)
+  refused/*      files Pillow reads but Headstart refuses (Docs/keras-parity.md lists why)
   manifest.json  what each file is and what is expected of it
 """
 import io
@@ -32,7 +33,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "pillow"))
 from make_pillow_fixtures import photo, synthetic  # noqa: E402 - the shared test pictures
 
 manifest = {"pillow": Image.__version__, "libtiff": features.version("libtiff"),
-            "libwebp": features.version("webp"), "decode": [], "bad": []}
+            "libwebp": features.version("webp"), "decode": [], "bad": [], "refused": []}
 
 
 def save_rgb(name, arr):
@@ -87,6 +88,14 @@ def add_bad(name, data, reason):
         pillow_error = f"{type(e).__name__}: {e}"
     assert pillow_error is not None, f"Pillow accepted {name}"
     manifest["bad"].append({"file": "bad/" + name, "reason": reason, "pillow": pillow_error})
+
+
+def add_refused(name, data, reason, note):
+    """A file Pillow reads but Headstart refuses (Docs/keras-parity.md says why)."""
+    with open(os.path.join(HERE, "refused", name), "wb") as f:
+        f.write(data)
+    pillow_rgb(data)  # Pillow must read it, or it belongs in bad/
+    manifest["refused"].append({"file": "refused/" + name, "reason": reason, "note": note})
 
 
 # ---- TIFF -----------------------------------------------------------------------------------
@@ -381,6 +390,14 @@ def tiff_fixtures():
     add_bad("garbage_lzw.tif", bytes(cut), "corrupt TIFF")
     add_bad("bomb.tif", tiny_tiff(20000, 20000, {258: (3, [8]), 262: (3, [1]), 277: (3, [1])}, b"\0" * 64),
             "exceeds the limit")
+    add_refused("gray12.tif", tiny_tiff(4, 4, {258: (3, [12]), 262: (3, [1]), 277: (3, [1])}, bytes(24)),
+                "unsupported TIFF", "12-bit gray (Pillow: I;12)")
+    add_refused("ycbcr_uncompressed.tif",
+                tiny_tiff(24, 16, {258: (3, [8] * 3), 262: (3, [6]), 277: (3, [3]), 530: (3, [1, 1])},
+                          synth.tobytes()), "unsupported TIFF", "YCbCr without JPEG compression")
+    add_refused("rgb16_planar_none.tif",
+                tf_tiff(np.ascontiguousarray(rgb16.transpose(2, 0, 1)), photometric="rgb", planarconfig="separate"),
+                "Pillow misreads", "uncompressed 16-bit RGB in separate planes: Pillow's pixels are not the image's")
     add_bad("rgb_float32.tif", tf_tiff(synth.astype(np.float32), photometric="rgb"), "unsupported TIFF")
     add_bad("gray16_miniswhite_be.tif", tf_tiff(g16, photometric="miniswhite", byteorder=">"), "unsupported TIFF")
     add_bad("la8_assoc.tif", tf_tiff(np.dstack([premul[..., 0], alpha[..., 0]]), photometric="minisblack",
@@ -630,6 +647,9 @@ def gif_fixtures():
     add("min_code_size_2.gif",
         gif_file((24, 16), [dict(rect=(0, 0, 24, 16), indices=[i % 4 for i in idx], min_size=2)], table4),
         "LZW minimum code size 2")
+    add_refused("min_code_size_9.gif",
+                gif_file((24, 16), [dict(rect=(0, 0, 24, 16), indices=idx, min_size=9)], table), "GIF",
+                "LZW minimum code size 9 (invalid, above 8): Pillow decodes it, giflib does not")
     complete = gif_file((24, 16), [dict(rect=(0, 0, 24, 16), indices=idx)], table)
     add("no_trailer.gif", complete[:-1], "no trailer")
     add("no_terminator.gif", complete[:-2], "neither block terminator nor trailer (Pillow reads it)")
@@ -682,7 +702,7 @@ def keras_cases(files):
 
 
 def main():
-    for sub in ("src", "rgb", "bad"):
+    for sub in ("src", "rgb", "bad", "refused"):
         os.makedirs(os.path.join(HERE, sub), exist_ok=True)
         for f in os.listdir(os.path.join(HERE, sub)):
             os.remove(os.path.join(HERE, sub, f))
