@@ -56,7 +56,10 @@ private func readSamples(_ tiff: OpaquePointer, _ info: hs_tiff_info, _ layout: 
   // A tile can be larger than a small image, but a header declaring enormous tiles or strips
   // must not make us allocate for them: no block may exceed the whole image by much.
   let imageBytes = height * ((width * layout.samplesPerBlockPixel * layout.planes * layout.bits + 7) / 8)
-  guard blockBytes >= rowBytes * min(blockHeight, height), blockBytes <= max(imageBytes, 16 << 20) else {
+  // (Compared in this order so that no product can overflow: rowBytes is bounded first.)
+  guard blockBytes <= max(imageBytes, 16 << 20), rowBytes <= blockBytes,
+    rowBytes * min(blockHeight, height) <= blockBytes
+  else {
     throw ImageError(
       "corrupt TIFF: \(info.tiled != 0 ? "tiles" : "strips") of \(blockWidth)x\(blockHeight) pixels "
         + "(\(blockBytes) bytes each) for a \(width)x\(height) image")
