@@ -2,7 +2,8 @@
 // Headstart: transfer learning on images, on the CPU, with Keras' numbers.
 //
 // Every target, bottom to top (each uses only targets on the lines above it):
-//   CHDF5, CBLAS, CJPEG, CPNG (system libraries)   CShims (libjpeg errors, HDF5 macros, zlib)
+//   CHDF5, CBLAS, CJPEG, CPNG, CTIFF, CWebP, CGIF (system libraries)
+//   CShims (libjpeg errors, HDF5 macros, zlib, libtiff messages and tags)
 //   CKernels (CPUID, the vector kernels chosen at start-up)   Support (version, seeded random numbers, SHA-256, progress,
 //     byte counts, atomic file replacement)
 //   Engine (NHWC tensors, layers forward and backward, kernels)   HDF5 (Swift wrapper)
@@ -46,9 +47,15 @@ let package = Package(
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+    // libwebp and libwebpdemux (WebPAnimDecoder, which Pillow decodes every WebP file with).
+    .systemLibrary(name: "CWebP", pkgConfig: "libwebpdemux", providers: [.apt(["libwebp-dev"])]),
+    .systemLibrary(name: "CGIF", pkgConfig: "libgif", providers: [.apt(["libgif-dev"])]),
     // The little C that Swift cannot host: libjpeg's setjmp error handling, HDF5 macro constants,
-    // measuring zlib streams (PNG's compressed text chunks; zlib comes with libpng).
-    .target(name: "CShims", dependencies: ["CHDF5", "CJPEG", "CPNG"], linkerSettings: [.linkedLibrary("z")]),
+    // measuring zlib streams (PNG's compressed text chunks; zlib comes with libpng), libtiff's
+    // printf-style message handlers and variadic tag accessors.
+    .target(
+      name: "CShims", dependencies: ["CHDF5", "CJPEG", "CPNG", "CTIFF"], linkerSettings: [.linkedLibrary("z")]),
 
     // CPU identification (CPUID and the OS's XCR0) and the vector kernels chosen from it once at
     // start-up (AVX-512, AVX2+FMA or portable C). No other dependency, so the engine does not see
@@ -61,7 +68,9 @@ let package = Package(
     // Optimised like the engine: it verifies the Fletcher-32 checksums of a mapped feature file
     // (hundreds of MB) with a vector loop.
     .target(name: "HDF5", dependencies: ["CHDF5", "CShims"], swiftSettings: optimizedSwift),
-    .target(name: "ImageIO", dependencies: ["CShims", "CJPEG", "CPNG", "Support"], swiftSettings: optimizedSwift),
+    .target(
+      name: "ImageIO", dependencies: ["CShims", "CJPEG", "CPNG", "CWebP", "CGIF", "Support"],
+      swiftSettings: optimizedSwift),
     .target(name: "Backbones", dependencies: ["Engine", "HDF5"], swiftSettings: optimizedSwift),
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
     .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore", "HDF5", "Support"]),

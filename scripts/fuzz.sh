@@ -26,7 +26,8 @@ targets=("$@")
 # Seeds: tiny valid (and a few invalid) files of every kind each target reads.
 seeds() {
   case "$1" in
-    FuzzImage) ls Tests/Fixtures/pillow/src/* Tests/Fixtures/pillow/bad/* ;;
+    FuzzImage) ls Tests/Fixtures/pillow/src/* Tests/Fixtures/pillow/bad/* Tests/Fixtures/tiff_webp_gif/src/* \
+      Tests/Fixtures/tiff_webp_gif/bad/* ;;
     FuzzLabelsCSV) ls Fuzz/Seeds/labels-csv/* ;;
     FuzzHeadsYAML) ls Fuzz/Seeds/heads-yaml/* ;;
     FuzzHeadsJSON) ls Fuzz/Seeds/heads-json/* ;;
@@ -52,8 +53,8 @@ for target in "${targets[@]}"; do seeds "$target" >/dev/null; done
 echo "fuzz: building ${targets[*]} (libFuzzer + AddressSanitizer)"
 mkdir -p Fuzz/.build/logs
 # Swift code is instrumented by -sanitize, the C targets (CShims, Yams' libyaml) by -Xcc; the
-# system libraries (libjpeg, libpng, libhdf5) are not, but AddressSanitizer checks what they
-# copy into our buffers. The toolchain's lld links them (Debian's gold fails on libFuzzer's objects).
+# system libraries (libjpeg, libpng, libtiff, libwebp, giflib, libhdf5) are not, but
+# AddressSanitizer checks what they copy into our buffers. The toolchain's lld links them (Debian's gold fails on libFuzzer's objects).
 flags=(-Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xcc -fsanitize=fuzzer-no-link,address)
 if ! swift build --package-path Fuzz -c debug "${flags[@]}" >Fuzz/.build/logs/build.log 2>&1; then
   tail -n 40 Fuzz/.build/logs/build.log

@@ -7,7 +7,8 @@
   import Darwin
 #endif
 
-/// Decodes a JPEG or PNG (recognised by its first bytes, never by the file name) to RGB as
+/// Decodes a JPEG, PNG, TIFF, WebP or GIF (recognised by its first bytes, never by the file
+/// name) to RGB as
 /// Pillow's `Image.open(...).convert('RGB')` would, refusing images with more than
 /// `maxPixels` pixels before decoding them. With `.apply`, EXIF orientation is undone first.
 /// Safe to call from several threads at once.
@@ -25,8 +26,14 @@ public func decodeImage(
     decoded = try decodeJPEG(bytes, maxPixels: maxPixels)
   } else if bytes.starts(with: png) {
     decoded = try decodePNG(bytes, maxPixels: maxPixels)
+  } else if isTIFF(bytes) {
+    decoded = try decodeTIFF(bytes, maxPixels: maxPixels)
+  } else if isWebP(bytes) {
+    decoded = try decodeWebP(bytes, maxPixels: maxPixels)
+  } else if isGIF(bytes) {
+    decoded = try decodeGIF(bytes, maxPixels: maxPixels)
   } else {
-    throw ImageError("not a JPEG or PNG image (starts with \(describePrefix(bytes)))")
+    throw ImageError("not an image Headstart reads (\(readFormats); starts with \(describePrefix(bytes)))")
   }
   let orientation = decoded.orientation ?? 1
   let image =
@@ -64,6 +71,9 @@ public func loadImage(bytes: UnsafeRawBufferPointer, options: LoadOptions) throw
     interpolation: options.interpolation)
   return LoadedImage(image: resized, exifOrientation: orientation)
 }
+
+/// The formats `decodeImage` recognises, for messages.
+let readFormats = "JPEG, PNG, TIFF, WebP or GIF"
 
 /// A target size must be positive; checked before the file is read.
 private func checkTargetSize(_ options: LoadOptions) throws(ImageError) {

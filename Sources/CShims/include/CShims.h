@@ -4,3 +4,4 @@
 #include "jpeg_shims.h"
 #include "jpeg_encode.h"
 #include "zlib_shims.h"
+#include "tiff_shims.h"
