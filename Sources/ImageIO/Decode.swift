@@ -7,10 +7,10 @@
   import Darwin
 #endif
 
-/// Decodes a JPEG or PNG (recognised by its first bytes, never by the file name) to RGB as
-/// Pillow's `Image.open(...).convert('RGB')` would, refusing images with more than
-/// `maxPixels` pixels before decoding them. With `.apply`, EXIF orientation is undone first.
-/// Safe to call from several threads at once.
+/// Decodes a JPEG, PNG, BMP or PNM (PBM, PGM, PPM) image (recognised by its first bytes, never
+/// by the file name) to RGB as Pillow's `Image.open(...).convert('RGB')` would, refusing images
+/// with more than `maxPixels` pixels before decoding them. With `.apply`, EXIF orientation is
+/// undone first (only JPEG and PNG carry one). Safe to call from several threads at once.
 public func decodeImage(
   _ bytes: UnsafeRawBufferPointer, exif: ExifMode = .ignore,
   maxPixels: Int = defaultMaxPixels
@@ -25,14 +25,27 @@ public func decodeImage(
     decoded = try decodeJPEG(bytes, maxPixels: maxPixels)
   } else if bytes.starts(with: png) {
     decoded = try decodePNG(bytes, maxPixels: maxPixels)
+  } else if bytes.starts(with: [0x42, 0x4D]) {  // "BM"
+    decoded = (try decodeBMP(bytes, maxPixels: maxPixels), nil)
+  } else if isPNM(bytes) {
+    decoded = (try decodePNM(bytes, maxPixels: maxPixels), nil)
   } else {
-    throw ImageError("not a JPEG or PNG image (starts with \(describePrefix(bytes)))")
+    throw ImageError("unrecognised image format: not \(readFormats) (starts with \(describePrefix(bytes)))")
   }
   let orientation = decoded.orientation ?? 1
   let image =
     exif == .apply
     ? applyExifOrientation(decoded.0, orientation: orientation) : decoded.0
   return (image, orientation)
+}
+
+/// The formats decodeImage reads, for messages.
+let readFormats = "JPEG, PNG, BMP or PNM"
+
+/// "P1" to "P6" followed by whitespace, as Pillow recognises PBM, PGM and PPM files.
+private func isPNM(_ bytes: UnsafeRawBufferPointer) -> Bool {
+  bytes.count >= 3 && bytes[0] == 0x50 && (0x31...0x36).contains(bytes[1])
+    && (bytes[2] == 0x20 || (0x09...0x0D).contains(bytes[2]))
 }
 
 /// Reads, decodes and resizes one image file to `options.height` x `options.width`.
