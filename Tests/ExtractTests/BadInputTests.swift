@@ -57,7 +57,7 @@ final class BadInputTests: XCTestCase {
     print("failure reasons:", reasons)
     XCTAssertTrue(reasons["bad_empty.jpg"]!.lowercased().contains("empty"))
     XCTAssertTrue(reasons["bad_truncated.jpg"]!.lowercased().contains("truncated"))
-    XCTAssertTrue(reasons["bad_text.jpg"]!.contains("not a JPEG or PNG"))
+    XCTAssertTrue(reasons["bad_text.jpg"]!.contains("unrecognised image format"))
     XCTAssertTrue(
       reasons["bad_oversized.png"]!.contains("178956970") || reasons["bad_oversized.png"]!.contains("178,956,970"))
     XCTAssertFalse(reasons["bad_corrupt.png"]!.isEmpty)

@@ -39,7 +39,7 @@ final class FileNameTests: XCTestCase {
     let file = try FeatureFile.read(path: output.path)
     XCTAssertEqual(file.paths, [#"back\\slash.jpg"#, #"caf\xE9.jpg"#, "other.jpg", "plain.jpg"])
     XCTAssertEqual(file.failedPaths, [#"bad\xFF.jpg"#])
-    XCTAssertTrue(file.failedReasons.first?.contains("not a JPEG or PNG") == true, "\(file.failedReasons)")
+    XCTAssertTrue(file.failedReasons.first?.contains("unrecognised image format") == true, "\(file.failedReasons)")
     let row = rows(file)
     XCTAssertEqual(row[#"caf\xE9.jpg"#], row["plain.jpg"])
     XCTAssertEqual(row[#"back\\slash.jpg"#], row["plain.jpg"])

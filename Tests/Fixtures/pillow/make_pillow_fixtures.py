@@ -351,7 +351,7 @@ def main():
         ("truncated_header.jpg", good_jpg[:300], "truncated JPEG"),
         ("truncated.png", good_png[: idat + 200], "truncated PNG"),
         ("bad_crc.png", bytes(bad_crc), "CRC error"),
-        ("text.jpg", b"this is not an image, just some text\n", "not a JPEG or PNG"),
+        ("text.jpg", b"this is not an image, just some text\n", "unrecognised image format"),
         ("bomb.png", bytes(bomb), "exceeds the limit"),
     ]
     for name, data, reason in bad:
