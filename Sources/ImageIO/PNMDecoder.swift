@@ -14,7 +14,8 @@
 //  * PBM: 1 is black.
 //  * ASCII data is read in blocks of 1 MiB (Pillow's ImageFile.SAFEBLOCK); what follows the last
 //    sample in its block is checked too: in PBM every character must be 0, 1, whitespace or a
-//    comment, in PGM/PPM no number may be longer than 10 characters. Later blocks are not read.
+//    comment; in PGM/PPM a token cut by the block's end (or the file's) may not be longer than
+//    10 characters, other tokens there are not looked at. Later blocks are not read.
 // Output is (H, W, 3) uint8.
 
 /// PNM file bytes (starting "P1".."P6" and whitespace, as decodeImage checked) -> RGB pixels.
@@ -187,32 +188,25 @@ private struct PNMScanner {
     return Int(b) - 0x30
   }
 
-  /// Pillow's check of the rest of the 1 MiB block (counted from `start`) holding the last sample.
+  /// Pillow's check of the rest of the 1 MiB block (counted from `start`) holding the last sample:
+  /// PBM: every character but whitespace and comments is 0 or 1; PGM/PPM: a token the block ends
+  /// in (no whitespace after it within the block, comments cut out) has at most 10 characters.
   mutating func checkRestOfBlock(from start: Int, plainBits: Bool) throws(ImageError) {
     let block = 1 << 20
     let end = min(bytes.count, start + ((lastRead - start) / block + 1) * block)
-    while true {
-      skipSpaceAndComments()
-      guard at < end else { return }
+    var tail = 0  // characters of the token being read, 0 between tokens
+    while at < end {
       if plainBits {
-        _ = try bit()
-        continue
-      }
-      // Only the characters within the block count toward the 10.
-      let from = at
-      var length = 0
-      while at < bytes.count && !PNMScanner.isSpace(bytes[at]) {
-        if bytes[at] == 0x23 {
-          skipComment()
-          continue
-        }
-        if at < end { length += 1 }
+        skipSpaceAndComments()
+        if at < end { _ = try bit() }
+      } else if bytes[at] == 0x23 {
+        skipComment()
+      } else {
+        tail = PNMScanner.isSpace(bytes[at]) ? 0 : tail + 1
         at += 1
       }
-      guard length <= 10 else {
-        throw ImageError("corrupt PNM: a token longer than 10 characters at byte \(from) after the last sample")
-      }
     }
+    guard tail <= 10 else { throw ImageError("corrupt PNM: the data ends in a token longer than 10 characters") }
   }
 }
 
