@@ -26,8 +26,8 @@ targets=("$@")
 # Seeds: tiny valid (and a few invalid) files of every kind each target reads.
 seeds() {
   case "$1" in
-    FuzzImage) ls Tests/Fixtures/pillow/src/* Tests/Fixtures/pillow/bad/* Tests/Fixtures/tiff_webp_gif/src/* \
-      Tests/Fixtures/tiff_webp_gif/bad/* ;;
+    FuzzImage) ls Tests/Fixtures/pillow/src/* Tests/Fixtures/pillow/bad/* Tests/Fixtures/pillow/formats/src/* \
+      Tests/Fixtures/pillow/formats/bad/* Tests/Fixtures/tiff_webp_gif/src/* Tests/Fixtures/tiff_webp_gif/bad/* ;;
     FuzzLabelsCSV) ls Fuzz/Seeds/labels-csv/* ;;
     FuzzHeadsYAML) ls Fuzz/Seeds/heads-yaml/* ;;
     FuzzHeadsJSON) ls Fuzz/Seeds/heads-json/* ;;

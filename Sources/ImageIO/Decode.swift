@@ -7,11 +7,10 @@
   import Darwin
 #endif
 
-/// Decodes a JPEG, PNG, TIFF, WebP or GIF (recognised by its first bytes, never by the file
-/// name) to RGB as
-/// Pillow's `Image.open(...).convert('RGB')` would, refusing images with more than
-/// `maxPixels` pixels before decoding them. With `.apply`, EXIF orientation is undone first.
-/// Safe to call from several threads at once.
+/// Decodes a JPEG, PNG, BMP, PNM (PBM, PGM, PPM), TIFF, WebP or GIF image (recognised by its first
+/// bytes, never by the file name) to RGB as Pillow's `Image.open(...).convert('RGB')` would,
+/// refusing images with more than `maxPixels` pixels before decoding them. With `.apply`, EXIF
+/// orientation is undone first. Safe to call from several threads at once.
 public func decodeImage(
   _ bytes: UnsafeRawBufferPointer, exif: ExifMode = .ignore,
   maxPixels: Int = defaultMaxPixels
@@ -26,6 +25,10 @@ public func decodeImage(
     decoded = try decodeJPEG(bytes, maxPixels: maxPixels)
   } else if bytes.starts(with: png) {
     decoded = try decodePNG(bytes, maxPixels: maxPixels)
+  } else if bytes.starts(with: [0x42, 0x4D]) {  // "BM"
+    decoded = (try decodeBMP(bytes, maxPixels: maxPixels), nil)
+  } else if isPNM(bytes) {
+    decoded = (try decodePNM(bytes, maxPixels: maxPixels), nil)
   } else if isTIFF(bytes) {
     decoded = try decodeTIFF(bytes, maxPixels: maxPixels)
   } else if isWebP(bytes) {
@@ -40,6 +43,12 @@ public func decodeImage(
     exif == .apply
     ? applyExifOrientation(decoded.0, orientation: orientation) : decoded.0
   return (image, orientation)
+}
+
+/// "P1" to "P6" followed by whitespace, as Pillow recognises PBM, PGM and PPM files.
+private func isPNM(_ bytes: UnsafeRawBufferPointer) -> Bool {
+  bytes.count >= 3 && bytes[0] == 0x50 && (0x31...0x36).contains(bytes[1])
+    && (bytes[2] == 0x20 || (0x09...0x0D).contains(bytes[2]))
 }
 
 /// Reads, decodes and resizes one image file to `options.height` x `options.width`.
@@ -73,7 +82,7 @@ public func loadImage(bytes: UnsafeRawBufferPointer, options: LoadOptions) throw
 }
 
 /// The formats `decodeImage` recognises, for messages.
-let readFormats = "JPEG, PNG, TIFF, WebP or GIF"
+let readFormats = "JPEG, PNG, BMP, PNM, TIFF, WebP or GIF"
 
 /// A target size must be positive; checked before the file is read.
 private func checkTargetSize(_ options: LoadOptions) throws(ImageError) {

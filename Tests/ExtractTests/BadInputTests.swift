@@ -64,6 +64,33 @@ final class BadInputTests: XCTestCase {
   }
 
   /// Each bad argument: exit code 2, a single line naming the problem, no file created.
+  /// BMP and PNM files are rows like JPEGs, whatever their names say (Keras' flow_from_directory
+  /// would skip a .pgm, Headstart reads by content); broken ones are recorded with a reason.
+  func testBMPAndPNMFilesAreReadAndBrokenOnesRecorded() throws {
+    let fixtures = repositoryRoot.appendingPathComponent("Tests/Fixtures/pillow/formats")
+    let images = try temporaryFolder(self, "formats").appendingPathComponent("images")
+    let files = [
+      ("src/rgb24.bmp", "a.bmp"), ("src/rle8.bmp", "b.bmp"), ("src/p6.ppm", "c.ppm"), ("src/p2.pgm", "d.pgm"),
+      ("src/p4.pbm", "e.pbm"), ("src/p5.pgm", "f.pnm"), ("src/bw_palette8.bmp", "g.jpg"),
+      ("bad/rle8_cut.bmp", "x.bmp"), ("bad/p6_truncated_455.ppm", "y.ppm"),
+    ]
+    try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+    for (source, name) in files {
+      try FileManager.default.copyItem(
+        at: fixtures.appendingPathComponent(source), to: images.appendingPathComponent(name))
+    }
+    let output = images.deletingLastPathComponent().appendingPathComponent("f.h5")
+    let result = try runExtract([
+      "--images", images.path, "--output", output.path, "--weights", "random", "--size", "32x32", "--quiet",
+    ])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    let file = try FeatureFile.read(path: output.path)
+    XCTAssertEqual(file.paths, ["a.bmp", "b.bmp", "c.ppm", "d.pgm", "e.pbm", "f.pnm", "g.jpg"])
+    XCTAssertEqual(file.failedPaths, ["x.bmp", "y.ppm"])
+    XCTAssertEqual(
+      file.failedReasons.map { $0.hasPrefix("truncated BMP") || $0.hasPrefix("truncated PNM") }, [true, true])
+  }
+
   func testBadArgumentsExitTwoWithOneLineAndWriteNothing() throws {
     let folder = try temporaryFolder(self, "args")
     let images = folder.appendingPathComponent("images")

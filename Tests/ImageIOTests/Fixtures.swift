@@ -105,3 +105,24 @@ func maxAbsDiff(_ a: RGBImage, _ b: RGBImage) -> Int {
   }
   return worst
 }
+
+/// The BMP and PNM fixtures, Tests/Fixtures/pillow/formats, made by make_format_fixtures.py;
+/// their paths are relative to that folder.
+struct FormatManifest: Decodable {
+  /// An ASCII PNM too big to commit: `prefix`, `spaces` spaces, `suffix`; whether Pillow reads it.
+  struct Block: Decodable {
+    var prefix: String
+    var spaces: Int
+    var suffix: String
+    var accepted: Bool
+  }
+  var pillow: String
+  var decode: [Manifest.Decode]
+  var bad: [Manifest.Bad]
+  var keras: [Manifest.Keras]
+  var blocks: [Block]
+}
+
+func loadFormatManifest() throws -> FormatManifest {
+  try JSONDecoder().decode(FormatManifest.self, from: Data(fixtureBytes("formats/manifest.json")))
+}
