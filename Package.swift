@@ -108,7 +108,7 @@ let package = Package(
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "ToolTesting"]),
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Support"]),
-    .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO", "HDF5"]),
+    .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO", "HDF5", "ToolTesting"]),
     .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "HDF5"]),
     .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5", "Support", "ToolTesting"]),
     .testTarget(name: "AugmentationTests", dependencies: ["Augmentation", "Support"]),
@@ -120,7 +120,8 @@ let package = Package(
     .testTarget(
       name: "FitHeadsTests",
       dependencies: ["Fitting", "Heads", "FeatureStore", "HDF5", "Support", "ToolTesting", "headstart"]),
-    .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "Support", "ToolTesting", "headstart"]),
+    .testTarget(
+      name: "ExtractTests", dependencies: ["ArrayIO", "Extraction", "HDF5", "Support", "ToolTesting", "headstart"]),
     // The kernel choice and --version, on the built extract.
     .testTarget(
       name: "ToolSupportTests", dependencies: ["ToolSupport", "Engine", "Support", "ToolTesting", "headstart"]),

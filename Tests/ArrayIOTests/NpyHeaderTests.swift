@@ -2,24 +2,10 @@
 // truncation and many garbled variants of a real header must be refused with an ArrayError
 // (or parsed), never crash or read past what is given.
 
+import ToolTesting
 import XCTest
 
 @testable import ArrayIO
-
-/// A `.npy` stream as numpy's format.write_array lays it out (version 1.0 unless `major` says).
-func npyBytes(header dict: String, data: [UInt8], major: UInt8 = 1) -> [UInt8] {
-  var text = Array(dict.utf8)
-  let start = major == 1 ? 10 : 12
-  // numpy pads the header with spaces to a multiple of 64 and ends it with a newline.
-  while (start + text.count + 1) % 64 != 0 { text.append(0x20) }
-  text.append(0x0A)
-  var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [major, 0]
-  bytes +=
-    major == 1
-    ? [UInt8(text.count & 0xFF), UInt8(text.count >> 8)]
-    : [UInt8(text.count & 0xFF), UInt8(text.count >> 8 & 0xFF), 0, 0]
-  return bytes + text + data
-}
 
 final class NpyHeaderTests: XCTestCase {
   private func parse(_ bytes: [UInt8]) throws -> NpyHeader {

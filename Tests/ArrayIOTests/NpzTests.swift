@@ -3,12 +3,12 @@
 // is opened, before anything uses it.
 
 import Foundation
+import ToolTesting
 import XCTest
 
 @testable import ArrayIO
 
-let arrayFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-  .appendingPathComponent("Fixtures/arrays")
+let arrayFixtures = fixturesDirectory.appendingPathComponent("arrays")
 
 final class NpzTests: XCTestCase {
   private func temporaryFile(_ bytes: [UInt8], _ name: String) throws -> String {
