@@ -8,6 +8,7 @@
 //     byte counts, atomic file replacement)
 //   Engine (NHWC tensors, layers forward and backward, kernels)   HDF5 (Swift wrapper)
 //   ImageIO (decode, resize, 'caffe')   Augmentation (ImageDataGenerator's transforms)
+//   ArrayIO (.npy, .npz and HDF5 arrays read by rows)
 //   Backbones (ResNet50, VGG16/19, Keras weight files)   FeatureStore (the feature file)
 //   Extraction (datasets, labels, the resumable extract job)   Heads (multi-head training, the row split)
 //   Finetuning (the last block's trainers)   Report (the HTML page)
@@ -71,9 +72,12 @@ let package = Package(
     .target(
       name: "ImageIO", dependencies: ["CShims", "CJPEG", "CPNG", "CWebP", "CGIF", "Support"],
       swiftSettings: optimizedSwift),
+    // Images given as arrays (keras.datasets' x_train): .npy, .npz and HDF5, read by row ranges.
+    .target(name: "ArrayIO", dependencies: ["CShims", "HDF5", "Support"]),
     .target(name: "Backbones", dependencies: ["Engine", "HDF5"], swiftSettings: optimizedSwift),
     .target(name: "FeatureStore", dependencies: ["HDF5"]),
-    .target(name: "Extraction", dependencies: ["Backbones", "ImageIO", "FeatureStore", "HDF5", "Support"]),
+    .target(
+      name: "Extraction", dependencies: ["ArrayIO", "Backbones", "ImageIO", "FeatureStore", "HDF5", "Support"]),
     .target(name: "Heads", dependencies: ["Engine", "FeatureStore", "HDF5", "Support"], swiftSettings: optimizedSwift),
     // Finetuning: the last backbone block trained end to end with the heads.
     .target(name: "Finetuning", dependencies: ["Backbones", "Heads", "Engine"], swiftSettings: optimizedSwift),
@@ -113,6 +117,7 @@ let package = Package(
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "ToolTesting"]),
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Support"]),
+    .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO", "HDF5", "ToolTesting"]),
     .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "HDF5"]),
     .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5", "Support", "ToolTesting"]),
     .testTarget(name: "AugmentationTests", dependencies: ["Augmentation", "Support"]),
@@ -124,7 +129,8 @@ let package = Package(
     .testTarget(
       name: "FitHeadsTests",
       dependencies: ["Fitting", "Heads", "FeatureStore", "HDF5", "Support", "ToolTesting", "headstart"]),
-    .testTarget(name: "ExtractTests", dependencies: ["Extraction", "HDF5", "Support", "ToolTesting", "headstart"]),
+    .testTarget(
+      name: "ExtractTests", dependencies: ["ArrayIO", "Extraction", "HDF5", "Support", "ToolTesting", "headstart"]),
     // The kernel choice and --version, on the built extract.
     .testTarget(
       name: "ToolSupportTests", dependencies: ["ToolSupport", "Engine", "Support", "ToolTesting", "headstart"]),

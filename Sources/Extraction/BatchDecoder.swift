@@ -16,6 +16,9 @@ public final class DecodedBatch: @unchecked Sendable {
   public internal(set) var entries: [JournalEntry]
   /// How many images decoded (the rows of `input`).
   public var usable: Int { entries.filter { $0.failure == nil }.count }
+  /// Why the input itself could not be read (an array file damaged or changed during the run):
+  /// unlike one bad image file, this stops the run (`forEachFeatureBatch` throws it).
+  public internal(set) var stop: String?
 
   init(index: Int, capacity: Int, pixelsPerImage: Int) {
     self.index = index
@@ -39,6 +42,10 @@ public enum DecodedPixels: Sendable {
 public struct BatchDecoder: Sendable {
   /// The folder the paths are relative to; empty when the paths are usable as they are.
   public let root: String
+  /// Images from an array instead of files (ArrayInput.swift), and the array row of the first
+  /// path of the list the batches slice (a shard's first row).
+  public let array: ArrayImages?
+  public let firstRow: Int
   public let options: LoadOptions
   public let threads: Int
   /// 'caffe'-preprocessed (the default) or plain RGB.
@@ -46,6 +53,19 @@ public struct BatchDecoder: Sendable {
 
   public init(root: String, options: LoadOptions, threads: Int, pixels: DecodedPixels = .caffe) {
     self.root = root
+    self.array = nil
+    self.firstRow = 0
+    self.options = options
+    self.threads = threads
+    self.pixels = pixels
+  }
+
+  /// A decoder of array rows: a batch's paths are a slice of the row names of rows
+  /// `firstRow...`, and the slice's indices say which rows.
+  public init(array: ArrayImages, firstRow: Int, options: LoadOptions, threads: Int, pixels: DecodedPixels = .caffe) {
+    self.root = ""
+    self.array = array
+    self.firstRow = firstRow
     self.options = options
     self.threads = threads
     self.pixels = pixels
@@ -54,6 +74,7 @@ public struct BatchDecoder: Sendable {
   /// Decodes `paths` (stored forms, relative to `root`) into one batch; an image that cannot be
   /// used gets its reason in `entries` and no row in `input`.
   public func decode(paths: ArraySlice<String>, batch: Int) -> DecodedBatch {
+    if let array { return decodeRows(array, paths: paths, batch: batch) }
     let pixelsPerImage = options.height * options.width * 3
     let count = paths.count
     let result = DecodedBatch(index: batch, capacity: count, pixelsPerImage: pixelsPerImage)
@@ -68,7 +89,6 @@ public struct BatchDecoder: Sendable {
     let paths = Array(paths)
     let root = self.root
     let options = self.options
-    let pixels = self.pixels
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
       for i in stride(from: worker, to: count, by: workers) {
         do {
@@ -78,13 +98,7 @@ public struct BatchDecoder: Sendable {
             atPathBytes: filePathBytes(root: root, stored: paths[i]),
             shownAs: root.isEmpty ? paths[i] : root + "/" + paths[i], options: options)
           let slot = UnsafeMutableBufferPointer(rebasing: slots[(i * pixelsPerImage)..<((i + 1) * pixelsPerImage)])
-          switch pixels {
-          case .caffe: caffePreprocess(loaded.image, into: slot)
-          case .rgb:
-            loaded.image.pixels.withUnsafeBufferPointer { bytes in
-              for k in 0..<pixelsPerImage { slot[k] = Float(bytes[k]) }
-            }
-          }
+          store(loaded.image, into: slot)
           outcomes[i] = JournalEntry(failure: nil, exifOrientation: UInt8(clamping: loaded.exifOrientation))
         } catch {
           outcomes[i] = JournalEntry(failure: String(describing: error), exifOrientation: 1)
@@ -92,6 +106,61 @@ public struct BatchDecoder: Sendable {
       }
     }
     result.entries = Array(outcomes)
+    pack(slots, outcomes: outcomes, into: result)
+    return result
+  }
+
+  /// Rows of an array as a batch: read in one piece, then each image resized (when its size is
+  /// not the target's, as load_img resizes a decoded image) and preprocessed on `threads` workers.
+  private func decodeRows(_ array: ArrayImages, paths: ArraySlice<String>, batch: Int) -> DecodedBatch {
+    let pixelsPerImage = options.height * options.width * 3
+    let count = paths.count
+    let result = DecodedBatch(index: batch, capacity: count, pixelsPerImage: pixelsPerImage)
+    let images: [RGBImage]
+    do {
+      images = try array.images(rows: (firstRow + paths.startIndex)..<(firstRow + paths.endIndex))
+    } catch {
+      result.stop = error.description
+      result.entries = Array(repeating: JournalEntry(failure: error.description, exifOrientation: 1), count: count)
+      result.input = []
+      return result
+    }
+    // Workers write disjoint parts of `input`; nothing else touches it until they all finish.
+    let workers = max(1, min(threads, count))
+    let options = self.options
+    result.input.withUnsafeMutableBufferPointer { input in
+      nonisolated(unsafe) let input = input
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        for i in stride(from: worker, to: count, by: workers) {
+          let image = resize(
+            images[i], height: options.height, width: options.width, interpolation: options.interpolation)
+          store(
+            image, into: UnsafeMutableBufferPointer(rebasing: input[(i * pixelsPerImage)..<((i + 1) * pixelsPerImage)]))
+        }
+      }
+    }
+    result.entries = Array(repeating: JournalEntry(failure: nil, exifOrientation: 1), count: count)
+    return result
+  }
+
+  /// One image as the backbone's input ('caffe') or as RGB floats.
+  private func store(_ image: RGBImage, into slot: UnsafeMutableBufferPointer<Float>) {
+    switch pixels {
+    case .caffe: caffePreprocess(image, into: slot)
+    case .rgb:
+      image.pixels.withUnsafeBufferPointer { bytes in
+        for k in 0..<slot.count { slot[k] = Float(bytes[k]) }
+      }
+    }
+  }
+
+  /// Packs the usable images' slots, in order, into `result.input`.
+  private func pack(
+    _ slots: UnsafeMutableBufferPointer<Float>, outcomes: UnsafeMutableBufferPointer<JournalEntry>,
+    into result: DecodedBatch
+  ) {
+    let pixelsPerImage = options.height * options.width * 3
+    let count = outcomes.count
     var packed = 0
     result.input.withUnsafeMutableBufferPointer { input in
       for i in 0..<count where outcomes[i].failure == nil {
@@ -101,6 +170,5 @@ public struct BatchDecoder: Sendable {
       }
     }
     result.input.removeLast((count - packed) * pixelsPerImage)
-    return result
   }
 }

@@ -20,17 +20,17 @@ import Support
 public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
   let started = Date()
   // 1. Arguments.
-  do {
-    try options.backbone.checkInputSize(height: options.height, width: options.width)
-  } catch {
-    throw ExtractError.usage("--size: \(error)")
-  }
+  if let size = options.size { try checkInputSize(size, options) }
   guard options.batchSize >= 1 else { throw ExtractError.usage("--batch-size must be at least 1") }
   guard options.threads >= 1 else { throw ExtractError.usage("--threads must be at least 1") }
   guard options.maxPixels >= 1 else { throw ExtractError.usage("--max-pixels must be at least 1") }
   let taps = try options.resolvedTaps()
   let finishedShard = try checkOutputLocation(options)
-  let whole = try Dataset.load(root: options.imagesRoot, labels: options.labels, includeHidden: options.includeHidden)
+  let arrayInput = try options.array.map { try ArrayDataset.open($0) }
+  let (height, width) = try inputSize(options, array: arrayInput?.images)
+  let whole =
+    try arrayInput?.dataset
+    ?? Dataset.load(root: options.imagesRoot, labels: options.labels, includeHidden: options.includeHidden)
   let dataset = options.shard.map { whole.shard($0) } ?? whole
   let weights = try loadWeights(options.weights, kind: options.backbone)
   let tapWidths = try weights.backbone.tapWidths(taps)
@@ -42,10 +42,12 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
 
   // 2. Journal.
   let settings = ExtractSettings(
-    images: URL(fileURLWithPath: options.imagesRoot).standardizedFileURL.path,
-    dataset: fingerprint(dataset.paths), labels: options.labels.settingDescription,
+    images: arrayInput.map { "array " + $0.settingDescription }
+      ?? URL(fileURLWithPath: options.imagesRoot).standardizedFileURL.path,
+    dataset: fingerprint(dataset.paths) + (arrayInput.map { ", " + $0.images.shapeDescription } ?? ""),
+    labels: arrayInput.map { "array " + $0.labelsDescription } ?? options.labels.settingDescription,
     backbone: options.backbone.rawValue, weights: weights.file, weightsSHA256: weights.sha256,
-    size: "\(options.height)x\(options.width)", interpolation: options.interpolation.rawValue,
+    size: "\(height)x\(width)", interpolation: options.interpolation.rawValue,
     exif: options.exif.rawValue, taps: taps, maxPixels: options.maxPixels, batchSize: options.batchSize,
     shard: options.shard?.description)
   let shardInfo = options.shard.map {
@@ -88,12 +90,15 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
     $0 + journal.entriesByBatch[$1, default: []].count
   }
   if resumed > 0 { log("resuming: \(resumed) of \(total) images were done by an earlier run") }
-  let decoder = BatchDecoder(
-    root: options.imagesRoot,
-    options: LoadOptions(
-      height: options.height, width: options.width, interpolation: options.interpolation, exif: options.exif,
-      maxPixels: options.maxPixels),
-    threads: options.threads)
+  let loading = LoadOptions(
+    height: height, width: width, interpolation: options.interpolation, exif: options.exif,
+    maxPixels: options.maxPixels)
+  let decoder =
+    arrayInput.map {
+      BatchDecoder(
+        array: $0.images, firstRow: options.shard?.rows(of: whole.paths.count).lowerBound ?? 0, options: loading,
+        threads: options.threads)
+    } ?? BatchDecoder(root: options.imagesRoot, options: loading, threads: options.threads)
   let paths = dataset.paths
   let batchSize = options.batchSize
   let slice: @Sendable (Int) -> ArraySlice<String> = { batch in
@@ -102,23 +107,29 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
   let progress = ProgressLine(total: total, alreadyDone: resumed, quiet: options.quiet)
   var done = resumed
   progress.update(done: done)
-  try forEachFeatureBatch(
-    pending, paths: slice, decoder: decoder, backbone: weights.backbone, taps: taps,
-    inspect: { batch in
-      guard options.strict, let bad = batch.entries.firstIndex(where: { $0.failure != nil }) else { return }
-      progress.finish()
-      let path = slice(batch.index)[slice(batch.index).startIndex + bad]
-      throw ExtractError.strictStop(
-        "--strict: \(path): \(batch.entries[bad].failure ?? ""); the \(done) images before its batch are kept, "
-          + "rerun to continue")
-    },
-    body: { batch, features in
-      try features.withUnsafeBufferPointer {
-        try journal.append(batch: batch.index, entries: batch.entries, features: $0, dimension: dimension)
-      }
-      done += batch.entries.count
-      progress.update(done: done)
-    })
+  do {
+    try forEachFeatureBatch(
+      pending, paths: slice, decoder: decoder, backbone: weights.backbone, taps: taps,
+      inspect: { batch in
+        guard options.strict, let bad = batch.entries.firstIndex(where: { $0.failure != nil }) else { return }
+        progress.finish()
+        let path = slice(batch.index)[slice(batch.index).startIndex + bad]
+        throw ExtractError.strictStop(
+          "--strict: \(path): \(batch.entries[bad].failure ?? ""); the \(done) images before its batch are kept, "
+            + "rerun to continue")
+      },
+      body: { batch, features in
+        try features.withUnsafeBufferPointer {
+          try journal.append(batch: batch.index, entries: batch.entries, features: $0, dimension: dimension)
+        }
+        done += batch.entries.count
+        progress.update(done: done)
+      })
+  } catch let error as BatchInputError {
+    // The array file broke or changed mid-run: a runtime stop, finished batches kept.
+    progress.finish()
+    throw ExtractError.runtime("\(error.description); the \(done) images before it are kept, rerun to continue")
+  }
   progress.finish()
 
   // 4. Assemble.
@@ -126,7 +137,7 @@ public func runExtraction(_ options: ExtractOptions) throws -> ExtractSummary {
     journal: journal, batchCount: batchCount, dataset: dataset, options: options, dimension: dimension,
     attributes: FeatureFileAttributes(
       backbone: options.backbone.rawValue, weightsFile: weights.file, weightsSHA256: weights.sha256,
-      height: options.height, width: options.width, interpolation: options.interpolation.rawValue,
+      height: height, width: width, interpolation: options.interpolation.rawValue,
       preprocessing: "caffe", exif: options.exif.rawValue, taps: taps, tapWidths: tapWidths,
       normalization: "l2 per tap", toolVersion: headstartVersion, warning: weights.warning, shard: shardInfo))
   journal.remove()
@@ -179,6 +190,39 @@ private func assemble(
     throw ExtractError.runtime("cannot write \(options.output): \(error)")
   }
   return (okRows.count, failedPaths.count, rotated)
+}
+
+/// The backbone must accept the input size; one given with --size is checked before anything
+/// is read.
+private func checkInputSize(_ size: (height: Int, width: Int), _ options: ExtractOptions) throws {
+  do {
+    try options.backbone.checkInputSize(height: size.height, width: size.width)
+  } catch {
+    throw ExtractError.usage("--size: \(error)")
+  }
+}
+
+/// --size, or without it 224x224 for a folder and the images' own size for an array (which
+/// must then suit the backbone and Pillow's pixel limit, as a decoded image must).
+private func inputSize(_ options: ExtractOptions, array: ArrayImages?) throws -> (Int, Int) {
+  if let array {
+    // No overflow: the array's header checked the product of its whole shape, rows included.
+    guard array.height * array.width <= options.maxPixels else {
+      throw ExtractError.usage(
+        "--array \(array.name): images of \(array.height)x\(array.width) pixels exceed --max-pixels \(options.maxPixels)"
+      )
+    }
+  }
+  if let size = options.size { return size }
+  guard let array else { return (224, 224) }
+  do {
+    try options.backbone.checkInputSize(height: array.height, width: array.width)
+  } catch {
+    throw ExtractError.usage(
+      "--array \(array.name): the images are \(array.height)x\(array.width), which \(options.backbone.rawValue) "
+        + "does not take (\(error)); give --size to resize them, e.g. --size 32x32")
+  }
+  return (array.height, array.width)
 }
 
 /// Refuses to replace a finished output without `--overwrite`, and an unwritable location. For a

@@ -18,14 +18,18 @@ public enum WeightsChoice: Equatable, Sendable {
 
 /// The options of one `extract` run.
 public struct ExtractOptions: Sendable {
+  /// The image folder; unused with `array`.
   public var imagesRoot: String
+  /// Images from an array file instead of a folder (ArrayInput.swift); then `labels` is unused.
+  public var array: ArrayInput?
   public var output: String
   /// `--shard K/N`: extract slice K of N of the sorted images into a shard file (`merge` joins them).
   public var shard: ShardSpec?
   public var backbone: BackboneKind = .resnet50
   public var weights: WeightsChoice = .kerasDefault
-  public var height = 224
-  public var width = 224
+  /// The input size (HEIGHT, WIDTH); nil: 224x224 for a folder, the images' own size for an
+  /// array (Keras models on arrays such as CIFAR-10's take them at their size).
+  public var size: (height: Int, width: Int)?
   public var interpolation: Interpolation = .nearest
   public var exif: ExifMode = .ignore
   /// Keras layer names and/or the presets `last` and `blocks`, in output order.

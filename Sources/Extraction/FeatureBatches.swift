@@ -32,6 +32,7 @@ public func forEachFeatureBatch(
         prefetched = decoder.decode(paths: paths(following), batch: following)
       }
     }
+    if let stop = batch.stop { throw BatchInputError(description: stop) }
     try inspect(batch)
     let features: [Float]
     if batch.usable > 0 {
@@ -47,4 +48,10 @@ public func forEachFeatureBatch(
     next = prefetched
     position += 1
   }
+}
+
+/// The input of a batch could not be read at all (`DecodedBatch.stop`): the run stops, its
+/// finished batches kept.
+public struct BatchInputError: Error, CustomStringConvertible {
+  public var description: String
 }

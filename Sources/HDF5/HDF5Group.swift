@@ -108,6 +108,17 @@ public class HDF5Group: HDF5Location {
     }
   }
 
+  /// Writes a uint8 dataset of `shape` (row-major `values`): images as h5py writes a numpy
+  /// uint8 array.
+  @discardableResult
+  public func createDataset(_ name: String, bytes values: [UInt8], shape: [Int]) throws -> HDF5Dataset {
+    try checkCount(values.count, shape: shape, name: name)
+    return try values.withUnsafeBytes { raw in
+      // One byte has no byte order: the native type is the file type.
+      try createDataset(name, fileType: hs_native_uint8(), memType: hs_native_uint8(), shape: shape, data: raw)
+    }
+  }
+
   /// Writes a 1-D string dataset (possibly empty).
   @discardableResult
   public func createDataset(

@@ -26,7 +26,15 @@ public func runPrediction(
   guard options.threads >= 1 else { throw PredictError.usage("--threads must be at least 1") }
   let format = try options.resolvedFormat()
   if let output = options.output { try checkOutputLocation(output) }
-  let images = try ImageList.collect(options.images, includeHidden: options.includeHidden)
+  let arrayInput: ArrayDataset?
+  do {
+    arrayInput = try options.array.map { try ArrayDataset.open(ArrayInput(location: $0), withLabels: false) }
+  } catch let error as ExtractError {
+    throw PredictError.usage(error.description)
+  }
+  let images =
+    try arrayInput.map { ImageList(root: "", paths: $0.dataset.paths) }
+    ?? ImageList.collect(options.images, includeHidden: options.includeHidden)
   let model = try PredictionModel.load(heads: options.heads, weights: options.weights)
   if let warning = model.heads.provenance.warning, !options.quiet { log("warning: " + warning) }
 
@@ -41,7 +49,12 @@ public func runPrediction(
   let slice: @Sendable (Int) -> ArraySlice<String> = { batch in
     paths[(batch * batchSize)..<min(total, (batch + 1) * batchSize)]
   }
-  let decoder = BatchDecoder(root: images.root, options: model.loading, threads: options.threads)
+  let decoder =
+    arrayInput.map {
+      BatchDecoder(
+        array: $0.images, firstRow: options.shard?.rows(of: images.paths.count).lowerBound ?? 0,
+        options: model.loading, threads: options.threads)
+    } ?? BatchDecoder(root: images.root, options: model.loading, threads: options.threads)
   let progress = ProgressLine(total: total, alreadyDone: 0, quiet: options.quiet)
   var done = 0
   var failed = 0

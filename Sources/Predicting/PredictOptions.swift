@@ -33,6 +33,9 @@ public struct PredictOptions: Sendable {
   public var shard: ShardSpec?
   /// Image folders (searched recursively) and image files.
   public var images: [String]
+  /// Images from an array file instead (`FILE[:NAME]`, Extraction/ArrayInput.swift), rows
+  /// named `NAME[000123]` as extract names them.
+  public var array: String?
   /// Read hidden files inside the folders too (Extraction/FolderListing.swift); by default they
   /// are counted.
   public var includeHidden = false

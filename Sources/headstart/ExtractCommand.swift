@@ -17,7 +17,7 @@ extension ExtractError: ToolError {}
 struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
   static let configuration = CommandConfiguration(
     commandName: "extract",
-    abstract: "Run a frozen ImageNet backbone over an image folder and cache its features in HDF5.",
+    abstract: "Run a frozen ImageNet backbone over an image folder or array and cache its features in HDF5.",
     discussion: """
       The features are exactly what Keras gives for the same weights and images: load_img (Pillow \
       decoding and resize), preprocess_input ('caffe'), the backbone up to each tap, global average \
@@ -29,14 +29,26 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
       --include-hidden. A file name that is not UTF-8 is read too, and stored with each such byte \
       as \\xHH and a backslash as \\\\ (Docs/file-format.md).
 
+      --array reads images from an array instead (what keras.datasets returns, saved with \
+      np.savez(path, x=x_train, y=y_train)): .npz (stored or compressed), .npy, or HDF5 \
+      FILE.h5:DATASET, uint8 (N, H, W, 3) or (N, H, W) gray, read a batch of rows at a time. Row i \
+      is named x[00000i]. Labels: array y (or --array-labels), class indices or one-hot; class k \
+      is named k unless --class-names. The images keep their own size unless --size is given.
+
       Examples:
         headstart extract --images pets/ --output pets.h5
         headstart extract --images clothes/ --dir-labels color,type --output c.h5
         headstart extract --images art/ --labels art.csv --taps blocks --output a.h5
+        headstart extract --array cifar10.npz --backbone vgg16 --output cifar.h5
+        headstart extract --array mnist.npz:x_train --size 32x32 --output mnist.h5
       """,
     version: headstartVersion)
 
   @OptionGroup var dataset: DatasetOptions
+
+  @OptionGroup var arrayInput: ArrayOption
+
+  @OptionGroup var arrayLabels: ArrayLabelOptions
 
   @OptionGroup var hidden: HiddenFilesOption
 
@@ -48,8 +60,11 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
 
   @OptionGroup var weights: WeightsOptions
 
-  @Option(help: ArgumentHelp("Input size HEIGHTxWIDTH, Keras target_size order.", valueName: "HxW"))
-  var size: String = "224x224"
+  @Option(
+    help: ArgumentHelp(
+      "Input size HEIGHTxWIDTH, Keras target_size order (default: 224x224; with --array, the images' own size).",
+      valueName: "HxW"))
+  var size: String?
 
   @Option(help: "Resize filter, as Keras load_img (Pillow): nearest (Keras' default) or bilinear.")
   var interpolation: Interpolation = .nearest
@@ -80,8 +95,17 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
   var quiet = false
 
   mutating func validate() throws {
-    guard parseSize(size) != nil else {
+    if let size, parseSize(size) == nil {
       throw ValidationError("--size \(size): expected HEIGHTxWIDTH, e.g. 224x224")
+    }
+    guard (dataset.images == nil) != (arrayInput.array == nil) else {
+      throw ValidationError("give either --images (a folder) or --array (an array file)")
+    }
+    if arrayInput.array != nil, dataset.labels != nil || dataset.dirLabels != nil {
+      throw ValidationError("--labels and --dir-labels go with --images; an --array's labels are --array-labels")
+    }
+    if arrayInput.array == nil, arrayLabels.arrayLabels != nil || arrayLabels.classNames != nil {
+      throw ValidationError("--array-labels and --class-names go with --array")
     }
   }
 
@@ -89,11 +113,14 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
     let lock = try OutputLock.acquire(for: output)
     defer { lock?.release() }
     stopOnInterrupt()
-    var options = ExtractOptions(imagesRoot: dataset.images, output: output)
+    var options = ExtractOptions(imagesRoot: dataset.images ?? "", output: output)
+    options.array = arrayInput.array.map {
+      ArrayInput(location: $0, labels: arrayLabels.arrayLabels, classNames: arrayLabels.names)
+    }
     options.backbone = backbone
     options.weights = weights.choice
     options.shard = shard.spec
-    (options.height, options.width) = parseSize(size)!
+    options.size = size.flatMap(parseSize)
     options.interpolation = interpolation
     options.exif = exif
     options.taps = taps.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

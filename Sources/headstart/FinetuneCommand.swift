@@ -131,6 +131,8 @@ struct FinetuneCommand: ParsableCommand {
   var trainerPredictions: String?
 
   mutating func validate() throws {
+    // --images is optional in the options extract shares (it may take --array instead).
+    guard dataset.images != nil else { throw ValidationError("Missing expected argument '--images <dir>'") }
     guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
     guard parseByteCount(maxMemory) != nil else { throw ValidationError("--max-memory \(maxMemory): not a size") }
     guard output.hasSuffix(".h5"), output != heads else {
@@ -141,7 +143,7 @@ struct FinetuneCommand: ParsableCommand {
   func run() throws {
     let lock = try OutputLock.acquire(for: output)
     defer { lock?.release() }
-    var options = FinetuneOptions(images: dataset.images, heads: heads, output: output)
+    var options = FinetuneOptions(images: dataset.images ?? "", heads: heads, output: output)
     options.labels = dataset.labels
     options.dirLabels = dataset.dirLabelColumns
     options.includeHidden = hidden.includeHidden

@@ -34,6 +34,7 @@ struct PredictCommand: ParsableCommand {
       Examples:
         headstart predict --heads heads.h5 --weights resnet50_notop.h5 --images new/ --output predictions.csv
         headstart predict --heads heads.h5 --images a.jpg b.png --output predictions.jsonl
+        headstart predict --heads heads.h5 --weights model.h5 --array cifar10-test.npz --output test.csv
       """,
     version: headstartVersion)
 
@@ -48,6 +49,8 @@ struct PredictCommand: ParsableCommand {
       "Image folders (searched recursively) and image files. With one folder, paths are relative to it.",
       valueName: "dir|file"))
   var images: [String] = []
+
+  @OptionGroup var arrayInput: ArrayOption
 
   @Option(
     help: ArgumentHelp(
@@ -66,10 +69,17 @@ struct PredictCommand: ParsableCommand {
   @Flag(help: "No progress or summary output (warnings are still shown).")
   var quiet = false
 
+  func validate() throws {
+    if arrayInput.array != nil, !images.isEmpty {
+      throw ValidationError("give either --images (folders and files) or --array (an array file)")
+    }
+  }
+
   func run() throws {
     let lock = try output.flatMap(OutputLock.acquire(for:))
     defer { lock?.release() }
     var options = PredictOptions(heads: heads, images: images)
+    options.array = arrayInput.array
     options.weights = weights.choice
     options.shard = shard.spec
     options.output = output

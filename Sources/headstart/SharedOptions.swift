@@ -37,8 +37,10 @@ struct WeightsOptions: ParsableArguments {
 /// --images, --labels and --dir-labels: an image folder and where its labels come from (extract,
 /// finetune).
 struct DatasetOptions: ParsableArguments {
-  @Option(help: ArgumentHelp("Image folder, searched recursively; rows are sorted by relative path.", valueName: "dir"))
-  var images: String
+  @Option(
+    help: ArgumentHelp(
+      "Image folder, searched recursively; rows are sorted by relative path (extract: or --array).", valueName: "dir"))
+  var images: String?
 
   @Option(
     help: ArgumentHelp(
@@ -64,6 +66,40 @@ struct DatasetOptions: ParsableArguments {
   /// The --dir-labels columns, trimmed.
   var dirLabelColumns: [String]? {
     dirLabels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+  }
+}
+
+/// --array (extract, predict): images from an array file instead of a folder
+/// (Extraction/ArrayInput.swift has the rules).
+struct ArrayOption: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "Images from an array instead of a folder: FILE.npz[:NAME] (np.savez, default NAME x), FILE.npy, or "
+        + "FILE.h5:DATASET; uint8 (N, H, W, 3) or (N, H, W) gray. Row i is named NAME[00000i]; the images keep "
+        + "their size unless --size (extract) or the heads file (predict) says otherwise.",
+      valueName: "file[:name]"))
+  var array: String?
+}
+
+/// --array-labels and --class-names (extract): the labels of an --array input.
+struct ArrayLabelOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "The labels array in the --array file (default: the images' name with x as y, x -> y, x_train -> y_train, "
+        + "when present): class indices (N) or (N, 1), or one-hot (N, C).", valueName: "name"))
+  var arrayLabels: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Names of classes 0, 1, ... of --array labels, comma-separated (default: the index, \"0\", \"1\", ...).",
+      valueName: "a,b,..."))
+  var classNames: String?
+
+  /// The --class-names, trimmed.
+  var names: [String]? {
+    classNames.map {
+      $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
   }
 }
 
