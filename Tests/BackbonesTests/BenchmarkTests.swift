@@ -35,12 +35,14 @@ final class BenchmarkTests: XCTestCase {
     }
   }
 
-  /// Per-layer seconds per image and effective GFLOP/s; HEADSTART_PROFILE=<kind> to run.
+  /// Per-layer seconds per image and effective GFLOP/s; HEADSTART_PROFILE=<kind> to run
+  /// (HEADSTART_PROFILE_IMAGES=<images per pass>, default 16).
   func testLayerProfile() throws {
     guard let name = ProcessInfo.processInfo.environment["HEADSTART_PROFILE"], let kind = BackboneKind(rawValue: name)
     else { throw XCTSkip("set HEADSTART_PROFILE=resnet50|vgg16|vgg19 to run") }
-    let backbone = try Backbone(kind: kind, weights: SyntheticWeights.make(kind, seed: 0), imagesPerPass: 16)
-    let times = backbone.layerTimes(count: 16, height: 224, width: 224)
+    let images = Int(ProcessInfo.processInfo.environment["HEADSTART_PROFILE_IMAGES"] ?? "") ?? 16
+    let backbone = try Backbone(kind: kind, weights: SyntheticWeights.make(kind, seed: 0), imagesPerPass: images)
+    let times = backbone.layerTimes(count: images, height: 224, width: 224)
     let total = times.map(\.seconds).reduce(0, +)
     for t in times where t.seconds > total * 0.005 {
       let name = t.name.padding(toLength: 22, withPad: " ", startingAt: 0)

@@ -20,6 +20,8 @@ final class PackedKernelTests: XCTestCase {
     let sizes: [(m: Int, n: Int, k: Int)] = [
       (1, 1, 1), (5, 7, 3), (12, 32, 128), (13, 33, 129), (25, 70, 27), (97, 64, 257), (100, 257, 64),
       (6, 300, 9), (193, 96, 130), (109, 128, 300),
+      // Packed A, row blocks outermost across three k blocks; then a B too large for that order.
+      (200, 160, 300), (30, 300, 1100),
     ]
     var rng = TestRandom(seed: 7)
     for level in levels {

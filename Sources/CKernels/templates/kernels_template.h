@@ -16,6 +16,9 @@
 #define HS_FN(name) HS_CAT(name, HS_ISA)
 #define HS_NR (HS_NV * HS_VW)
 #define HS_IN_PLACE_MAX_N 128
+#ifndef HS_ROWS_OUTER_MAX_B
+#define HS_ROWS_OUTER_MAX_B (256 * 1024)  // floats of B (1 MB): half of a 2 MB L2
+#endif
 #define VEC HS_FN(vec)
 #define IVEC HS_FN(ivec)
 
@@ -155,6 +158,34 @@ static void HS_FN(in_place_block)(int kc, const float *a, int lda, const float *
   }
 }
 
+// One (rows i0 ..< i1, k block k0 ..< k0 + kc, columns n0 ..< n1) block of the product: A read
+// in place or packed into `ablock`, then every micro-tile of the block.
+static void HS_FN(block)(int in_place, int kc, const float *a, int lda, const float *packed, int k, float *c,
+                         int ldc, int accumulate, int last, const float *bias, const float *residual, int ldr,
+                         int relu, int n0, int n1, int i0, int i1, int k0, float *ablock) {
+  if (in_place) {
+    HS_FN(in_place_block)(kc, a, lda, packed, k, c, ldc, accumulate, last, bias, residual, ldr, relu, n0, n1, i0,
+                          i1, k0, ablock);
+    return;
+  }
+  HS_FN(pack_a)(ablock, a, lda, i0, i1, k0, kc);
+  for (int col = n0; col < n1; col += HS_NR) {
+    int cols = n1 - col < HS_NR ? n1 - col : HS_NR;
+    const float *b = packed + (size_t)(col / HS_PANEL) * k * HS_PANEL + (size_t)k0 * HS_PANEL + col % HS_PANEL;
+    const float *bias_ = bias ? bias + col : 0;
+    for (int i = i0; i < i1; i += HS_MR) {
+      int rows = i1 - i < HS_MR ? i1 - i : HS_MR;
+      const float *a_ = ablock + (size_t)((i - i0) / HS_MR) * kc * HS_MR;
+      float *c_ = c + (size_t)i * ldc + col;
+      const float *r_ = residual ? residual + (size_t)i * ldr + col : 0;
+      if (cols == HS_NR)
+        HS_FN(micro)(kc, a_, b, c_, ldc, accumulate, last, bias_, r_, ldr, relu, rows);
+      else
+        HS_FN(edge)(rows, cols, kc, a_, b, c_, ldc, accumulate, last, bias_, r_, ldr, relu);
+    }
+  }
+}
+
 void HS_FN(hs_gemm_packed)(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
                            const float *bias, const float *residual, int ldr, int relu) {
   // Goto's loop order with B packed in advance: a (HS_KC, HS_NC) block of B stays in L2 while
@@ -166,34 +197,33 @@ void HS_FN(hs_gemm_packed)(int m, int n, int k, const float *a, int lda, const f
   // place (ResNet50 network alone, 16 images: 37.0 -> 35.3 ms per image); wider ones pack it,
   // which keeps their 12 broadcast streams in one contiguous block (in place cost them 10-20 %).
   int in_place = n <= HS_IN_PLACE_MAX_N;
+  // When a column block of B over all of k fits in L2 beside the rest, the row blocks go
+  // outermost: each (HS_MC, HS_NC) block of C then stays in cache across the k blocks instead of
+  // travelling to memory and back once per k block (m is tens of thousands of rows in a 1x1
+  // convolution over 16 images).
+  // ResNet50's 1x1 layers with 256 to 1024 inputs and 64 to 256 outputs: 0.57-0.81 -> 0.54-0.69
+  // ms per image each (layer profile, 16 images, medians of 3; the whole network moved within
+  // its +-1 ms noise, 34.2 -> 34.0 ms). Larger B (ResNet50's conv5, VGG) keeps Goto's order.
+  int rows_outer = (size_t)k * (size_t)(n < HS_NC ? n : HS_NC) <= HS_ROWS_OUTER_MAX_B;
   for (int n0 = 0; n0 < n; n0 += HS_NC) {
     int n1 = n - n0 < HS_NC ? n : n0 + HS_NC;
-    for (int k0 = 0; k0 < k; k0 += HS_KC) {
-      int kc = k - k0 < HS_KC ? k - k0 : HS_KC;
-      int accumulate = k0 > 0, last = k0 + kc >= k;
+    if (rows_outer) {
       for (int i0 = 0; i0 < m; i0 += HS_MC) {
         int i1 = m - i0 < HS_MC ? m : i0 + HS_MC;
-        if (in_place) {
-          HS_FN(in_place_block)(kc, a, lda, packed, k, c, ldc, accumulate, last, bias, residual, ldr, relu, n0, n1,
-                                i0, i1, k0, ablock);
-          continue;
+        for (int k0 = 0; k0 < k; k0 += HS_KC) {
+          int kc = k - k0 < HS_KC ? k - k0 : HS_KC;
+          HS_FN(block)(in_place, kc, a, lda, packed, k, c, ldc, k0 > 0, k0 + kc >= k, bias, residual, ldr, relu,
+                       n0, n1, i0, i1, k0, ablock);
         }
-        HS_FN(pack_a)(ablock, a, lda, i0, i1, k0, kc);
-        for (int col = n0; col < n1; col += HS_NR) {
-          int cols = n1 - col < HS_NR ? n1 - col : HS_NR;
-          const float *b = packed + (size_t)(col / HS_PANEL) * k * HS_PANEL + (size_t)k0 * HS_PANEL + col % HS_PANEL;
-          const float *bias_ = bias ? bias + col : 0;
-          for (int i = i0; i < i1; i += HS_MR) {
-            int rows = i1 - i < HS_MR ? i1 - i : HS_MR;
-            const float *a_ = ablock + (size_t)((i - i0) / HS_MR) * kc * HS_MR;
-            float *c_ = c + (size_t)i * ldc + col;
-            const float *r_ = residual ? residual + (size_t)i * ldr + col : 0;
-            if (cols == HS_NR)
-              HS_FN(micro)(kc, a_, b, c_, ldc, accumulate, last, bias_, r_, ldr, relu, rows);
-            else
-              HS_FN(edge)(rows, cols, kc, a_, b, c_, ldc, accumulate, last, bias_, r_, ldr, relu);
-          }
-        }
+      }
+      continue;
+    }
+    for (int k0 = 0; k0 < k; k0 += HS_KC) {
+      int kc = k - k0 < HS_KC ? k - k0 : HS_KC;
+      for (int i0 = 0; i0 < m; i0 += HS_MC) {
+        int i1 = m - i0 < HS_MC ? m : i0 + HS_MC;
+        HS_FN(block)(in_place, kc, a, lda, packed, k, c, ldc, k0 > 0, k0 + kc >= k, bias, residual, ldr, relu, n0,
+                     n1, i0, i1, k0, ablock);
       }
     }
   }
