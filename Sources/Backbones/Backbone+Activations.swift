@@ -20,30 +20,10 @@ extension Backbone {
     let plan = Array(architecture.plan(height: height, width: width)[0...last])
     let outputSize = plan[last].outHeight * plan[last].outWidth * architecture.layers[last].outChannels
     var result = [Float](repeating: 0, count: count * outputSize)
-    if count == 0 { return result }
-    let (pass, perImage, scratchCount) = workspaceSizes(plan, imageSize: imageSize, count: count)
-    let slotStride = pass * perImage
-    let workspace = UnsafeMutableBufferPointer<Float>.allocate(
-      capacity: architecture.slotCount * slotStride + scratchCount)
-    defer { workspace.deallocate() }
-    let scratch = UnsafeMutableBufferPointer(rebasing: workspace[(architecture.slotCount * slotStride)...])
-    func slot(_ i: Int, _ n: Int, _ elementsPerImage: Int) -> UnsafeMutableBufferPointer<Float> {
-      UnsafeMutableBufferPointer(rebasing: workspace[(i * slotStride)..<(i * slotStride + n * elementsPerImage)])
-    }
-    parameters.withUnsafeBufferPointer { weights in
-      result.withUnsafeMutableBufferPointer { out in
-        var first = 0
-        while first < count {
-          let n = min(pass, count - first)
-          _ = slot(0, n, imageSize).initialize(
-            fromContentsOf: UnsafeBufferPointer(rebasing: input[(first * imageSize)..<((first + n) * imageSize)]))
-          for (i, p) in plan.enumerated() {
-            runLayer(i, p, images: n, slot: slot, weights: weights, scratch: scratch)
-          }
-          let produced = slot(architecture.layers[last].output, n, outputSize)
-          (out.baseAddress! + first * outputSize).update(from: produced.baseAddress!, count: n * outputSize)
-          first += n
-        }
+    result.withUnsafeMutableBufferPointer { out in
+      forwardPasses(input, count: count, imageSize: imageSize, plan: plan, extra: 0) { i, first, n, produced, _ in
+        guard i == last else { return }
+        (out.baseAddress! + first * outputSize).update(from: produced.baseAddress!, count: n * outputSize)
       }
     }
     return result

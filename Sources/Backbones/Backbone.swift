@@ -7,7 +7,7 @@ import Foundation
 
 /// A frozen keras.applications backbone (include_top=False) with its weights bound.
 ///
-/// Immutable after `init` except for a cached workspace that `features` borrows under a lock
+/// Immutable after `init` except for a cached workspace that `features` and `activations` borrow under a lock
 /// (a concurrent call allocates its own), so one instance can serve several threads; each
 /// call's GEMMs use the OpenBLAS thread pool.
 public final class Backbone: @unchecked Sendable {
@@ -126,52 +126,64 @@ public final class Backbone: @unchecked Sendable {
 
     let last = tapLayers.max()!
     let plan = Array(architecture.plan(height: height, width: width)[0...last])
-    let (pass, perImage, scratchCount) = workspaceSizes(plan, imageSize: imageSize, count: count)
-    let slotStride = pass * perImage
-    let slotsCount = architecture.slotCount * slotStride
-    let workspace = borrowWorkspace(capacity: slotsCount + scratchCount + pass * (widths.max() ?? 1))
-    defer { returnWorkspace(workspace) }
-    let slots = UnsafeMutableBufferPointer(rebasing: workspace[0..<slotsCount])
-    let scratch = UnsafeMutableBufferPointer(rebasing: workspace[slotsCount..<(slotsCount + scratchCount)])
-    let pooled = UnsafeMutableBufferPointer(rebasing: workspace[(slotsCount + scratchCount)...])
-    func slot(_ i: Int, _ n: Int, _ elementsPerImage: Int) -> UnsafeMutableBufferPointer<Float> {
-      UnsafeMutableBufferPointer(rebasing: slots[(i * slotStride)..<(i * slotStride + n * elementsPerImage)])
-    }
-
-    parameters.withUnsafeBufferPointer { weights in
-      result.withUnsafeMutableBufferPointer { out in
-        var first = 0
-        while first < count {
-          let n = min(pass, count - first)
-          _ = slot(0, n, imageSize).initialize(
-            fromContentsOf: UnsafeBufferPointer(
-              rebasing: input[(first * imageSize)..<((first + n) * imageSize)]))
-          for (i, p) in plan.enumerated() {
-            let layer = architecture.layers[i]
-            let outCount = p.outHeight * p.outWidth * layer.outChannels
-            let destination = slot(layer.output, n, outCount)
-            runLayer(i, p, images: n, slot: slot, weights: weights, scratch: scratch)
-            var offset = 0
-            for (t, tapLayer) in tapLayers.enumerated() {
-              defer { offset += widths[t] }
-              guard tapLayer == i else { continue }
-              let c = widths[t]
-              let rows = UnsafeMutableBufferPointer(rebasing: pooled[0..<(n * c)])
-              globalAveragePool(
-                rows, UnsafeBufferPointer(destination), batch: n, height: p.outHeight, width: p.outWidth,
-                channels: c)
-              l2NormalizeRows(rows, rows: n, width: c)
-              for image in 0..<n {
-                let dst = out.baseAddress! + (first + image) * rowWidth + offset
-                dst.update(from: rows.baseAddress! + image * c, count: c)
-              }
-            }
+    result.withUnsafeMutableBufferPointer { out in
+      forwardPasses(input, count: count, imageSize: imageSize, plan: plan, extra: widths.max() ?? 1) {
+        i, first, n, destination, pooled in
+        let p = plan[i]
+        var offset = 0
+        for (t, tapLayer) in tapLayers.enumerated() {
+          defer { offset += widths[t] }
+          guard tapLayer == i else { continue }
+          let c = widths[t]
+          let rows = UnsafeMutableBufferPointer(rebasing: pooled[0..<(n * c)])
+          globalAveragePool(
+            rows, UnsafeBufferPointer(destination), batch: n, height: p.outHeight, width: p.outWidth, channels: c)
+          l2NormalizeRows(rows, rows: n, width: c)
+          for image in 0..<n {
+            let dst = out.baseAddress! + (first + image) * rowWidth + offset
+            dst.update(from: rows.baseAddress! + image * c, count: c)
           }
-          first += n
         }
       }
     }
     return result
+  }
+
+  /// Runs `plan` on `count` images in passes of `passImages`, in the cached workspace (so a run
+  /// of many calls, such as finetune's prefix on every augmented batch, neither allocates nor
+  /// page-faults hundreds of MB per call). After layer `i` of a pass of `n` images starting at
+  /// image `first`, calls `afterLayer(i, first, n, output of i, extra)`; `extra` holds
+  /// `pass * extra` floats the caller may use.
+  func forwardPasses(
+    _ input: UnsafeBufferPointer<Float>, count: Int, imageSize: Int, plan: [PlannedLayer], extra: Int,
+    afterLayer: (Int, Int, Int, UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void
+  ) {
+    guard count > 0 else { return }
+    let (pass, perImage, scratchCount) = workspaceSizes(plan, imageSize: imageSize, count: count)
+    let slotStride = pass * perImage
+    let slotsCount = architecture.slotCount * slotStride
+    let workspace = borrowWorkspace(capacity: slotsCount + scratchCount + pass * max(1, extra))
+    defer { returnWorkspace(workspace) }
+    let slots = UnsafeMutableBufferPointer(rebasing: workspace[0..<slotsCount])
+    let scratch = UnsafeMutableBufferPointer(rebasing: workspace[slotsCount..<(slotsCount + scratchCount)])
+    let extraFloats = UnsafeMutableBufferPointer(rebasing: workspace[(slotsCount + scratchCount)...])
+    func slot(_ i: Int, _ n: Int, _ elementsPerImage: Int) -> UnsafeMutableBufferPointer<Float> {
+      UnsafeMutableBufferPointer(rebasing: slots[(i * slotStride)..<(i * slotStride + n * elementsPerImage)])
+    }
+    parameters.withUnsafeBufferPointer { weights in
+      var first = 0
+      while first < count {
+        let n = min(pass, count - first)
+        _ = slot(0, n, imageSize).initialize(
+          fromContentsOf: UnsafeBufferPointer(rebasing: input[(first * imageSize)..<((first + n) * imageSize)]))
+        for (i, p) in plan.enumerated() {
+          runLayer(i, p, images: n, slot: slot, weights: weights, scratch: scratch)
+          let layer = architecture.layers[i]
+          afterLayer(i, first, n, slot(layer.output, n, p.outHeight * p.outWidth * layer.outChannels), extraFloats)
+        }
+        first += n
+      }
+    }
   }
 
   /// Images per pass (`passImages`), elements per image of one activation slot (the largest
