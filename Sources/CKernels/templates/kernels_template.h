@@ -205,21 +205,24 @@ void HS_FN(hs_gemm_packed)(int m, int n, int k, const float *a, int lda, const f
   // ms per image each (layer profile, 16 images, medians of 3; the whole network moved within
   // its +-1 ms noise, 34.2 -> 34.0 ms). Larger B (ResNet50's conv5, VGG) keeps Goto's order.
   int rows_outer = (size_t)k * (size_t)(n < HS_NC ? n : HS_NC) <= HS_ROWS_OUTER_MAX_B;
+  // k blocks of equal depth: ResNet50's 7x7 stem (k = 147) runs 74 + 73 deep rather than
+  // 128 + 19, whose short block loads and stores every C tile for 19 steps of work.
+  int kblocks = (k + HS_KC - 1) / HS_KC, kstep = kblocks > 0 ? (k + kblocks - 1) / kblocks : HS_KC;
   for (int n0 = 0; n0 < n; n0 += HS_NC) {
     int n1 = n - n0 < HS_NC ? n : n0 + HS_NC;
     if (rows_outer) {
       for (int i0 = 0; i0 < m; i0 += HS_MC) {
         int i1 = m - i0 < HS_MC ? m : i0 + HS_MC;
-        for (int k0 = 0; k0 < k; k0 += HS_KC) {
-          int kc = k - k0 < HS_KC ? k - k0 : HS_KC;
+        for (int k0 = 0; k0 < k; k0 += kstep) {
+          int kc = k - k0 < kstep ? k - k0 : kstep;
           HS_FN(block)(in_place, kc, a, lda, packed, k, c, ldc, k0 > 0, k0 + kc >= k, bias, residual, ldr, relu,
                        n0, n1, i0, i1, k0, ablock);
         }
       }
       continue;
     }
-    for (int k0 = 0; k0 < k; k0 += HS_KC) {
-      int kc = k - k0 < HS_KC ? k - k0 : HS_KC;
+    for (int k0 = 0; k0 < k; k0 += kstep) {
+      int kc = k - k0 < kstep ? k - k0 : kstep;
       for (int i0 = 0; i0 < m; i0 += HS_MC) {
         int i1 = m - i0 < HS_MC ? m : i0 + HS_MC;
         HS_FN(block)(in_place, kc, a, lda, packed, k, c, ldc, k0 > 0, k0 + kc >= k, bias, residual, ldr, relu, n0,
