@@ -31,10 +31,31 @@ public func winograd4TransformKernel(_ kernel: [Float], inChannels c: Int, outCh
         let out = u.baseAddress!
         // Split over the cores: each (c, k) pair is independent, and a slice writes only its own.
         parallelSlices(plane, parts: computeThreads()) { _, pairs in
+          var ck = pairs.lowerBound
+          // Eight (c, k) pairs at a time, lane by lane the same float64 arithmetic as the scalar
+          // loop below (so the same bits), with contiguous loads and stores.
+          withUnsafeTemporaryAllocation(of: SIMD8<Double>.self, capacity: 18) { tv in  // G g, (6, 3)
+            while ck + 8 <= pairs.upperBound {
+              for x in 0..<3 {
+                let g0 = SIMD8<Double>(UnsafeRawPointer(w + x * plane + ck).loadUnaligned(as: SIMD8<Float>.self))
+                let g1 = SIMD8<Double>(UnsafeRawPointer(w + (3 + x) * plane + ck).loadUnaligned(as: SIMD8<Float>.self))
+                let g2 = SIMD8<Double>(UnsafeRawPointer(w + (6 + x) * plane + ck).loadUnaligned(as: SIMD8<Float>.self))
+                for a in 0..<6 { tv[a * 3 + x] = g[a * 3] * g0 + g[a * 3 + 1] * g1 + g[a * 3 + 2] * g2 }
+              }
+              for a in 0..<6 {
+                for b in 0..<6 {
+                  let value = tv[a * 3] * g[b * 3] + tv[a * 3 + 1] * g[b * 3 + 1] + tv[a * 3 + 2] * g[b * 3 + 2]
+                  UnsafeMutableRawPointer(out + (a * 6 + b) * plane + ck).storeBytes(
+                    of: SIMD8<Float>(value), as: SIMD8<Float>.self)
+                }
+              }
+              ck += 8
+            }
+          }
           var gg = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
           withUnsafeMutableBytes(of: &gg) { raw in
             let t = raw.baseAddress!.assumingMemoryBound(to: Double.self)  // G g, (6, 3)
-            for ck in pairs {
+            for ck in ck..<pairs.upperBound {
               // HWIO: tap (y, x) at (3y + x) * C * K.
               for x in 0..<3 {
                 let g0 = Double(w[x * plane + ck])

@@ -66,4 +66,37 @@ final class WinogradTests: XCTestCase {
     }
     print("Winograd F(2x2,3x3) and F(4x4,3x3) vs naive over \(cases.count) shapes: max |diff| = \(worst)")
   }
+
+  /// U = G g G^T of F(4x4, 3x3) against the definition written out here, element by element in
+  /// float64 in the same order, so bit for bit: pair counts below, at and past the eight-pair
+  /// vector step, split over two threads.
+  func testWinograd4KernelTransformMatchesDefinition() {
+    let g: [[Double]] = [
+      [1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+      [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1],
+    ]
+    var rng = TestRandom(seed: 5)
+    for (c, k) in [(1, 1), (1, 7), (2, 4), (5, 7), (16, 33), (64, 64)] {
+      let plane = c * k
+      let kernel = rng.array(9 * plane)
+      let u = winograd4TransformKernel(kernel, inChannels: c, outChannels: k)
+      XCTAssertEqual(u.count, 36 * plane)
+      for ck in 0..<plane {
+        var gg = [[Double]](repeating: [0, 0, 0], count: 6)  // G g
+        for a in 0..<6 {
+          for x in 0..<3 {
+            let column = (0..<3).map { y in Double(kernel[(3 * y + x) * plane + ck]) }
+            gg[a][x] = g[a][0] * column[0] + g[a][1] * column[1] + g[a][2] * column[2]
+          }
+        }
+        for a in 0..<6 {
+          for b in 0..<6 {
+            let value = gg[a][0] * g[b][0] + gg[a][1] * g[b][1] + gg[a][2] * g[b][2]
+            XCTAssertEqual(
+              u[(a * 6 + b) * plane + ck], Float(value), "(c, k) = (\(c), \(k)), pair \(ck), e \(a * 6 + b)")
+          }
+        }
+      }
+    }
+  }
 }
