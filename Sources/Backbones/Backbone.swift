@@ -48,41 +48,47 @@ public final class Backbone: @unchecked Sendable {
     self.imagesPerPass = max(1, imagesPerPass)
     self.winograd = winograd
     self.largeWinogradTiles = largeWinogradTiles
-    architecture = kind.architecture
-    var parameters: [Float] = []
-    // Sized once: growing it layer by layer would briefly hold two copies (VGG19: ~2 x 330 MB).
-    parameters.reserveCapacity(
-      architecture.layers.reduce(0) { total, layer in
-        guard case .conv(let conv) = layer.operation else { return total }
-        let shape = Self.packingShape(conv)
-        let method = Self.method(shape, winograd: winograd, largeTiles: largeWinogradTiles)
-        return total + packedConvolutionKernelCount(shape, method: method) + conv.outChannels
-      })
-    var ranges: [(kernel: Range<Int>, bias: Range<Int>)?] = []
-    for layer in architecture.layers {
-      guard case .conv(let conv) = layer.operation else {
-        ranges.append(nil)
-        continue
-      }
-      let stored = weights.layers[conv.name]!
-      var kernel = stored[.kernel]!.values
-      var bias = stored[.bias]!.values
-      if let bnName = conv.batchNorm {
-        let bn = weights.layers[bnName]!
-        let parameters = BatchNormParameters(
-          gamma: bn[.gamma]!.values, beta: bn[.beta]!.values, movingMean: bn[.movingMean]!.values,
-          movingVariance: bn[.movingVariance]!.values, epsilon: ResNet50Table.batchNormEpsilon)
-        (kernel, bias) = foldBatchNorm(kernel: kernel, bias: bias, batchNorm: parameters)
-      }
-      // Packed once for the engine's own GEMM (Winograd-transformed first for 3x3 stride 1).
+    let architecture = kind.architecture
+    self.architecture = architecture
+    // One allocation, sized once (growing it layer by layer would briefly hold two copies,
+    // VGG19: ~2 x 330 MB), every layer packed straight into its place.
+    let total = architecture.layers.reduce(0) { total, layer in
+      guard case .conv(let conv) = layer.operation else { return total }
       let shape = Self.packingShape(conv)
       let method = Self.method(shape, winograd: winograd, largeTiles: largeWinogradTiles)
-      kernel = packConvolutionKernel(kernel, shape: shape, method: method)
-      let k = parameters.count..<(parameters.count + kernel.count)
-      parameters += kernel
-      let b = parameters.count..<(parameters.count + bias.count)
-      parameters += bias
-      ranges.append((k, b))
+      return total + packedConvolutionKernelCount(shape, method: method) + conv.outChannels
+    }
+    var ranges: [(kernel: Range<Int>, bias: Range<Int>)?] = []
+    let parameters = [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
+      var filled = 0
+      for layer in architecture.layers {
+        guard case .conv(let conv) = layer.operation else {
+          ranges.append(nil)
+          continue
+        }
+        let stored = weights.layers[conv.name]!
+        var kernel = stored[.kernel]!.values
+        var bias = stored[.bias]!.values
+        if let bnName = conv.batchNorm {
+          let bn = weights.layers[bnName]!
+          let parameters = BatchNormParameters(
+            gamma: bn[.gamma]!.values, beta: bn[.beta]!.values, movingMean: bn[.movingMean]!.values,
+            movingVariance: bn[.movingVariance]!.values, epsilon: ResNet50Table.batchNormEpsilon)
+          (kernel, bias) = foldBatchNorm(kernel: kernel, bias: bias, batchNorm: parameters)
+        }
+        // Packed once for the engine's own GEMM (Winograd-transformed first for 3x3 stride 1).
+        let shape = Self.packingShape(conv)
+        let method = Self.method(shape, winograd: winograd, largeTiles: largeWinogradTiles)
+        let k = filled..<(filled + packedConvolutionKernelCount(shape, method: method))
+        packConvolutionKernel(
+          kernel, shape: shape, method: method, into: UnsafeMutableBufferPointer(rebasing: buffer[k]))
+        let b = k.upperBound..<(k.upperBound + bias.count)
+        _ = UnsafeMutableBufferPointer(rebasing: buffer[b]).initialize(fromContentsOf: bias)
+        ranges.append((k, b))
+        filled = b.upperBound
+      }
+      precondition(filled == total, "Backbone: packed \(filled) of \(total) parameters")
+      initialized = filled
     }
     self.parameters = parameters
     parameterRanges = ranges

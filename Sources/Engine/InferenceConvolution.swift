@@ -41,26 +41,40 @@ public enum ConvolutionMethod: Sendable, CustomStringConvertible {
 /// The kernel of `shape` packed for `conv2dForwardInference` with `method`; HWIO in, float64
 /// Winograd transforms.
 public func packConvolutionKernel(_ kernel: [Float], shape: ConvShape, method: ConvolutionMethod) -> [Float] {
+  let count = packedConvolutionKernelCount(shape, method: method)
+  return [Float](unsafeUninitializedCapacity: count) { packed, initialized in
+    packConvolutionKernel(kernel, shape: shape, method: method, into: packed)
+    initialized = count
+  }
+}
+
+/// `packConvolutionKernel(_:shape:method:)` written straight into `packed`, which holds
+/// `packedConvolutionKernelCount(shape, method:)` floats (a backbone packs every layer into one
+/// allocation: no per-layer copy, no second set of pages to fault in).
+public func packConvolutionKernel(
+  _ kernel: [Float], shape: ConvShape, method: ConvolutionMethod, into packed: UnsafeMutableBufferPointer<Float>
+) {
   precondition(kernel.count == shape.kernelCount, "packConvolutionKernel: kernel is not \(shape)")
+  precondition(packed.count == packedConvolutionKernelCount(shape, method: method), "packConvolutionKernel: size")
   let c = shape.inChannels
   let k = shape.outChannels
   let u: [Float]
   switch method {
-  case .gemm: return kernel.withUnsafeBufferPointer { packMatrix($0, rows: shape.patchSize, columns: k) }
+  case .gemm:
+    kernel.withUnsafeBufferPointer {
+      hs_pack(packed.baseAddress!, $0.baseAddress!, Int32(shape.patchSize), Int32(k), Int32(k))
+    }
+    return
   case .winograd2x2: u = winogradTransformKernel(kernel, inChannels: c, outChannels: k)
   case .winograd4x4: u = winograd4TransformKernel(kernel, inChannels: c, outChannels: k)
   }
   precondition(winogradApplies(shape), "packConvolutionKernel: Winograd needs a 3x3 stride-1 window")
-  let elements = method.patch * method.patch
   let stride = packedCount(rows: c, columns: k)
   // Each U[e] packed straight into its place: no per-element temporary arrays.
-  return [Float](unsafeUninitializedCapacity: elements * stride) { packed, count in
-    u.withUnsafeBufferPointer { up in
-      for e in 0..<elements {
-        hs_pack(packed.baseAddress! + e * stride, up.baseAddress! + e * c * k, Int32(c), Int32(k), Int32(k))
-      }
+  u.withUnsafeBufferPointer { up in
+    for e in 0..<(method.patch * method.patch) {
+      hs_pack(packed.baseAddress! + e * stride, up.baseAddress! + e * c * k, Int32(c), Int32(k), Int32(k))
     }
-    count = elements * stride
   }
 }
 
