@@ -155,41 +155,87 @@ public final class Backbone: @unchecked Sendable {
     return result
   }
 
-  /// Runs `plan` on `count` images in passes of `passImages`, in the cached workspace (so a run
-  /// of many calls, such as finetune's prefix on every augmented batch, neither allocates nor
-  /// page-faults hundreds of MB per call). After layer `i` of a pass of `n` images starting at
-  /// image `first`, calls `afterLayer(i, first, n, output of i, extra)`; `extra` holds
-  /// `pass * extra` floats the caller may use.
+  /// Runs `plan` on `count` images in passes (`passSegments`: the early layers of a VGG a few
+  /// images at a time, the rest many), in the cached workspace (so a run of many calls, such as
+  /// finetune's prefix on every augmented batch, neither allocates nor page-faults hundreds of
+  /// MB per call). After layer `i` has run on `n` images starting at image `first`, calls
+  /// `afterLayer(i, first, n, output of i, extra)`; `extra` holds `n * extra` floats the caller
+  /// may use.
   func forwardPasses(
     _ input: UnsafeBufferPointer<Float>, count: Int, imageSize: Int, plan: [PlannedLayer], extra: Int,
     afterLayer: (Int, Int, Int, UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void
   ) {
     guard count > 0 else { return }
-    let (pass, perImage, scratchCount) = workspaceSizes(plan, imageSize: imageSize, count: count)
-    let slotStride = pass * perImage
+    let segments = passSegments(plan, imageSize: imageSize, count: count)
+    let sizes = activationSizes(plan)
+    let slotStride = segments.map { segment in  // each segment's largest activation, its input included
+      let first = segment.layers.lowerBound
+      return segment.images * max(first == 0 ? imageSize : sizes[first - 1], sizes[segment.layers].max()!)
+    }.max()!
     let slotsCount = architecture.slotCount * slotStride
-    let workspace = borrowWorkspace(capacity: slotsCount + scratchCount + pass * max(1, extra))
+    let scratchCount = scratchFloats(plan)
+    let most = segments.map(\.images).max()!
+    // With two segments, the early one's last output for the late one's images, gathered.
+    let split = segments.count > 1 ? segments[0].layers.upperBound - 1 : nil
+    let gatheredCount = split.map { segments[1].images * sizes[$0] } ?? 0
+    let workspace = borrowWorkspace(capacity: slotsCount + scratchCount + gatheredCount + most * max(1, extra))
     defer { returnWorkspace(workspace) }
-    let slots = UnsafeMutableBufferPointer(rebasing: workspace[0..<slotsCount])
-    let scratch = UnsafeMutableBufferPointer(rebasing: workspace[slotsCount..<(slotsCount + scratchCount)])
-    let extraFloats = UnsafeMutableBufferPointer(rebasing: workspace[(slotsCount + scratchCount)...])
+    var rest = UnsafeMutableBufferPointer(rebasing: workspace[...])
+    func take(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
+      defer { rest = UnsafeMutableBufferPointer(rebasing: rest[count...]) }
+      return UnsafeMutableBufferPointer(rebasing: rest[..<count])
+    }
+    let slots = take(slotsCount)
+    let scratch = take(scratchCount)
+    let gathered = take(gatheredCount)
+    let extraFloats = rest
     func slot(_ i: Int, _ n: Int, _ elementsPerImage: Int) -> UnsafeMutableBufferPointer<Float> {
       UnsafeMutableBufferPointer(rebasing: slots[(i * slotStride)..<(i * slotStride + n * elementsPerImage)])
     }
     parameters.withUnsafeBufferPointer { weights in
+      func run(_ layers: Range<Int>, first: Int, images n: Int) {
+        for i in layers {
+          runLayer(i, plan[i], images: n, slot: slot, weights: weights, scratch: scratch)
+          afterLayer(i, first, n, slot(architecture.layers[i].output, n, sizes[i]), extraFloats)
+        }
+      }
       var first = 0
       while first < count {
-        let n = min(pass, count - first)
-        _ = slot(0, n, imageSize).initialize(
-          fromContentsOf: UnsafeBufferPointer(rebasing: input[(first * imageSize)..<((first + n) * imageSize)]))
-        for (i, p) in plan.enumerated() {
-          runLayer(i, p, images: n, slot: slot, weights: weights, scratch: scratch)
-          let layer = architecture.layers[i]
-          afterLayer(i, first, n, slot(layer.output, n, p.outHeight * p.outWidth * layer.outChannels), extraFloats)
+        let n = min(segments.last!.images, count - first)
+        var done = 0
+        while done < n {  // the early segment (or the only one), a few images at a time
+          let m = min(segments[0].images, n - done)
+          let images = (first + done)..<(first + done + m)
+          let pixels = (images.lowerBound * imageSize)..<(images.upperBound * imageSize)
+          _ = slot(0, m, imageSize).initialize(fromContentsOf: UnsafeBufferPointer(rebasing: input[pixels]))
+          run(segments[0].layers, first: images.lowerBound, images: m)
+          if let split {
+            let output = slot(architecture.layers[split].output, m, sizes[split])
+            (gathered.baseAddress! + done * sizes[split]).update(from: output.baseAddress!, count: output.count)
+          }
+          done += m
+        }
+        if let split {  // the late segment on all n images at once
+          let input = slot(architecture.layers[split].output, n, sizes[split])
+          input.baseAddress!.update(from: gathered.baseAddress!, count: input.count)
+          run(segments[1].layers, first: first, images: n)
         }
         first += n
       }
     }
+  }
+
+  /// Convolution scratch for every layer of `plan` on `computeThreads()` threads (it does not
+  /// depend on the images per pass).
+  func scratchFloats(_ plan: [PlannedLayer]) -> Int {
+    var columns = 0
+    let threads = computeThreads()
+    for (layer, p) in zip(architecture.layers, plan) {
+      if let shape = convShape(layer, p, batch: 1) {
+        columns = max(columns, threads * inferenceScratchPerThread(shape, method: method(shape)))
+      }
+    }
+    return max(columns, 1)
   }
 
   /// Images per pass (`passImages`), elements per image of one activation slot (the largest
@@ -199,15 +245,7 @@ public final class Backbone: @unchecked Sendable {
     for (layer, p) in zip(architecture.layers, plan) {
       perImage = max(perImage, p.outHeight * p.outWidth * layer.outChannels)
     }
-    let pass = passImages(count: count, perImage: perImage)
-    var columns = 0
-    let threads = computeThreads()
-    for (layer, p) in zip(architecture.layers, plan) {
-      if let shape = convShape(layer, p, batch: pass) {
-        columns = max(columns, threads * inferenceScratchPerThread(shape, method: method(shape)))
-      }
-    }
-    return (pass, perImage, max(columns, 1))
+    return (passImages(count: count, perImage: perImage), perImage, scratchFloats(plan))
   }
 
   /// Runs layer `i` (planned as `p`) on `images` images: reads its input slot, writes its

@@ -89,4 +89,41 @@ final class ForwardTests: XCTestCase {
     }
     XCTAssertTrue(again == batch, "a repeated call differs")
   }
+
+  /// Where a forward pass splits: VGG's large early activations run a few images at a time up
+  /// to the first small output after them that is all later layers read; ResNet50 at 224x224
+  /// and small inputs or batches do not split.
+  func testPassSegments() throws {
+    func segments(_ kind: BackboneKind, _ size: (Int, Int), count: Int) throws -> [String] {
+      let backbone = try Backbone(kind: kind, weights: CachedWeights.of(kind))
+      let plan = backbone.architecture.plan(height: size.0, width: size.1)
+      return backbone.passSegments(plan, imageSize: size.0 * size.1 * 3, count: count).map {
+        "\(backbone.architecture.layers[$0.layers.upperBound - 1].outputName) x\($0.images)"
+      }
+    }
+    XCTAssertEqual(try segments(.vgg16, (224, 224), count: 64), ["block2_pool x5", "block5_pool x16"])
+    XCTAssertEqual(try segments(.vgg19, (224, 224), count: 64), ["block2_pool x5", "block5_pool x16"])
+    XCTAssertEqual(try segments(.vgg16, (160, 160), count: 12), ["block1_pool x10", "block5_pool x12"])
+    XCTAssertEqual(try segments(.vgg16, (224, 224), count: 5), ["block5_pool x5"])
+    XCTAssertEqual(try segments(.vgg16, (96, 128), count: 64), ["block5_pool x16"])
+    XCTAssertEqual(try segments(.resnet50, (224, 224), count: 64), ["conv5_block3_out x16"])
+  }
+
+  /// Features with the pass split in two (VGG16 at 160x160, 12 images: 10 then 12 at a time)
+  /// equal the same images run one at a time, every block's tap included.
+  func testSplitPassesMatchOneImageAtATime() throws {
+    let (h, w, count) = (160, 160, 12)
+    let input: [Float] = (0..<(count * h * w * 3)).map { Float(($0 * 7919) % 255) - 120 }
+    func features(imagesPerPass: Int) throws -> [Float] {
+      let backbone = try Backbone(kind: .vgg16, weights: CachedWeights.vgg16, imagesPerPass: imagesPerPass)
+      return try input.withUnsafeBufferPointer {
+        try backbone.features($0, count: count, height: h, width: w, taps: ["blocks"])
+      }
+    }
+    let split = try features(imagesPerPass: 16)
+    let single = try features(imagesPerPass: 1)
+    let worst = zip(split, single).map { abs($0 - $1) }.max()!
+    print("VGG16 160x160, 12 images, passes split 10 | 12 vs one at a time: max |diff| = \(worst)")
+    XCTAssertLessThanOrEqual(worst, 1e-6)
+  }
 }
