@@ -54,7 +54,9 @@ heads:
   - {name: cifar, kind: softmax, column: class, hidden: [100, 100]}
 YAML
 set -x
-# At 32x32 VGG16's block5_pool is 1x1x512: the pooled feature is that one position.
+# No --size: the arrays keep their 32x32, as Keras' VGG16(input_shape=(32, 32, 3)) takes them (the
+# backbone accepts 32 pixels a side and more); block5_pool is then 1x1x512, so the pooled feature
+# is that one position, what Keras' Flatten gives.
 "$headstart" extract --array "$out/train.npz" --class-names "$classes" --backbone vgg16 "${weights[@]}" \
   --output "$out/cifar.h5" --overwrite --quiet
 "$headstart" fit-heads --features "$out/cifar.h5" --heads "$out/heads.yaml" \
