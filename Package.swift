@@ -34,6 +34,7 @@ let package = Package(
     .library(name: "Extraction", targets: ["Extraction"]),
     // The readers of untrusted files, for the fuzz targets (Fuzz/, a package of its own).
     .library(name: "ImageIO", targets: ["ImageIO"]),
+    .library(name: "ArrayIO", targets: ["ArrayIO"]),
     .library(name: "FeatureStore", targets: ["FeatureStore"]),
     .library(name: "Backbones", targets: ["Backbones"]),
     .library(name: "Fitting", targets: ["Fitting"]),

@@ -8,6 +8,8 @@
 //   FuzzHeadsYAML     a heads YAML file -> head requests -> checked as fit-heads checks them
 //   FuzzHeadsJSON     the same for a JSON heads file
 //   FuzzKerasWeights  a weight file (HDF5, written to a temporary file) -> loaded as extract loads it
+//   FuzzArrays        a .npy or .npz file (written to a temporary file) -> its arrays and rows, as
+//                     extract --array reads them
 import PackageDescription
 
 let headstart = "Headstart"
@@ -32,6 +34,8 @@ let package = Package(
       ]),
     .executableTarget(name: "FuzzHeadsYAML", dependencies: ["FuzzDriver", "HeadsFileCheck"]),
     .executableTarget(name: "FuzzHeadsJSON", dependencies: ["FuzzDriver", "HeadsFileCheck"]),
+    .executableTarget(
+      name: "FuzzArrays", dependencies: ["FuzzDriver", .product(name: "ArrayIO", package: headstart)]),
     .executableTarget(
       name: "FuzzKerasWeights",
       dependencies: [

@@ -19,9 +19,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:?usage: scripts/fuzz.sh SECONDS [TARGET...]}
 shift
-all=(FuzzImage FuzzLabelsCSV FuzzHeadsYAML FuzzHeadsJSON FuzzKerasWeights)
+all=(FuzzImage FuzzLabelsCSV FuzzHeadsYAML FuzzHeadsJSON FuzzArrays FuzzKerasWeights)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzImage FuzzLabelsCSV FuzzHeadsYAML FuzzHeadsJSON)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzImage FuzzLabelsCSV FuzzHeadsYAML FuzzHeadsJSON FuzzArrays)
 
 # Seeds: tiny valid (and a few invalid) files of every kind each target reads.
 seeds() {
@@ -31,6 +31,7 @@ seeds() {
     FuzzLabelsCSV) ls Fuzz/Seeds/labels-csv/* ;;
     FuzzHeadsYAML) ls Fuzz/Seeds/heads-yaml/* ;;
     FuzzHeadsJSON) ls Fuzz/Seeds/heads-json/* ;;
+    FuzzArrays) ls Fuzz/Seeds/arrays/* Tests/Fixtures/arrays/*.npz ;;
     FuzzKerasWeights) ls Tests/Fixtures/weights/*.h5 ;;
     *) echo "unknown fuzz target $1 (targets: ${all[*]})" >&2; return 1 ;;
   esac
