@@ -39,6 +39,11 @@ static void limit_memory(size_t budget) {
   setrlimit(RLIMIT_AS, &bound);
 }
 
+// Present only under the sanitizers (the fuzz targets). A fault AddressSanitizer catches in the
+// child would otherwise run libFuzzer's death callback there, which reports the input as the
+// parent's crash; the child is to die quietly, as below.
+extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
 // The child: only C and libhdf5 run here (no Swift runtime, whose locks another thread of the
 // parent may have held at the fork), and it leaves with _exit so nothing of the parent's is
 // flushed or closed twice.
@@ -48,6 +53,7 @@ static void run_child(int fd, hs_child_work work, void *context, unsigned second
   // command's own; the child dies quietly and the parent reports the damaged file.
   const int crashes[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
   for (size_t i = 0; i < sizeof crashes / sizeof crashes[0]; i++) signal(crashes[i], SIG_DFL);
+  if (__sanitizer_set_death_callback != NULL) __sanitizer_set_death_callback(NULL);
   limit_memory(budget);
   sigset_t alarm_only;
   sigemptyset(&alarm_only);
