@@ -116,7 +116,7 @@ let package = Package(
       ]),
 
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-    .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "ToolTesting"]),
+    .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "CHDF5", "CShims", "ToolTesting"]),
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Support"]),
     .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO", "HDF5", "ToolTesting"]),
     .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "HDF5"]),

@@ -2,13 +2,13 @@
 # Fuzzing: builds the libFuzzer targets of Fuzz/ (a package of their own) with AddressSanitizer
 # and runs each one for SECONDS.
 #
-#   scripts/fuzz.sh SECONDS [TARGET...]     (default: every target but FuzzKerasWeights, one
-#                                            after the other)
+#   scripts/fuzz.sh SECONDS [TARGET...]     (default: every target, one after the other)
 #
-# FuzzKerasWeights is run only when named: within a minute it finds crashes, hangs and leaks
-# inside Debian 12's libhdf5 1.10.8 itself (global heap and object header parsing), which
-# Headstart cannot fix in-process; see Fuzz/README.md. Findings in Headstart's own HDF5 code
-# are fixed and kept as tests (Tests/Fixtures/fuzz/weights).
+# FuzzKerasWeights goes through the open every command uses, so Debian 12's libhdf5 1.10.8
+# crashing or looping on a damaged file (it does, in its global heap and object header code)
+# happens in the preflight's child process and is refused, as users get it; AddressSanitizer's
+# reports from such children show in the log but are not findings (Fuzz/README.md). Findings in
+# Headstart's own HDF5 code are fixed and kept as tests (Tests/Fixtures/fuzz/weights).
 #
 # Exit 0 when nothing was found; otherwise 1, after printing the path of every reproducer (a
 # crash, leak, timeout or out-of-memory input). Re-run one with `Fuzz/.build/debug/TARGET FILE`.
@@ -21,7 +21,7 @@ seconds=${1:?usage: scripts/fuzz.sh SECONDS [TARGET...]}
 shift
 all=(FuzzImage FuzzLabelsCSV FuzzHeadsYAML FuzzHeadsJSON FuzzArrays FuzzKerasWeights)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzImage FuzzLabelsCSV FuzzHeadsYAML FuzzHeadsJSON FuzzArrays)
+[ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
 # Seeds: tiny valid (and a few invalid) files of every kind each target reads.
 seeds() {
@@ -45,6 +45,10 @@ options() {
   case "$1" in
     FuzzImage) echo "-rss_limit_mb=4096 -malloc_limit_mb=4096" ;;
     FuzzHeadsYAML | FuzzHeadsJSON) echo "-dict=Fuzz/Dictionaries/heads.dict" ;;
+    # A file on which libhdf5 loops is refused once the preflight's 30 s deadline passes (the
+    # bounded time Headstart promises, Docs/reliability.md), so such a unit may take that long
+    # without being a finding.
+    FuzzKerasWeights) echo "-timeout=75 -report_slow_units=70" ;;
     *) echo "" ;;
   esac
 }

@@ -38,6 +38,9 @@ public final class HDF5File: HDF5Group {
       _ = takeHDF5Message()
       throw HDF5Error(operation: "open file", object: path, reason: "it does not exist or cannot be read")
     }
+    // Files opened for writing are Headstart's own, being written or resumed (and a child
+    // could flush their unwritten metadata); every file opened for reading may be untrusted.
+    if mode == .readOnly { try preflight(path) }
     let flags = mode == .readOnly ? hs_f_acc_rdonly() : hs_f_acc_rdwr()
     let fapl = try accessProperties(path)
     defer { H5Pclose(fapl) }

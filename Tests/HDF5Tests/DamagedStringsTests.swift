@@ -50,8 +50,10 @@ final class DamagedStringsTests: XCTestCase {
     // Far past the end of the heap: libhdf5 1.10 memcpy's from unmapped memory.
     let path = try writeFile(objectLength: 0x00ff_ffff_ffff_0000)
     XCTAssertThrowsError(try readPaths(path)) { error in
+      // The preflight of the open (PreflightTests) reads these strings too, so it is the open
+      // that fails; the strings' own child still guards string datasets too large for it.
       let text = String(describing: error)
-      XCTAssertTrue(text.contains("/paths"), text)
+      XCTAssertTrue(text.contains("strings.h5"), text)
       XCTAssertTrue(text.contains("damaged") || text.contains("cannot"), text)
     }
   }

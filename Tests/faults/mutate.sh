@@ -11,8 +11,9 @@
 #
 # Every run must end within a bounded time (60 s) with exit 0, 1 or 2, never a signal; a refusal
 # (1 or 2) says why in at most 3 lines. One exception is counted and reported, not failed: a
-# crash inside libhdf5 itself (Debian 12's 1.10.8 reading a damaged global heap of variable-length
-# strings), the known limit in Docs/reliability.md. Exit 0 is allowed where a change may be harmless (bytes
+# crash inside libhdf5 itself (Debian 12's 1.10.8), the known limit in Docs/reliability.md; the
+# preflight and the string reads run libhdf5 in a child, so only a crash in what they do not
+# read (large datasets) can still reach the command. Exit 0 is allowed where a change may be harmless (bytes
 # HDF5 never reads, data no checksum covers: Keras' own weight files carry none); for the resume
 # journal and the finetune checkpoint, which carry CRCs, exit 0 must also give the uninterrupted
 # run's bytes (a damaged record is recomputed, never used). The file types, on a small part of

@@ -1,9 +1,12 @@
-// Reading variable-length strings in a child process.
+// Reading variable-length strings in a child process, and checking a whole file there before
+// it is opened.
 //
 // libhdf5 1.10 trusts the global heap that holds variable-length strings: a damaged heap makes
 // H5HG_read copy from wild addresses (SIGSEGV) or H5T__conv_vlen fill an absurd length (a
 // hang). Such a read is done in a forked child that sends the strings back through a pipe; a
-// crash or a hang of the child becomes an error of the read, never of the process.
+// crash or a hang of the child becomes an error of the read, never of the process. Its object
+// header and B-tree code likewise crashes or loops on some damaged files, so a file opened for
+// reading is first walked whole by a child (the preflight).
 #ifndef HS_HDF5_ISOLATED_H
 #define HS_HDF5_ISOLATED_H
 
@@ -42,6 +45,14 @@ typedef struct {
 /// `mem_type`) in a child process allowed `seconds`.
 void hs_read_vlen_strings_isolated(hid_t object, int is_attribute, hid_t mem_type, size_t count,
                                    unsigned seconds, hs_isolated_strings *result);
+
+/// Reads every object header, attribute, dataset layout, filter pipeline and chunk index of
+/// the file at `path`, and the values of attributes and of datasets of at most 1 MiB, in a
+/// child process allowed `seconds` (hdf5_preflight.c). The outcome is OK when libhdf5 read all
+/// of it or refused parts of it cleanly (the caller's own reads report those), CRASHED or
+/// TIMED_OUT when it could not read the file without crashing or hanging, UNAVAILABLE when no
+/// child could be started (errno `detail`).
+void hs_preflight_file(const char *path, unsigned seconds, hs_isolated_outcome *outcome, int *detail);
 
 #ifdef __cplusplus
 }
