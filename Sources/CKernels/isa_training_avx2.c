@@ -1,6 +1,9 @@
 // The training kernels for AVX2: 8 floats per instruction.
 #include "training_kernels.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define HS_TRAIN_ISA avx2

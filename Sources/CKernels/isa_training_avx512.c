@@ -1,6 +1,9 @@
 // The training kernels for AVX-512: 16 floats per instruction.
 #include "training_kernels.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))), \
                              apply_to = function)

@@ -1,6 +1,9 @@
 // The training kernels in plain C for any CPU (baseline x86-64: SSE2, 4 floats per instruction).
 #include "training_kernels.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #define HS_TRAIN_ISA portable
 #define HS_TRAIN_VW 4
 #define HS_TRAIN_FMA 0

@@ -1,7 +1,8 @@
 // The training kernels on batch rows read in place (DenseRows.swift) against their naive
 // references, at every kernel build the machine can run (narrower ones forced): shapes around
 // every tile boundary (forward 2 or 4 rows x 6 units, backward 3 or 4 units x 3 or 6 vectors of
-// inputs, vectors of 4/8/16 floats, inputs not a multiple of the vector width), rows scattered
+// inputs, vectors of 4/8/16 floats, inputs not a multiple of the vector width) and block boundary
+// (forward 32 rows x 512 inputs, backward 192 inputs), rows scattered
 // through a larger matrix, and the Adam update fused into the backward pass against the
 // gradient followed by the scalar Adam definition.
 
@@ -22,6 +23,9 @@ final class DenseRowsTests: XCTestCase {
   private let shapes: [(m: Int, n: Int, k: Int)] = [
     (1, 1, 1), (1, 1, 16), (3, 5, 7), (4, 6, 64), (5, 7, 100), (32, 12, 2048), (32, 13, 129), (7, 25, 96),
     (33, 52, 200), (2, 64, 31), (17, 1, 513),
+    // Across the blocks: rows past 32 (forward), k past 512 and 1024 with a tail (forward),
+    // k past 192 and 384 (backward).
+    (70, 13, 1100), (40, 7, 390), (65, 20, 2048),
   ]
 
   /// A matrix (rows, k) with the batch's rows scattered through it: row i of the batch is matrix

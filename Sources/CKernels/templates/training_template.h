@@ -86,10 +86,29 @@ void HS_TFN(hs_adam_update)(float *w, const float *g, float *m, float *v, size_t
 //   backward  dwt[j][p ..] = sum_i dz[i][j] x[i][p ..]    NJ rows x PV vectors of wt at once,
 //             each a vector of k's, updated in place by Adam or stored.
 // The last k % HS_TRAIN_VW inputs go one at a time.
+//
+// Blocking (the products are small, 32 x 2048 x n per step, and memory decides their speed):
+//   forward   rows in blocks of HS_TRAIN_FRB, k in blocks of HS_TRAIN_FKB: a unit tile's weights
+//             over one k block (6 units x 512 floats, 12 KB) stay in L1 while every row tile of
+//             the block reads them; the tiles' vector sums wait in `saved` between k blocks, so
+//             every sum is the same sequence of operations as without blocks (the same bits);
+//   backward  k in blocks of HS_TRAIN_BKB: the batch's rows over one block (32 x 192 floats,
+//             24 KB) stay in L1 while every unit tile reads them, instead of the whole rows
+//             (256 KB) streaming through L1 once per unit tile. The chunks of PV vectors are the
+//             same as without blocks (HS_TRAIN_BKB is a multiple of every build's chunk).
+#define HS_TRAIN_FRB 32
+#define HS_TRAIN_FKB 512
+#define HS_TRAIN_BKB 192
+_Static_assert(HS_TRAIN_FRB % HS_TRAIN_FMR == 0, "row blocks hold whole row tiles");
+_Static_assert(HS_TRAIN_FKB % HS_TRAIN_VW == 0, "k blocks hold whole vectors");
+_Static_assert(HS_TRAIN_BKB % (HS_TRAIN_BPV * HS_TRAIN_VW) == 0, "k blocks hold whole chunks");
 
 // Forward tile: rows x[0 ..< HS_TRAIN_FMR] (rows past mr repeat row 0 and are not stored) by
-// units wt[0 ..< nj], nj a constant after inlining.
-TINLINE void HS_TFN(forward_tile)(const int nj, int mr, int k, const float *const *x, const float *wt,
+// units wt[0 ..< nj], nj a constant after inlining, over inputs p0 ..< p1 (whole vectors). The
+// sums start from zero (first) or from `saved`; after the last block (last) they are reduced,
+// the tail inputs kv ..< k added, and z written; otherwise they go back to `saved`.
+TINLINE void HS_TFN(forward_tile)(const int nj, int mr, int k, int p0, int p1, int first, int last,
+                                  const float *const *x, const float *wb, const float *wt, TVEC *saved,
                                   const float *bias, float *z, int ldz, const float *const *next, int nr) {
   TVEC acc[HS_TRAIN_FMR][HS_TRAIN_FNJ];
   const float *a[HS_TRAIN_FMR];
@@ -97,10 +116,9 @@ TINLINE void HS_TFN(forward_tile)(const int nj, int mr, int k, const float *cons
   for (int i = 0; i < HS_TRAIN_FMR; i++) {
     a[i] = x[i < mr ? i : 0];
     TUNROLL
-    for (int j = 0; j < HS_TRAIN_FNJ; j++) acc[i][j] = (TVEC){0};
+    for (int j = 0; j < HS_TRAIN_FNJ; j++) acc[i][j] = first ? (TVEC){0} : saved[i * HS_TRAIN_FNJ + j];
   }
-  const int kv = k - k % HS_TRAIN_VW;
-  for (int p = 0; p < kv; p += HS_TRAIN_VW) {
+  for (int p = p0; p < p1; p += HS_TRAIN_VW) {
     TVEC xv[HS_TRAIN_FMR];
     TUNROLL
     for (int i = 0; i < HS_TRAIN_FMR; i++) xv[i] = HS_TFN(tld)(a[i] + p);
@@ -113,11 +131,19 @@ TINLINE void HS_TFN(forward_tile)(const int nj, int mr, int k, const float *cons
     TUNROLL
     for (int j = 0; j < HS_TRAIN_FNJ; j++)
       if (j < nj) {
-        TVEC wv = HS_TFN(tld)(wt + (size_t)j * k + p);
+        TVEC wv = HS_TFN(tld)(wb + (size_t)j * HS_TRAIN_FKB + (p - p0));
         TUNROLL
         for (int i = 0; i < HS_TRAIN_FMR; i++) acc[i][j] = TMADD(xv[i], wv, acc[i][j]);
       }
   }
+  if (!last) {
+    TUNROLL
+    for (int i = 0; i < HS_TRAIN_FMR; i++)
+      TUNROLL
+      for (int j = 0; j < HS_TRAIN_FNJ; j++) saved[i * HS_TRAIN_FNJ + j] = acc[i][j];
+    return;
+  }
+  const int kv = k - k % HS_TRAIN_VW;
   TUNROLL
   for (int i = 0; i < HS_TRAIN_FMR; i++)
     if (i < mr)
@@ -132,27 +158,44 @@ TINLINE void HS_TFN(forward_tile)(const int nj, int mr, int k, const float *cons
 
 void HS_TFN(hs_dense_forward_rows)(int m, int n, int k, const float *const *x, const float *wt, const float *bias,
                                    float *z, int ldz) {
-  for (int i = 0; i < m; i += HS_TRAIN_FMR) {
-    int mr = m - i < HS_TRAIN_FMR ? m - i : HS_TRAIN_FMR;
+  const int kv = k - k % HS_TRAIN_VW;
+  const int blocks = kv == 0 ? 1 : (kv + HS_TRAIN_FKB - 1) / HS_TRAIN_FKB;
+  TVEC saved[HS_TRAIN_FRB * HS_TRAIN_FNJ];
+  float wb[HS_TRAIN_FNJ * HS_TRAIN_FKB] __attribute__((aligned(64)));
+  for (int i0 = 0; i0 < m; i0 += HS_TRAIN_FRB) {
+    const int i1 = m - i0 < HS_TRAIN_FRB ? m : i0 + HS_TRAIN_FRB;
     for (int j = 0; j < n; j += HS_TRAIN_FNJ) {
       const float *w_ = wt + (size_t)j * k;
-      float *z_ = z + (size_t)i * ldz + j;
-      // The first column tile of a row tile brings the next row tile's rows in.
-      int nr = j == 0 && i + HS_TRAIN_FMR < m ? m - i - HS_TRAIN_FMR : 0;
-      const float *const *next = nr > 0 ? x + i + HS_TRAIN_FMR : 0;
-      switch (n - j < HS_TRAIN_FNJ ? n - j : HS_TRAIN_FNJ) {
-#define HS_FORWARD_CASE(c) \
-  case c: HS_TFN(forward_tile)(c, mr, k, x + i, w_, bias + j, z_, ldz, next, nr); break;
-        HS_CASES(HS_TRAIN_FNJ, HS_FORWARD_CASE)
+      const int nj = n - j < HS_TRAIN_FNJ ? n - j : HS_TRAIN_FNJ;
+      for (int b = 0; b < blocks; b++) {
+        const int p0 = b * HS_TRAIN_FKB, p1 = kv - p0 < HS_TRAIN_FKB ? kv : p0 + HS_TRAIN_FKB;
+        for (int u = 0; u < nj; u++) memcpy(wb + u * HS_TRAIN_FKB, w_ + (size_t)u * k + p0, (size_t)(p1 - p0) * sizeof(float));
+        for (int i = i0; i < i1; i += HS_TRAIN_FMR) {
+          int mr = m - i < HS_TRAIN_FMR ? m - i : HS_TRAIN_FMR;
+          float *z_ = z + (size_t)i * ldz + j;
+          TVEC *s_ = saved + (i - i0) * HS_TRAIN_FNJ;
+          // The first unit tile of a row block brings the next row tile's rows in.
+          int nr = j == 0 && i + HS_TRAIN_FMR < m ? m - i - HS_TRAIN_FMR : 0;
+          const float *const *next = nr > 0 ? x + i + HS_TRAIN_FMR : 0;
+          switch (nj) {
+#define HS_FORWARD_CASE(c)                                                                                   \
+  case c:                                                                                                    \
+    HS_TFN(forward_tile)(c, mr, k, p0, p1, b == 0, b == blocks - 1, x + i, wb, w_, s_, bias + j, z_, ldz, next, \
+                         nr);                                                                                \
+    break;
+            HS_CASES(HS_TRAIN_FNJ, HS_FORWARD_CASE)
 #undef HS_FORWARD_CASE
+          }
+        }
       }
     }
   }
 }
 
 // Backward tile: units j0 ..< j0 + nj (nj a constant after inlining) by k columns p0 + [0 ..<
-// pv vectors] (vectors past pv repeat the first and are not stored), summed over the m rows.
-TINLINE void HS_TFN(backward_tile)(const int nj, int pv, int m, const float *const *x, int p0, const float *dz,
+// pv vectors] (vectors past pv repeat the first and are not stored), summed over the m rows,
+// row r's inputs at xb + r ldx.
+TINLINE void HS_TFN(backward_tile)(const int nj, int pv, int m, const float *xb, int ldx, int p0, const float *dz,
                                    int ldz, int k, float *dwt, float *wt, float *mom, float *vel,
                                    const hs_adam_coefficients *c) {
   TVEC acc[HS_TRAIN_BNJ][HS_TRAIN_BPV];
@@ -161,7 +204,7 @@ TINLINE void HS_TFN(backward_tile)(const int nj, int pv, int m, const float *con
     TUNROLL
     for (int v = 0; v < HS_TRAIN_BPV; v++) acc[j][v] = (TVEC){0};
   for (int r = 0; r < m; r++) {
-    const float *xr = x[r] + p0;
+    const float *xr = xb + (size_t)r * ldx;
     TVEC xv[HS_TRAIN_BPV];
     TUNROLL
     for (int v = 0; v < HS_TRAIN_BPV; v++) xv[v] = HS_TFN(tld)(xr + (v < pv ? v : 0) * HS_TRAIN_VW);
@@ -205,35 +248,43 @@ TINLINE void HS_TFN(backward_tile)(const int nj, int pv, int m, const float *con
 void HS_TFN(hs_dense_backward_rows)(int m, int n, int k, const float *const *x, const float *dz, int ldz,
                                     float *dwt, float *wt, float *mom, float *vel, const hs_adam_coefficients *c) {
   const int kv = k - k % HS_TRAIN_VW;
-  for (int j = 0; j < n; j += HS_TRAIN_BNJ) {
-    const int nj = n - j < HS_TRAIN_BNJ ? n - j : HS_TRAIN_BNJ;
-    size_t row = (size_t)j * k;
-    for (int p = 0; p < kv; p += HS_TRAIN_BPV * HS_TRAIN_VW) {
-      int pv = (kv - p) / HS_TRAIN_VW < HS_TRAIN_BPV ? (kv - p) / HS_TRAIN_VW : HS_TRAIN_BPV;
-      switch (nj) {
-#define HS_BACKWARD_CASE(cs)                                                                                    \
-  case cs:                                                                                                      \
-    HS_TFN(backward_tile)(cs, pv, m, x, p, dz + j, ldz, k, dwt ? dwt + row : 0, wt ? wt + row : 0,              \
-                          mom ? mom + row : 0, vel ? vel + row : 0, c);                                         \
+  float *xp = kv > 0 ? aligned_alloc(64, (size_t)m * HS_TRAIN_BKB * sizeof(float)) : 0;
+  for (int b0 = 0; b0 < kv; b0 += HS_TRAIN_BKB) {
+    const int b1 = kv - b0 < HS_TRAIN_BKB ? kv : b0 + HS_TRAIN_BKB;
+    // The rows' inputs over this block side by side: rows 8 KB apart in the feature matrix
+    // fall in the same few L1 sets and evict one another (half the speed on Zen 3).
+    for (int r = 0; r < m; r++) memcpy(xp + (size_t)r * HS_TRAIN_BKB, x[r] + b0, (size_t)(b1 - b0) * sizeof(float));
+    for (int j = 0; j < n; j += HS_TRAIN_BNJ) {
+      const int nj = n - j < HS_TRAIN_BNJ ? n - j : HS_TRAIN_BNJ;
+      size_t row = (size_t)j * k;
+      for (int p = b0; p < b1; p += HS_TRAIN_BPV * HS_TRAIN_VW) {
+        int pv = (b1 - p) / HS_TRAIN_VW < HS_TRAIN_BPV ? (b1 - p) / HS_TRAIN_VW : HS_TRAIN_BPV;
+        switch (nj) {
+#define HS_BACKWARD_CASE(cs)                                                                                   \
+  case cs:                                                                                                     \
+    HS_TFN(backward_tile)(cs, pv, m, xp + (p - b0), HS_TRAIN_BKB, p, dz + j, ldz, k, dwt ? dwt + row : 0,      \
+                          wt ? wt + row : 0, mom ? mom + row : 0, vel ? vel + row : 0, c);                     \
     break;
-        HS_CASES(HS_TRAIN_BNJ, HS_BACKWARD_CASE)
+          HS_CASES(HS_TRAIN_BNJ, HS_BACKWARD_CASE)
 #undef HS_BACKWARD_CASE
+        }
       }
     }
-    // The last k % HS_TRAIN_VW inputs, one at a time (the same arithmetic, one lane).
-    for (int jj = j; jj < j + nj; jj++)
-      for (int p = kv; p < k; p++) {
-        float g = 0;
-        for (int r = 0; r < m; r++) g = TMADDS(dz[(size_t)r * ldz + jj], x[r][p], g);
-        size_t o = (size_t)jj * k + p;
-        if (dwt) {
-          dwt[o] = g;
-          continue;
-        }
-        if (c->decay != 0) wt[o] -= wt[o] * c->decay * c->lr;
-        mom[o] += (g - mom[o]) * c->keep1;
-        vel[o] += (g * g - vel[o]) * c->keep2;
-        wt[o] -= mom[o] * c->alpha / (__builtin_sqrtf(vel[o]) + c->eps);
-      }
   }
+  free(xp);
+  // The last k % HS_TRAIN_VW inputs, one at a time (the same arithmetic, one lane).
+  for (int jj = 0; jj < n; jj++)
+    for (int p = kv; p < k; p++) {
+      float g = 0;
+      for (int r = 0; r < m; r++) g = TMADDS(dz[(size_t)r * ldz + jj], x[r][p], g);
+      size_t o = (size_t)jj * k + p;
+      if (dwt) {
+        dwt[o] = g;
+        continue;
+      }
+      if (c->decay != 0) wt[o] -= wt[o] * c->decay * c->lr;
+      mom[o] += (g - mom[o]) * c->keep1;
+      vel[o] += (g * g - vel[o]) * c->keep2;
+      wt[o] -= mom[o] * c->alpha / (__builtin_sqrtf(vel[o]) + c->eps);
+    }
 }
