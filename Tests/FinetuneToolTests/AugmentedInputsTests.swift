@@ -64,7 +64,7 @@ final class AugmentedInputsTests: XCTestCase {
       XCTAssertEqual(source.trainCount, 4)
 
       let positions = [3, 0, 2]
-      let produced = try source.trainingInput(positions, epoch: epoch)
+      let produced = try source.trainingInput(positions, epoch: epoch).block
       var reference: [Float] = []  // (3, 64, 64, 3) BGR
       var wrongOrder: [Float] = []
       var unaugmented: [Float] = []
@@ -81,7 +81,7 @@ final class AugmentedInputsTests: XCTestCase {
         unaugmented += caffe(image)
       }
       let expected = try reference.withUnsafeBufferPointer {
-        try LastBlock.input(backbone, images: $0, count: positions.count, height: h, width: w)
+        try LastBlock.input(backbone, images: $0, count: positions.count, height: h, width: w).block
       }
       let diff = zip(produced, expected).map { abs($0 - $1) }.max() ?? .infinity
       print("augmented block input vs naive reference (maxBytes \(maxBytes)): max |diff| = \(diff)")
@@ -105,9 +105,9 @@ final class AugmentedInputsTests: XCTestCase {
       XCTAssertGreaterThan(misordered, 10)
 
       // Validation images are never augmented: their block inputs are the unaugmented ones.
-      let validation = try source.validationInput([4])
+      let validation = try source.validationInput([4]).block
       let plain = try caffe(rgb(paths[5])).withUnsafeBufferPointer {
-        try LastBlock.input(backbone, images: $0, count: 1, height: h, width: w)
+        try LastBlock.input(backbone, images: $0, count: 1, height: h, width: w).block
       }
       XCTAssertEqual(validation, plain)
       source.removeCache()
