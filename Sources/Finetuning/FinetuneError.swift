@@ -53,8 +53,8 @@ public struct FinetuneError: Error, CustomStringConvertible, Sendable, Equatable
       return "the block input has \(found) values where \(expected) were expected"
     case .tapInsideBlock(let tap, let kind):
       return
-        "the heads read tap \(tap), inside \(kind.rawValue)'s trained block (\(LastBlock.inputLayer(kind)) to "
-        + "\(LastBlock.outputLayer(kind))): fine-tuning feeds heads the block's output or taps up to its input"
+        "the heads read tap \(tap), inside \(kind.rawValue)'s trained block (after \(LastBlock.inputLayer(kind)), "
+        + "before \(LastBlock.outputLayer(kind))): fine-tuning feeds heads the block's output or taps up to its input"
     case .noBlockTap(let taps, let kind):
       return
         "the heads read taps \(taps.joined(separator: ",")), none of them \(LastBlock.outputLayer(kind)): "

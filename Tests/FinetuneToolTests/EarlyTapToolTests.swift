@@ -2,7 +2,8 @@
 // features of an early tap and the block's output, one head on each; finetune says which head's
 // input stays fixed, trains both, exports heads that `predict` feeds their own taps (its outputs
 // are the trainer's), resumes bit for bit after an interruption and after SIGKILL, with and
-// without augmentation, and refuses a head on a tap inside the trained block.
+// without augmentation, and refuses a head on a tap inside the trained block or heads of which
+// none reads the block's output.
 
 import Backbones
 import Foundation
@@ -154,18 +155,25 @@ final class EarlyTapToolTests: XCTestCase {
     XCTAssertNotEqual(Array(a.parameters[early]), Array(fitted.parameters[early]), "the early head trains")
   }
 
-  /// A head on a tap inside the trained block (neither the frozen prefix nor its output) is
-  /// refused with one line, exit 2, nothing written.
-  func testHeadOnATapInsideTheBlockIsRefused() throws {
+  /// A head on a tap inside the trained block (neither the frozen prefix nor its output), and
+  /// heads of which none reads the block's output, are refused with one line, exit 2, nothing
+  /// written.
+  func testHeadOnATapInsideTheBlockOrNoneOnItsOutputIsRefused() throws {
     let workspace = try Workspace.get()
-    let heads = try earlyTapHeads(
-      workspace, heads: ["mid=softmax:class@\(Self.inside)", "late=softmax:class@\(Self.output)"])
-    let output = try workspace.folder("early-tap-inside").appendingPathComponent("model.h5").path
-    let run = try runTool("finetune", arguments(workspace, heads: heads, output: output) + ["--quiet"])
-    XCTAssertEqual(run.status, 2, run.stderr)
-    XCTAssertTrue(run.stderr.contains(Self.inside) && run.stderr.contains("inside"), run.stderr)
-    XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
-    XCTAssertFalse(FileManager.default.fileExists(atPath: output))
-    XCTAssertFalse(FileManager.default.fileExists(atPath: output + ".partial"))
+    let cases = [
+      (["mid=softmax:class@\(Self.inside)", "late=softmax:class@\(Self.output)"], "inside"),
+      (["early=softmax:class@\(Self.early)"], "none of them \(Self.output)"),
+    ]
+    for (specs, expected) in cases {
+      let heads = try earlyTapHeads(workspace, heads: specs)
+      let output = try workspace.folder("early-tap-refused").appendingPathComponent("model.h5").path
+      let run = try runTool("finetune", arguments(workspace, heads: heads, output: output) + ["--quiet"])
+      print("refused: \(run.stderr)", terminator: "")
+      XCTAssertEqual(run.status, 2, run.stderr)
+      XCTAssertTrue(run.stderr.contains(expected), run.stderr)
+      XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+      XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+      XCTAssertFalse(FileManager.default.fileExists(atPath: output + ".partial"))
+    }
   }
 }
