@@ -5,8 +5,9 @@
 Builds keras.applications.<Backbone>(weights=None, include_top=False) at the heads file's input
 size, loads MODEL.h5 with `load_weights` (Keras' legacy h5 loader, by topology), runs every image
 listed in PREDICTIONS.csv (written by `predict --heads MODEL.heads.h5 --weights MODEL.h5`)
-through Keras' own load_img / preprocess_input, pools and L2-normalises the last block's output,
-applies the heads' dense layers from the heads file, and prints the largest difference from
+through Keras' own load_img / preprocess_input, pools and L2-normalises each tap the heads file
+records (the last block's output, and any earlier tap a head reads: those layers are frozen in
+fine-tuning), feeds each head its own taps, applies its dense layers, and prints the largest difference from
 predict's softmax probabilities and tanh values (in tanh units); embedding heads are compared by
 their nearest wheel class. Exit status 1 when a difference exceeds 1e-4 or a class differs.
 
@@ -29,16 +30,23 @@ def read_heads(path):
   """The heads file's input settings and heads: (settings dict, [head dict]) in head order."""
   with h5py.File(path, "r") as f:
     attrs = f.attrs
+    taps = [_text(t) for t in np.atleast_1d(attrs["taps"])]
+    widths = [int(w) for w in np.atleast_1d(attrs["tap_widths"])]
+    starts = dict(zip(taps, np.cumsum([0] + widths[:-1]).tolist()))
     settings = {"backbone": _text(attrs["backbone"]), "height": int(attrs["height"]),
-                "width": int(attrs["width"]), "interpolation": _text(attrs["interpolation"])}
+                "width": int(attrs["width"]), "interpolation": _text(attrs["interpolation"]), "taps": taps}
     heads = []
     for name in attrs["heads"]:
       name = _text(name)
       g = f["heads"][name]
       hidden = list(np.atleast_1d(g.attrs["hidden"]))
       names = [f"{name}_hidden" if i == 0 else f"{name}_hidden_{i + 1}" for i in range(len(hidden))] + [name]
+      # A head on some of the taps (its `taps` attribute) reads their columns of the row.
+      own = [_text(t) for t in np.atleast_1d(g.attrs["taps"])] if "taps" in g.attrs else None
+      columns = None if own is None else np.concatenate(
+        [np.arange(starts[t], starts[t] + widths[taps.index(t)]) for t in own])
       heads.append({
-        "name": name, "kind": _text(g.attrs["kind"]),
+        "name": name, "kind": _text(g.attrs["kind"]), "columns": columns,
         "layers": [(g[n]["kernel"][:], g[n]["bias"][:]) for n in names],
         "classes": [_text(c) for c in np.atleast_1d(g.attrs.get("class_names", []))],
         "label_range": [float(v) for v in g["label_range"][:]] if "label_range" in g else None,
@@ -48,7 +56,8 @@ def read_heads(path):
 
 
 def keras_features(model_path, settings, image_paths):
-  """(N, C) pooled, L2-normalised last-block outputs of Keras' model loaded from MODEL.h5."""
+  """(N, D) the heads' input row of Keras' model loaded from MODEL.h5: each tap of
+  settings["taps"] ("last": the model's output) pooled and L2-normalised, side by side."""
   import keras
 
   applications = {"resnet50": (keras.applications.ResNet50, keras.applications.resnet50),
@@ -58,12 +67,21 @@ def keras_features(model_path, settings, image_paths):
   height, width = settings["height"], settings["width"]
   model = constructor(weights=None, include_top=False, input_shape=(height, width, 3))
   model.load_weights(model_path)
+  taps = settings.get("taps", ["last"])
+  outputs = [model.output if t == "last" else model.get_layer(t).output for t in taps]
+  tapped = keras.Model(model.input, outputs)
   batch = np.stack([
     keras.utils.img_to_array(keras.utils.load_img(p, target_size=(height, width),
                                                   interpolation=settings["interpolation"]))
     for p in image_paths])
-  features = model.predict(module.preprocess_input(batch), verbose=0).mean(axis=(1, 2))
-  return features / np.linalg.norm(features, axis=1, keepdims=True)
+  produced = tapped.predict(module.preprocess_input(batch), verbose=0)
+  if len(taps) == 1:
+    produced = [produced]
+  rows = []
+  for y in produced:
+    pooled = y.mean(axis=(1, 2))
+    rows.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
+  return np.concatenate(rows, axis=1)
 
 
 def apply_heads(heads, features):
@@ -71,7 +89,7 @@ def apply_heads(heads, features):
   wheel class names (N) of an embedding head."""
   out = {}
   for head in heads:
-    x = features
+    x = features if head.get("columns") is None else features[:, head["columns"]]
     for kernel, bias in head["layers"][:-1]:
       x = np.maximum(x @ kernel + bias, 0)
     z = x @ head["layers"][-1][0] + head["layers"][-1][1]

@@ -33,8 +33,9 @@ set -x
 if [ ${#weights[@]} -gt 0 ]; then predict_weights=(--weights random); else predict_weights=(); fi
 "$headstart" predict --heads demo-out/sample-heads.h5 "${predict_weights[@]}" \
   --images Datasets/sample/images --output demo-out/predictions.csv
-# finetune trains conv5 with heads on its output alone: the five heads of the last block, fitted
-# on that tap, then one epoch of fine-tuning, then predict with the fine-tuned pair.
+# finetune trains conv5 with the five heads of the last block, fitted on that tap alone (heads on
+# earlier taps would train too, on a fixed input: examples/clothing.sh), then one epoch of
+# fine-tuning, then predict with the fine-tuned pair.
 "$headstart" fit-heads --features demo-out/sample-features.h5 --taps conv5_block3_out \
   --head harmony=softmax:harmony --head tags=sigmoid:tags --head balance=tanh:balance \
   --head contrast=tanh:contrast --head complexity=tanh:complexity --output demo-out/conv5-heads.h5 --quiet

@@ -135,21 +135,9 @@ public final class Backbone: @unchecked Sendable {
     result.withUnsafeMutableBufferPointer { out in
       forwardPasses(input, count: count, imageSize: imageSize, plan: plan, extra: widths.max() ?? 1) {
         i, first, n, destination, pooled in
-        let p = plan[i]
-        var offset = 0
-        for (t, tapLayer) in tapLayers.enumerated() {
-          defer { offset += widths[t] }
-          guard tapLayer == i else { continue }
-          let c = widths[t]
-          let rows = UnsafeMutableBufferPointer(rebasing: pooled[0..<(n * c)])
-          globalAveragePool(
-            rows, UnsafeBufferPointer(destination), batch: n, height: p.outHeight, width: p.outWidth, channels: c)
-          l2NormalizeRows(rows, rows: n, width: c)
-          for image in 0..<n {
-            let dst = out.baseAddress! + (first + image) * rowWidth + offset
-            dst.update(from: rows.baseAddress! + image * c, count: c)
-          }
-        }
+        poolTaps(
+          after: i, plan[i], tapLayers: tapLayers, widths: widths, first: first, images: n, output: destination,
+          pooled: pooled, into: out)
       }
     }
     return result

@@ -14,19 +14,30 @@ import Foundation
 import ImageIO
 import Support
 
+/// A batch's block inputs (B, h, w, c) and the fixed features of its taps before the block
+/// (B, FeatureRow.fixedWidth; empty without such taps), from the same frozen-prefix pass.
+struct BatchInput {
+  var block: [Float]
+  var fixed: [Float]
+}
+
 protocol BlockInputSource {
-  /// The block inputs of training `positions` in epoch `epoch` (0-based).
-  func trainingInput(_ positions: [Int], epoch: Int) throws -> [Float]
-  /// The block inputs of validation `positions` (never augmented).
-  func validationInput(_ positions: [Int]) throws -> [Float]
+  /// The inputs of training `positions` in epoch `epoch` (0-based).
+  func trainingInput(_ positions: [Int], epoch: Int) throws -> BatchInput
+  /// The inputs of validation `positions` (never augmented).
+  func validationInput(_ positions: [Int]) throws -> BatchInput
   /// What the epoch that just ended spent making its inputs, for its log line ("" when it only
   /// read the cache); the next epoch counts from zero.
   func endEpoch() -> String
 }
 
 extension BlockInputs: BlockInputSource {
-  func trainingInput(_ positions: [Int], epoch: Int) throws -> [Float] { try gather(positions[...]) }
-  func validationInput(_ positions: [Int]) throws -> [Float] { try gather(positions[...]) }
+  func trainingInput(_ positions: [Int], epoch: Int) throws -> BatchInput {
+    BatchInput(block: try gather(positions[...]), fixed: gatherFixed(positions[...]))
+  }
+  func validationInput(_ positions: [Int]) throws -> BatchInput {
+    BatchInput(block: try gather(positions[...]), fixed: gatherFixed(positions[...]))
+  }
   func endEpoch() -> String { "" }
 }
 
@@ -40,6 +51,8 @@ final class AugmentedBlockInputs: BlockInputSource {
   let width: Int
   let threads: Int
   let quiet: Bool
+  /// The heads' row: its fixed taps are pooled from the same prefix pass (nil: none).
+  let row: FeatureRow?
   /// Dataset rows of the usable images in position order: training, then validation.
   let rows: [Int]
   let trainCount: Int
@@ -68,7 +81,7 @@ final class AugmentedBlockInputs: BlockInputSource {
   init(
     backbone: Backbone, augmentation: SeededAugmentation, root: String, paths: [String], trainRows: [Int],
     valRows: [Int], loading: LoadOptions, batchSize: Int, threads: Int, maxBytes: Int, cacheDirectory: String?,
-    precision: CachePrecision = .float32, quiet: Bool
+    precision: CachePrecision = .float32, row: FeatureRow? = nil, quiet: Bool
   ) throws {
     let start = Date()
     self.backbone = backbone
@@ -76,11 +89,13 @@ final class AugmentedBlockInputs: BlockInputSource {
     (height, width) = (loading.height, loading.width)
     self.threads = threads
     self.quiet = quiet
+    self.row = row
     self.paths = paths
     decoder = BatchDecoder(root: root, options: loading, threads: threads, pixels: .rgb)
     validation = try BlockInputs.compute(
       backbone: backbone, root: root, paths: valRows.map { paths[$0] }, loading: loading, batchSize: batchSize,
-      threads: threads, maxBytes: maxBytes, cacheDirectory: cacheDirectory, precision: precision, quiet: quiet)
+      threads: threads, maxBytes: maxBytes, cacheDirectory: cacheDirectory, precision: precision, row: row,
+      quiet: quiet)
     let perImage = loading.height * loading.width * 3
     let validationBytes =
       validation.values.count * MemoryLayout<Float>.size + validation.halves.count * MemoryLayout<Float16>.size
@@ -105,7 +120,7 @@ final class AugmentedBlockInputs: BlockInputSource {
     setupSeconds = Date().timeIntervalSince(start)
   }
 
-  func trainingInput(_ positions: [Int], epoch: Int) throws -> [Float] {
+  func trainingInput(_ positions: [Int], epoch: Int) throws -> BatchInput {
     let start = Date()
     if progress == nil { progress = ProgressLine(total: trainCount, alreadyDone: 0, quiet: quiet) }
     let perImage = height * width * 3
@@ -133,17 +148,18 @@ final class AugmentedBlockInputs: BlockInputSource {
     }
     let prefixStart = Date()
     pixelSeconds += prefixStart.timeIntervalSince(start)
-    let output = try images.withUnsafeBufferPointer {
-      try LastBlock.input(backbone, images: $0, count: positions.count, height: height, width: width)
+    // One pass: the block input and the fixed taps of the same augmented images.
+    let (block, fixed) = try images.withUnsafeBufferPointer {
+      try LastBlock.input(backbone, images: $0, count: positions.count, height: height, width: width, row: row)
     }
     prefixSeconds += Date().timeIntervalSince(prefixStart)
     done += positions.count
     progress?.update(done: done)
-    return output
+    return BatchInput(block: block, fixed: fixed)
   }
 
-  func validationInput(_ positions: [Int]) throws -> [Float] {
-    try validation.gather(positions.map { $0 - trainCount }[...])
+  func validationInput(_ positions: [Int]) throws -> BatchInput {
+    try validation.validationInput(positions.map { $0 - trainCount })
   }
 
   func endEpoch() -> String {

@@ -27,7 +27,9 @@ func cachePrecisionFingerprint(_ precision: CachePrecision) -> String {
 
 /// The block input of every usable image, rows in dataset order: in memory, or (over
 /// --max-memory) in an HDF5 file under --cache-dir, (N, h*w*c) float32 or float16, one chunk per
-/// image, read back image by image for each batch.
+/// image, read back image by image for each batch. Beside it, from the same pass, the fixed
+/// features of heads on taps before the block (FeatureRow), always in memory at float32: a few
+/// hundred values per image, exactly what `extract` stores for those taps.
 struct BlockInputs {
   /// (N, h, w, c) NHWC float32, when in memory at float32.
   var values: [Float]
@@ -41,6 +43,10 @@ struct BlockInputs {
   var disk: (dataset: HDF5Dataset, file: HDF5File, path: String)?
   /// Values per image: h x w x c.
   var stride: Int
+  /// (N, fixedWidth) the pooled, L2-normalised features of the row's fixed taps; empty without.
+  var fixed: [Float] = []
+  /// Values per image of `fixed`.
+  var fixedWidth = 0
   /// Dataset rows (indices into the dataset's paths) of the N images, in order.
   var rows: [Int]
   /// Images that could not be decoded, with the reason.
@@ -54,7 +60,8 @@ struct BlockInputs {
   /// Decodes `paths` (relative to `root`) batch by batch and runs the frozen prefix.
   static func compute(
     backbone: Backbone, root: String, paths: [String], loading: LoadOptions, batchSize: Int, threads: Int,
-    maxBytes: Int, cacheDirectory: String?, precision: HDF5FloatStorage = .float32, quiet: Bool
+    maxBytes: Int, cacheDirectory: String?, precision: HDF5FloatStorage = .float32, row: FeatureRow? = nil,
+    quiet: Bool
   ) throws -> BlockInputs {
     let shape = try LastBlock.inputShape(backbone.kind, height: loading.height, width: loading.width)
     let perImage = shape.height * shape.width * shape.channels
@@ -63,6 +70,7 @@ struct BlockInputs {
     var result = BlockInputs(
       values: [], halves: [], scales: [], precision: precision, disk: nil, stride: perImage, rows: [], failed: [],
       prefixSeconds: 0, totalSeconds: 0)
+    result.fixedWidth = row?.fixedWidth ?? 0
     if needed > maxBytes {
       guard let cacheDirectory else {
         throw FinetuneFailure.usage(
@@ -98,10 +106,11 @@ struct BlockInputs {
       }
       if decoded.usable > 0 {
         let prefixStart = Date()
-        let output = try decoded.input.withUnsafeBufferPointer {
+        let (output, fixed) = try decoded.input.withUnsafeBufferPointer {
           try LastBlock.input(
-            backbone, images: $0, count: decoded.usable, height: loading.height, width: loading.width)
+            backbone, images: $0, count: decoded.usable, height: loading.height, width: loading.width, row: row)
         }
+        result.fixed += fixed
         result.prefixSeconds += Date().timeIntervalSince(prefixStart)
         switch (result.disk, precision) {
         case (let disk?, .float32): try output.withUnsafeBufferPointer { try disk.dataset.appendRows($0) }
@@ -159,6 +168,15 @@ struct BlockInputs {
         }
       }
     }
+    return out
+  }
+
+  /// The fixed features of `positions` (indices into `rows`), packed in that order.
+  func gatherFixed(_ positions: ArraySlice<Int>) -> [Float] {
+    guard fixedWidth > 0 else { return [] }
+    var out: [Float] = []
+    out.reserveCapacity(positions.count * fixedWidth)
+    for position in positions { out += fixed[(position * fixedWidth)..<((position + 1) * fixedWidth)] }
     return out
   }
 

@@ -60,13 +60,15 @@ func export(
 /// their moving statistics), as CSV `path,<head>:<i>,...`, to compare with `predict` on the export.
 func writeTrainerPredictions(
   _ path: String, kind: BackboneKind, weights: KerasWeights, heads: HeadsFile, parameters: [Float],
-  inputs: BlockInputs, paths: [String], height: Int, width: Int
+  inputs: BlockInputs, row: FeatureRow, paths: [String], height: Int, width: Int
 ) throws {
   let model = MultiHeadModel(specs: heads.specs, inputWidth: heads.inputWidth, parameters: parameters)
   let trainer = try LastBlock.trainer(
-    kind, weights: weights, heads: model, optimizer: .sgd(), height: height, width: width)
-  let features = try inputs.all().withUnsafeBufferPointer {
-    try trainer.features(blockInput: $0, count: inputs.rows.count)
+    kind, weights: weights, heads: model, optimizer: .sgd(), row: row, height: height, width: width)
+  let features = try inputs.all().withUnsafeBufferPointer { block in
+    try inputs.fixed.withUnsafeBufferPointer { fixed in
+      try trainer.features(blockInput: block, fixed: fixed, count: inputs.rows.count)
+    }
   }
   let outputs = model.predict(features: features)
   var lines = [

@@ -14,6 +14,12 @@ import Support
 public func runFinetune(_ options: FinetuneOptions, log: (String) -> Void) throws {
   let recipe = try readRecipe(headsPath: options.heads)
   let trainable = try unfrozenLayers(options.unfreeze, kind: recipe.kind, bn: options.bn)
+  let fixedHeads = recipe.fixedInputHeads.map { "head '\($0.head)' on \($0.taps.joined(separator: "+"))" }
+  if !fixedHeads.isEmpty {
+    log(
+      "fixed input: \(fixedHeads.joined(separator: ", ")) (before the trained block): the input comes from the "
+        + "frozen prefix as extract computes it; only the head's own weights train")
+  }
   for spec in recipe.heads.specs where spec.dropout > 0 {
     log(
       "note: head '\(spec.name)' trained with dropout \(spec.dropout) in fit-heads; finetune trains it without "
@@ -97,8 +103,8 @@ public func runFinetune(_ options: FinetuneOptions, log: (String) -> Void) throw
     return split
   }
   let inputs = try prepareInputs(
-    options, augmentation: augmentation, backbone: backbone, loading: recipe.loading, paths: dataset.paths,
-    split: split, log: log)
+    options, augmentation: augmentation, backbone: backbone, loading: recipe.loading, row: recipe.row,
+    paths: dataset.paths, split: split, log: log)
   defer { inputs.removeCache() }
   let targets = zip(rowTargets, recipe.heads.specs).map { $0.gathering(rows: inputs.rows, width: $1.targetWidth) }
 
@@ -121,7 +127,7 @@ public func runFinetune(_ options: FinetuneOptions, log: (String) -> Void) throw
   do {
     trainer = try LastBlock.trainer(
       kind, weights: blockWeights, heads: heads, optimizer: optimizer, batchNorm: batchNorm, trainable: trainable,
-      height: height, width: width)
+      row: recipe.row, height: height, width: width)
   } catch let error as FinetuneError {
     throw FinetuneFailure.usage("--heads \(options.heads): \(error)")
   }
@@ -152,10 +158,11 @@ public func runFinetune(_ options: FinetuneOptions, log: (String) -> Void) throw
       try (inputs.source as? BlockInputs)
       ?? BlockInputs.compute(
         backbone: backbone, root: options.images, paths: dataset.paths, loading: recipe.loading,
-        batchSize: options.batchSize, threads: options.threads, maxBytes: Int.max, cacheDirectory: nil, quiet: true)
+        batchSize: options.batchSize, threads: options.threads, maxBytes: Int.max, cacheDirectory: nil,
+        row: recipe.row, quiet: true)
     try writeTrainerPredictions(
       path, kind: kind, weights: modelWeights, heads: recipe.heads, parameters: outcome.heads, inputs: all,
-      paths: dataset.paths, height: height, width: width)
+      row: recipe.row, paths: dataset.paths, height: height, width: width)
   }
   try? FileManager.default.removeItem(atPath: checkpointPath)
   log(
@@ -178,7 +185,7 @@ struct PreparedInputs {
 /// what the cache saves, or what augmentation costs.
 func prepareInputs(
   _ options: FinetuneOptions, augmentation: SeededAugmentation, backbone: Backbone, loading: LoadOptions,
-  paths: [String],
+  row: FeatureRow, paths: [String],
   split: ([Int]) throws -> RowSplit, log: (String) -> Void
 ) throws -> PreparedInputs {
   let maxBytes = options.maxMemory
@@ -190,7 +197,7 @@ func prepareInputs(
     let source = try AugmentedBlockInputs(
       backbone: backbone, augmentation: augmentation, root: options.images, paths: paths, trainRows: split.train,
       valRows: split.val, loading: loading, batchSize: options.batchSize, threads: options.threads,
-      maxBytes: maxBytes, cacheDirectory: options.cacheDirectory, precision: options.cachePrecision,
+      maxBytes: maxBytes, cacheDirectory: options.cacheDirectory, precision: options.cachePrecision, row: row,
       quiet: options.quiet)
     let prepared = PreparedInputs(
       source: source, rows: source.rows, train: Array(0..<source.trainCount),
@@ -214,7 +221,7 @@ func prepareInputs(
   let inputs = try BlockInputs.compute(
     backbone: backbone, root: options.images, paths: paths, loading: loading, batchSize: options.batchSize,
     threads: options.threads, maxBytes: maxBytes, cacheDirectory: options.cacheDirectory,
-    precision: options.cachePrecision, quiet: options.quiet)
+    precision: options.cachePrecision, row: row, quiet: options.quiet)
   if let disk = inputs.disk { log("block inputs over --max-memory: kept on disk in \(disk.path)") }
   for (path, reason) in inputs.failed { log("warning: \(path): \(reason) (skipped)") }
   guard !inputs.rows.isEmpty else {

@@ -26,6 +26,14 @@ struct Recipe {
   var heads: HeadsFile
   var kind: BackboneKind
   var loading: LoadOptions
+  /// The heads' input row: the block's output tap, and the taps before the block.
+  var row: FeatureRow
+
+  /// Each head that reads only taps before the trained block, with those taps: its input is
+  /// fixed (the frozen prefix's features), only its own weights train.
+  var fixedInputHeads: [(head: String, taps: [String])] {
+    heads.specs.compactMap { spec in row.fixedTaps(readBy: spec).map { (spec.name, $0) } }
+  }
 }
 
 /// The heads file and its recipe, checked as predict checks them (readable, provenance this
@@ -41,16 +49,16 @@ func readRecipe(headsPath: String) throws -> Recipe {
     throw FinetuneFailure.usage(error.description)
   }
   let p = heads.provenance
-  // The trainers compute the pooled output of the block they train, nothing else: heads fitted
-  // on several taps (or an earlier one) would read features fine-tuning does not make.
-  let blockOutput = kind == .resnet50 ? ResNet50LastStage.outputLayer : VGGLastBlock.outputLayer
-  let taps = (try? kind.resolveTaps(p.taps)) ?? p.taps
-  guard taps == [blockOutput] else {
-    throw FinetuneFailure.usage(
-      "--heads \(headsPath): the heads read taps \(p.taps.joined(separator: ",")); fine-tuning trains "
-        + "\(kind.rawValue)'s last block and needs heads fitted on its output alone (fit-heads --taps \(blockOutput))")
+  // The trainers compute the pooled output of the block they train; taps before the block come
+  // from the frozen prefix as fixed features; a tap inside the block is neither (FeatureRow).
+  let row: FeatureRow
+  do {
+    // recipe() checked that the widths recorded are the resolved taps' widths.
+    row = try FeatureRow(kind, taps: try kind.resolveTaps(p.taps), widths: p.tapWidths)
+  } catch {
+    throw FinetuneFailure.usage("--heads \(headsPath): \(error)")
   }
-  return Recipe(heads: heads, kind: kind, loading: loading)
+  return Recipe(heads: heads, kind: kind, loading: loading, row: row)
 }
 
 /// The last block's layers that `--unfreeze` names for `kind`; a name that trains nothing is

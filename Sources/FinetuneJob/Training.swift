@@ -69,8 +69,10 @@ func runEpochs(
       let positions = batch.map { setup.train[$0] }
       let input = try setup.source.trainingInput(positions, epoch: epoch)
       let targets = zip(setup.targets, widths).map { $0.gathering(rows: positions, width: $1) }
-      let losses = try input.withUnsafeBufferPointer {
-        try trainer.step(blockInput: $0, count: positions.count, targets: targets)
+      let losses = try input.block.withUnsafeBufferPointer { block in
+        try input.fixed.withUnsafeBufferPointer { fixed in
+          try trainer.step(blockInput: block, fixed: fixed, count: positions.count, targets: targets)
+        }
       }
       accumulate(&trainLoss, losses, count: positions.count)
     }
@@ -140,10 +142,13 @@ private func evaluate(_ trainer: any LastBlockTraining, setup: TrainingSetup, wi
     let positions = Array(setup.val[first..<min(first + setup.batchSize, setup.val.count)])
     let input = try setup.source.validationInput(positions)
     let targets = zip(setup.targets, widths).map { $0.gathering(rows: positions, width: $1) }
-    try input.withUnsafeBufferPointer { buffer in
-      accumulate(
-        &sums, try trainer.loss(blockInput: buffer, count: positions.count, targets: targets), count: positions.count)
-      features += try trainer.features(blockInput: buffer, count: positions.count)
+    try input.block.withUnsafeBufferPointer { block in
+      try input.fixed.withUnsafeBufferPointer { fixed in
+        accumulate(
+          &sums, try trainer.loss(blockInput: block, fixed: fixed, count: positions.count, targets: targets),
+          count: positions.count)
+        features += try trainer.features(blockInput: block, fixed: fixed, count: positions.count)
+      }
     }
   }
   return (sums, trainer.heads.predict(features: features))

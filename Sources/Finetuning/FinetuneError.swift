@@ -14,6 +14,12 @@ public struct FinetuneError: Error, CustomStringConvertible, Sendable, Equatable
     case blockInput(expected: Int, found: Int)
     /// An `--unfreeze` name this version cannot train.
     case unfreeze(name: String, problem: UnfreezeProblem)
+    /// A head reads a tap inside the trained block (neither the frozen prefix nor its output).
+    case tapInsideBlock(String, kind: BackboneKind)
+    /// No head reads the trained block's output: fine-tuning would train nothing of it.
+    case noBlockTap([String], kind: BackboneKind)
+    /// The fixed features (taps before the block) of a batch have another size.
+    case fixedFeatures(expected: Int, found: Int)
   }
 
   /// Why an `--unfreeze` name trains nothing.
@@ -42,10 +48,19 @@ public struct FinetuneError: Error, CustomStringConvertible, Sendable, Equatable
       return "weights: \(layer)/\(role) should have shape \(expected), the weights have \(got)"
     case .headsWidth(let expected, let found):
       return
-        "the heads take \(found) features but the fine-tuned block gives \(expected) "
-        + "(fine-tuning needs heads fitted on the last tap alone)"
+        "the heads take \(found) features but the fine-tuned block and the taps before it give \(expected)"
     case .blockInput(let expected, let found):
       return "the block input has \(found) values where \(expected) were expected"
+    case .tapInsideBlock(let tap, let kind):
+      return
+        "the heads read tap \(tap), inside \(kind.rawValue)'s trained block (after \(LastBlock.inputLayer(kind)), "
+        + "before \(LastBlock.outputLayer(kind))): fine-tuning feeds heads the block's output or taps up to its input"
+    case .noBlockTap(let taps, let kind):
+      return
+        "the heads read taps \(taps.joined(separator: ",")), none of them \(LastBlock.outputLayer(kind)): "
+        + "fine-tuning \(kind.rawValue)'s last block needs a head on its output (fit-heads --taps or a head's taps)"
+    case .fixedFeatures(let expected, let found):
+      return "the fixed features have \(found) values where \(expected) were expected"
     case .unfreeze(let name, .empty):
       return "--unfreeze \(name): names no layer (give 'last' or Keras layer or block names, comma-separated)"
     case .unfreeze(let name, .noLayer(let kind, let examples)):

@@ -81,8 +81,8 @@ public final class ResNet50LastStageTrainer {
   /// others keep their weights, and no gradient flows below the first block that trains.
   public init(
     stage: ResNet50LastStage, heads: MultiHeadModel, optimizer: OptimizerKind, weightDecay: Double? = nil,
-    batchNorm: FinetuneBatchNorm = .frozenStatistics, trainable: Set<String>? = nil, inputHeight: Int,
-    inputWidth: Int
+    batchNorm: FinetuneBatchNorm = .frozenStatistics, trainable: Set<String>? = nil, row: FeatureRow? = nil,
+    inputHeight: Int, inputWidth: Int
   ) throws {
     self.stage = stage
     self.batchNorm = batchNorm
@@ -107,18 +107,23 @@ public final class ResNet50LastStageTrainer {
       }
     }
     core = try TrainerCore(
-      heads: heads, blockChannels: ResNet50LastStage.outChannels, optimizer: optimizer, weightDecay: weightDecay,
+      heads: heads, blockChannels: ResNet50LastStage.outChannels, row: row, optimizer: optimizer,
+      weightDecay: weightDecay,
       arrayCounts: counts, inputFloats: inputHeight * inputWidth * ResNet50LastStage.inChannels
     ) { count in
-      StageWorkspace(shapes: ResNet50LastStage.shapes(batch: count, height: inputHeight, width: inputWidth))
+      StageWorkspace(shapes: ResNet50LastStage.shapes(batch: count, height: inputHeight, width: inputWidth), row: row)
     }
   }
 
-  /// Features (N, 2048) of `count` block inputs (N, H, W, 1024) with the current weights:
-  /// conv5, GAP, L2, as `extract` computes the tap conv5_block3_out. Batch norms use their
-  /// moving statistics (inference), whatever `batchNorm` says.
-  public func features(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> [Float] {
-    let work = try core.workspace(blockInput: blockInput, count: count)
+  /// The heads' input rows (N, D) of `count` block inputs (N, H, W, 1024) and their fixed
+  /// features (N, row.fixedWidth) with the current weights: conv5, GAP, L2, as `extract`
+  /// computes the tap conv5_block3_out, beside the fixed taps (D = 2048 without any). Batch
+  /// norms use their moving statistics (inference), whatever `batchNorm` says.
+  public func features(blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float>, count: Int)
+    throws -> [Float]
+  {
+    let work = try core.workspace(blockInput: blockInput, fixed: fixed, count: count)
+    work.top.setFixed(fixed)
     var frozen = stage
     forward(work, blockInput: blockInput, parameters: &frozen, mode: .frozen)
     return Array(work.top.features)
@@ -127,10 +132,11 @@ public final class ResNet50LastStageTrainer {
   /// The losses of one batch (N, H, W, 1024) with the current weights, forward only, in the
   /// batch-norm mode of training (batch statistics in `.training`, without moving the moving
   /// statistics): what `computeGradients` differentiates.
-  public func loss(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]) throws
-    -> HeadLosses
-  {
-    let work = try core.workspace(blockInput: blockInput, count: count)
+  public func loss(
+    blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]
+  ) throws -> HeadLosses {
+    let work = try core.workspace(blockInput: blockInput, fixed: fixed, count: count)
+    work.top.setFixed(fixed)
     var copy = stage
     forward(work, blockInput: blockInput, parameters: &copy, mode: batchNorm.engineMode)
     return core.loss(work.top, targets: targets)
@@ -141,10 +147,12 @@ public final class ResNet50LastStageTrainer {
   /// loss (stage and heads) in `lastGradients` / `lastHeadGradients`. In `.training` batch-norm
   /// mode the moving statistics move, as in Keras' forward pass.
   @discardableResult
-  public func computeGradients(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets])
-    throws -> HeadLosses
-  {
-    let work = try core.workspace(blockInput: blockInput, count: count)
+  public func computeGradients(
+    blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float> = .init(start: nil, count: 0),
+    count: Int, targets: [HeadTargets]
+  ) throws -> HeadLosses {
+    let work = try core.workspace(blockInput: blockInput, fixed: fixed, count: count)
+    work.top.setFixed(fixed)
     forward(work, blockInput: blockInput, parameters: &stage, mode: batchNorm.engineMode)
     zeroGradients()
     let (dOutput, dBetween) = (work.dOutputs[0], work.dOutputs[1])
@@ -184,10 +192,10 @@ public final class ResNet50LastStageTrainer {
   /// One training step: `computeGradients`, then every trainable array of the stage and the
   /// heads' parameters move by the optimiser. Returns the losses before the update.
   @discardableResult
-  public func step(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]) throws
-    -> HeadLosses
-  {
-    let losses = try computeGradients(blockInput: blockInput, count: count, targets: targets)
+  public func step(
+    blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]
+  ) throws -> HeadLosses {
+    let losses = try computeGradients(blockInput: blockInput, fixed: fixed, count: count, targets: targets)
     // The table in the optimisers' order: per unit, kernel and bias, then gamma and beta when
     // batch norm's affine parameters train at all.
     var table: [TrainableArray] = []
@@ -260,13 +268,13 @@ final class StageWorkspace {
   let top: PooledHeads
   let dOutputs: [UnsafeMutableBufferPointer<Float>]  // 2 x (N, OH, OW, 2048), used in turn
 
-  init(shapes: [ResidualBlockShape]) {
+  init(shapes: [ResidualBlockShape], row: FeatureRow?) {
     self.shapes = shapes
     activations = shapes.map { ResidualBlockActivations(shape: $0) }
     let last = shapes[2]
     top = PooledHeads(
       batch: last.batch, height: last.conv3.outputHeight, width: last.conv3.outputWidth,
-      channels: last.outChannels)
+      channels: last.outChannels, row: row)
     dOutputs = (0..<2).map { _ in .allocate(capacity: last.outputCount) }
     for buffer in dOutputs { buffer.initialize(repeating: 0) }
   }

@@ -19,19 +19,25 @@ final class TrainerCore<Workspace: AnyObject> {
   /// The heads' gradients from the last backward pass.
   var headGradients: [Float]
   var optimizers: TrainerOptimizers
+  /// The heads' input row: the block's output tap and any fixed taps before the block.
+  let row: FeatureRow
   /// Floats in one image's block input (height x width x channels).
   private let inputFloats: Int
   private let makeWorkspace: (_ count: Int) -> Workspace
   private var workspaces: [Int: Workspace] = [:]
 
-  /// `arrayCounts`: the element count of each trainable array of the block, in table order.
+  /// `arrayCounts`: the element count of each trainable array of the block, in table order;
+  /// `row`: the heads' input row (nil: the block's output alone).
   init(
-    heads: MultiHeadModel, blockChannels: Int, optimizer: OptimizerKind, weightDecay: Double?, arrayCounts: [Int],
-    inputFloats: Int, makeWorkspace: @escaping (_ count: Int) -> Workspace
+    heads: MultiHeadModel, blockChannels: Int, row: FeatureRow?, optimizer: OptimizerKind, weightDecay: Double?,
+    arrayCounts: [Int], inputFloats: Int, makeWorkspace: @escaping (_ count: Int) -> Workspace
   ) throws {
-    guard heads.inputWidth == blockChannels else {
-      throw FinetuneError(.headsWidth(expected: blockChannels, found: heads.inputWidth))
+    let row = row ?? .blockOnly(channels: blockChannels)
+    guard heads.inputWidth == row.width, row.blockColumns.count == blockChannels else {
+      throw FinetuneError(
+        .headsWidth(expected: row.width - row.blockColumns.count + blockChannels, found: heads.inputWidth))
     }
+    self.row = row
     self.heads = heads
     headGradients = [Float](repeating: 0, count: heads.parameters.count)
     optimizers = TrainerOptimizers(
@@ -40,11 +46,17 @@ final class TrainerCore<Workspace: AnyObject> {
     self.makeWorkspace = makeWorkspace
   }
 
-  /// The buffers for `count` block inputs, after checking the batch holds exactly that many.
-  func workspace(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> Workspace {
+  /// The buffers for `count` block inputs, after checking the batch holds exactly that many,
+  /// and their fixed features (count, row.fixedWidth).
+  func workspace(blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float>, count: Int) throws
+    -> Workspace
+  {
     let expected = count * inputFloats
     guard blockInput.count == expected, count > 0 else {
       throw FinetuneError(.blockInput(expected: expected, found: blockInput.count))
+    }
+    guard fixed.count == count * row.fixedWidth else {
+      throw FinetuneError(.fixedFeatures(expected: count * row.fixedWidth, found: fixed.count))
     }
     if let work = workspaces[count] { return work }
     let work = makeWorkspace(count)

@@ -40,7 +40,7 @@ public final class VGGLastBlockTrainer {
   /// flows below the first one that trains.
   public init(
     block: VGGLastBlock, heads: MultiHeadModel, optimizer: OptimizerKind, weightDecay: Double? = nil,
-    trainable: Set<String>? = nil, inputHeight: Int, inputWidth: Int
+    trainable: Set<String>? = nil, row: FeatureRow? = nil, inputHeight: Int, inputWidth: Int
   ) throws {
     self.block = block
     self.inputHeight = inputHeight
@@ -51,41 +51,49 @@ public final class VGGLastBlockTrainer {
     biasGradients = block.biases.map { [Float](repeating: 0, count: $0.count) }
     let convolutions = block.kernels.count
     core = try TrainerCore(
-      heads: heads, blockChannels: VGGLastBlock.channels, optimizer: optimizer, weightDecay: weightDecay,
+      heads: heads, blockChannels: VGGLastBlock.channels, row: row, optimizer: optimizer, weightDecay: weightDecay,
       arrayCounts: zip(block.kernels, block.biases).flatMap { [$0.count, $1.count] },
       inputFloats: inputHeight * inputWidth * VGGLastBlock.channels
     ) { count in
       VGGWorkspace(
         shape: VGGLastBlock.convShape(batch: count, height: inputHeight, width: inputWidth),
-        convolutions: convolutions)
+        convolutions: convolutions, row: row)
     }
   }
 
-  /// Features (N, 512) of `count` block inputs (N, H, W, 512) with the current weights:
-  /// block5, GAP, L2, as `extract` computes the tap block5_pool.
-  public func features(blockInput: UnsafeBufferPointer<Float>, count: Int) throws -> [Float] {
-    let work = try core.workspace(blockInput: blockInput, count: count)
+  /// The heads' input rows (N, D) of `count` block inputs (N, H, W, 512) and their fixed
+  /// features (N, row.fixedWidth) with the current weights: block5, GAP, L2, as `extract`
+  /// computes the tap block5_pool, beside the fixed taps (D = 512 without any).
+  public func features(blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float>, count: Int)
+    throws -> [Float]
+  {
+    let work = try core.workspace(blockInput: blockInput, fixed: fixed, count: count)
+    work.top.setFixed(fixed)
     forward(work, blockInput: blockInput)
     return Array(work.top.features)
   }
 
   /// The losses of one batch with the current weights, forward only.
-  public func loss(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]) throws
-    -> HeadLosses
-  {
-    let work = try core.workspace(blockInput: blockInput, count: count)
+  public func loss(
+    blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]
+  ) throws -> HeadLosses {
+    let work = try core.workspace(blockInput: blockInput, fixed: fixed, count: count)
+    work.top.setFixed(fixed)
     forward(work, blockInput: blockInput)
     return core.loss(work.top, targets: targets)
   }
 
   /// Forward and backward over one batch (N, H, W, 512) with its `targets` (one per head, N
-  /// rows each): returns the losses before any update and leaves the gradients in
-  /// `lastKernelGradients`, `lastBiasGradients` and `lastHeadGradients`.
+  /// rows each) and its fixed features (N, row.fixedWidth; none by default): returns the losses
+  /// before any update and leaves the gradients in `lastKernelGradients`, `lastBiasGradients`
+  /// and `lastHeadGradients`.
   @discardableResult
-  public func computeGradients(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets])
-    throws -> HeadLosses
-  {
-    let work = try core.workspace(blockInput: blockInput, count: count)
+  public func computeGradients(
+    blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float> = .init(start: nil, count: 0),
+    count: Int, targets: [HeadTargets]
+  ) throws -> HeadLosses {
+    let work = try core.workspace(blockInput: blockInput, fixed: fixed, count: count)
+    work.top.setFixed(fixed)
     forward(work, blockInput: blockInput)
     for i in kernelGradients.indices {
       kernelGradients[i].withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
@@ -139,10 +147,10 @@ public final class VGGLastBlockTrainer {
   /// One training step: `computeGradients`, then every kernel and bias of the block and the
   /// heads' parameters move by the optimiser. Returns the losses before the update.
   @discardableResult
-  public func step(blockInput: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]) throws
-    -> HeadLosses
-  {
-    let losses = try computeGradients(blockInput: blockInput, count: count, targets: targets)
+  public func step(
+    blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]
+  ) throws -> HeadLosses {
+    let losses = try computeGradients(blockInput: blockInput, fixed: fixed, count: count, targets: targets)
     core.step(
       block.kernels.indices.flatMap { i in
         [
@@ -182,7 +190,7 @@ final class VGGWorkspace {
   let scratch: UnsafeMutableBufferPointer<Float>  // im2col columns
   let top: PooledHeads
 
-  init(shape: ConvShape, convolutions: Int) {
+  init(shape: ConvShape, convolutions: Int, row: FeatureRow?) {
     self.shape = shape
     let count = shape.outputCount
     let (oh, ow) = (VGGLastBlock.pool.outputHeight(shape.height), VGGLastBlock.pool.outputWidth(shape.width))
@@ -193,7 +201,7 @@ final class VGGWorkspace {
     dBuffers = (0..<3).map { _ in .allocate(capacity: count) }
     scratch = .allocate(capacity: max(conv2dScratchCount(shape), shape.patchSize))
     for buffer in outputs + dBuffers + [pooled, dPool, scratch] { buffer.initialize(repeating: 0) }
-    top = PooledHeads(batch: shape.batch, height: oh, width: ow, channels: VGGLastBlock.channels)
+    top = PooledHeads(batch: shape.batch, height: oh, width: ow, channels: VGGLastBlock.channels, row: row)
   }
 
   deinit {

@@ -53,18 +53,22 @@ final class AugmentedInputsTests: XCTestCase {
     let perImage = h * w * 3
     // Kept in memory (plenty of room), then decoded for every batch (room for the one
     // validation block input, 4 x 4 x 1024 floats, and not for the four training images).
+    // A head on an early tap beside the block's: its features come from the same prefix pass.
+    let early = "conv2_block3_out"
+    let row = try FeatureRow(.resnet50, taps: [early, "conv5_block3_out"], widths: [256, 2048])
     for maxBytes in [1 << 30, 70_000] {
       let source = try AugmentedBlockInputs(
         backbone: backbone, augmentation: augmentation, root: root, paths: paths, trainRows: [0, 1, 2, 3, 4],
         valRows: [5], loading: loading, batchSize: 2, threads: 2, maxBytes: maxBytes, cacheDirectory: nil,
-        quiet: true)
+        row: row, quiet: true)
       XCTAssertEqual(source.keptInMemory, maxBytes > 70_000)
       XCTAssertEqual(source.failed.map(\.path), ["missing.jpg"])
       XCTAssertEqual(source.rows, [0, 2, 3, 4, 5])
       XCTAssertEqual(source.trainCount, 4)
 
       let positions = [3, 0, 2]
-      let produced = try source.trainingInput(positions, epoch: epoch)
+      let input = try source.trainingInput(positions, epoch: epoch)
+      let produced = input.block
       var reference: [Float] = []  // (3, 64, 64, 3) BGR
       var wrongOrder: [Float] = []
       var unaugmented: [Float] = []
@@ -81,12 +85,25 @@ final class AugmentedInputsTests: XCTestCase {
         unaugmented += caffe(image)
       }
       let expected = try reference.withUnsafeBufferPointer {
-        try LastBlock.input(backbone, images: $0, count: positions.count, height: h, width: w)
+        try LastBlock.input(backbone, images: $0, count: positions.count, height: h, width: w).block
       }
       let diff = zip(produced, expected).map { abs($0 - $1) }.max() ?? .infinity
       print("augmented block input vs naive reference (maxBytes \(maxBytes)): max |diff| = \(diff)")
       XCTAssertEqual(produced.count, expected.count)
       XCTAssertLessThanOrEqual(diff, 1e-5)
+      // The early tap's features are extract's for the same augmented images (not the plain ones).
+      let extracted = try reference.withUnsafeBufferPointer {
+        try backbone.features($0, count: positions.count, height: h, width: w, taps: [early])
+      }
+      let plainFeatures = try unaugmented.withUnsafeBufferPointer {
+        try backbone.features($0, count: positions.count, height: h, width: w, taps: [early])
+      }
+      let fixedDiff = zip(input.fixed, extracted).map { abs($0 - $1) }.max() ?? .infinity
+      let fromPlain = zip(input.fixed, plainFeatures).map { abs($0 - $1) }.max() ?? 0
+      print("augmented \(early) features vs extract's: max |diff| = \(fixedDiff) (vs unaugmented \(fromPlain))")
+      XCTAssertEqual(input.fixed.count, positions.count * 256)
+      XCTAssertLessThanOrEqual(fixedDiff, 1e-6)
+      XCTAssertGreaterThan(fromPlain, 1e-3)
 
       // The pixels themselves are the reference's to the bit, and the test can tell them apart
       // from unaugmented pixels and from the wrong order.
@@ -107,9 +124,10 @@ final class AugmentedInputsTests: XCTestCase {
       // Validation images are never augmented: their block inputs are the unaugmented ones.
       let validation = try source.validationInput([4])
       let plain = try caffe(rgb(paths[5])).withUnsafeBufferPointer {
-        try LastBlock.input(backbone, images: $0, count: 1, height: h, width: w)
+        try LastBlock.input(backbone, images: $0, count: 1, height: h, width: w, row: row)
       }
-      XCTAssertEqual(validation, plain)
+      XCTAssertEqual(validation.block, plain.block)
+      XCTAssertEqual(validation.fixed, plain.fixed)
       source.removeCache()
     }
   }

@@ -61,8 +61,7 @@ final class BatchNormModeTests: XCTestCase {
     ) { error in
       XCTAssertEqual(
         "\(error)",
-        "the heads take 1024 features but the fine-tuned block gives 2048 "
-          + "(fine-tuning needs heads fitted on the last tap alone)")
+        "the heads take 1024 features but the fine-tuned block and the taps before it give 2048")
     }
     XCTAssertThrowsError(try VGGLastBlock(kind: .resnet50, weights: KerasWeights())) { error in
       XCTAssertEqual("\(error)", "the backbone is resnet50, but this last block belongs to vgg16 or vgg19")

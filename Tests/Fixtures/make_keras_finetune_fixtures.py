@@ -242,6 +242,114 @@ def main() -> None:
         loss_weights=LOSS_WEIGHTS, runs=runs, arrays=arrays)
     (OUT / "manifest.json").write_text(compact_indices(manifest) + "\n")
     vgg(x, labels, kind_targets, score_targets, rng)
+    early_tap()
+
+
+def early_tap() -> None:
+    """VGG16's block5 trained with a head on an earlier tap (issue 13): the heads' input row is
+    [block1_pool (64), block5_pool (512)], each GAP + l2_normalize as `extract` computes it.
+    `kind` Dense(3, softmax) reads block1_pool only, a branch entirely before the trained block
+    (frozen, so its input is fixed and only its own weights train); `score` Dense(2, tanh) reads
+    both taps concatenated (its gradient reaches block5 through the block5_pool columns only).
+    SGD(lr 0.005, momentum 0.9), 3 steps from input.f32 through the whole model
+    (training=False), the targets and loss weights of manifest.json. Reads input.f32 and
+    manifest.json (written by main()), so it can run alone: `... make_keras_finetune_fixtures.py
+    --early-tap`.
+
+    Files: early_tap_manifest.json (as vgg_manifest.json, one run), early_tap_heads_initial.f32
+    and early_tap_sgd_heads.f32 (kind kernel (64, 3), bias, score kernel (576, 2), bias: Keras'
+    shapes), early_tap_sgd_deltas.f32 (block5 arrays at their sample indices), and
+    early_tap_features.f32 (4, 576): the initial heads' input row.
+    """
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(13)
+    stored = json.loads((OUT / "manifest.json").read_text())
+    x = np.frombuffer((OUT / "input.f32").read_bytes(), dtype="<f4").reshape(BATCH, SIZE, SIZE, 3)
+    labels = np.array(stored["kind_labels"])
+    kind_targets = np.eye(KIND_CLASSES, dtype=np.float32)[labels]
+    score_targets = np.array(stored["score_targets"], dtype=np.float32)
+    early, early_width, row_width = "block1_pool", 64, 64 + 512
+    heads = [
+        [rng.uniform(-1.5, 1.5, size=(early_width, KIND_CLASSES)).astype(np.float32),
+         rng.uniform(-0.2, 0.2, size=(KIND_CLASSES,)).astype(np.float32)],
+        [rng.uniform(-1.5, 1.5, size=(row_width, SCORE_OUTPUTS)).astype(np.float32),
+         rng.uniform(-0.2, 0.2, size=(SCORE_OUTPUTS,)).astype(np.float32)],
+    ]
+    flat_heads = np.concatenate([a.reshape(-1) for head in heads for a in head])
+    (OUT / "early_tap_heads_initial.f32").write_bytes(flat_heads.astype("<f4").tobytes())
+
+    base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(SIZE, SIZE, 3))
+    set_synthetic_weights(base, 0)
+    for layer in base.layers:
+        layer.trainable = layer.name.startswith("block5_")
+    both = keras.Model(base.input, [base.get_layer(early).output, base.output])
+    kind = keras.layers.Dense(KIND_CLASSES, activation="softmax", name="kind")
+    score = keras.layers.Dense(SCORE_OUTPUTS, activation="tanh", name="score")
+    kind.build((None, early_width))
+    score.build((None, row_width))
+    kind.set_weights(heads[0])
+    score.set_weights(heads[1])
+    pool = keras.layers.GlobalAveragePooling2D()
+    inputs = tf.constant(x)
+
+    def row(training):
+        y_early, y_block = both(inputs, training=training)
+        f_early = tf.math.l2_normalize(pool(y_early), axis=-1)
+        f_block = tf.math.l2_normalize(pool(y_block), axis=-1)
+        return f_early, tf.concat([f_early, f_block], axis=-1)
+
+    (OUT / "early_tap_features.f32").write_bytes(np.asarray(row(False)[1]).astype("<f4").tobytes())
+    listed = [dict(layer=l.name, role=w.path.split("/")[-1], shape=list(w.shape),
+                   indices=sample_indices(int(np.prod(w.shape))).tolist())
+              for l in base.layers if l.name.startswith("block5_") for w in l.weights]
+    initial = {(a["layer"], a["role"]): np.asarray(base.get_layer(a["layer"]).weights[
+        0 if a["role"] == "kernel" else 1].numpy(), dtype=np.float64) for a in listed}
+    run = dict(name="early_tap_sgd", backbone="vgg16", taps=[early, "block5_pool"],
+               head_taps=dict(kind=[early], score=[early, "block5_pool"]),
+               optimizer=dict(name="sgd", learning_rate=0.005, momentum=0.9), training=False, steps=3,
+               input="input.f32")
+    optimizer = keras.optimizers.SGD(learning_rate=0.005, momentum=0.9)
+    variables = base.trainable_variables + kind.trainable_variables + score.trainable_variables
+    cce = keras.losses.CategoricalCrossentropy()
+    mse = keras.losses.MeanSquaredError()
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            f_early, features = row(False)
+            l_kind = cce(kind_targets, kind(f_early))
+            l_score = mse(score_targets, score(features))
+            total = LOSS_WEIGHTS["kind"] * l_kind + LOSS_WEIGHTS["score"] * l_score
+        grads = tape.gradient(total, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+        return total, l_kind, l_score
+
+    losses = []
+    for _ in range(run["steps"]):
+        total, l_kind, l_score = step()
+        losses.append(dict(total=float(total), kind=float(l_kind), score=float(l_score)))
+    deltas, sums = [], []
+    for a in listed:
+        w = base.get_layer(a["layer"]).weights[0 if a["role"] == "kernel" else 1]
+        d = (np.asarray(w.numpy(), dtype=np.float64) - initial[(a["layer"], a["role"])]).reshape(-1)
+        deltas.append(d[np.array(a["indices"], dtype=np.int64)])
+        sums.append(float(np.abs(d).sum()))
+    (OUT / f"{run['name']}_deltas.f32").write_bytes(np.concatenate(deltas).astype("<f4").tobytes())
+    final_heads = np.concatenate([np.asarray(v.numpy()).reshape(-1) for v in kind.weights + score.weights])
+    (OUT / f"{run['name']}_heads.f32").write_bytes(final_heads.astype("<f4").tobytes())
+    run.update(losses=losses, abs_delta_sums=sums, trainable_variables=len(variables))
+    print(run["name"], losses, flush=True)
+    manifest = dict(
+        model=("VGG16(weights=None, include_top=False, input_shape=(64, 64, 3)), synthetic weights seed 0; "
+               "GAP + tf.math.l2_normalize of block1_pool and block5_pool; kind on block1_pool, score on "
+               "both concatenated; layers before block5 trainable=False"),
+        batch=BATCH, size=SIZE, kind_labels=labels.tolist(),
+        score_targets=score_targets.astype(np.float64).tolist(), loss_weights=LOSS_WEIGHTS, runs=[run],
+        arrays={"vgg16": listed})
+    (OUT / "early_tap_manifest.json").write_text(compact_indices(manifest) + "\n")
 
 
 def vgg(x, labels, kind_targets, score_targets, rng) -> None:
@@ -343,4 +451,7 @@ def vgg(x, labels, kind_targets, score_targets, rng) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if "--early-tap" in sys.argv:
+        early_tap()
+    else:
+        main()
