@@ -3,6 +3,14 @@
 import FuzzDriver
 import ImageIO
 
+/// Images above 4 Mpx (2048 x 2048) are refused here. Pillow's own limit (defaultMaxPixels,
+/// 179 Mpx) lets a 160 KB PNG decode to 169 Mpx, which takes 7 s in this unoptimised,
+/// instrumented build: legitimate work, not a finding, but libFuzzer reports any unit over 10 s
+/// as slow. Below the lower limit every decoder path is still reached, the limit check itself
+/// is fuzzed, and libFuzzer's default 2 GB memory limit catches any allocation that does not
+/// follow the pixel count (a PNG text-chunk bomb, a TIFF strip larger than its image).
+let fuzzMaxPixels = 1 << 22
+
 /// The load settings vary with the input's length, so one corpus exercises both resamplings,
 /// both EXIF modes, and shrinking as well as enlarging.
 func options(forLength length: Int) -> LoadOptions {
@@ -11,7 +19,7 @@ func options(forLength length: Int) -> LoadOptions {
   return LoadOptions(
     height: height, width: width,
     interpolation: length / sizes.count % 2 == 0 ? .nearest : .bilinear,
-    exif: length / sizes.count / 2 % 2 == 0 ? .ignore : .apply)
+    exif: length / sizes.count / 2 % 2 == 0 ? .ignore : .apply, maxPixels: fuzzMaxPixels)
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
