@@ -37,7 +37,7 @@ public struct ExtractOptions: Sendable {
   public var labels: LabelSource = .folders
   /// Read hidden files too (FolderListing.swift has the rule); by default they are counted.
   public var includeHidden = false
-  public var maxPixels = 178_956_970
+  public var maxPixels = defaultMaxPixels
   public var batchSize = 16
   public var threads = 2
   public var strict = false

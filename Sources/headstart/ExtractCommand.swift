@@ -79,7 +79,7 @@ struct ExtractCommand: ParsableCommand, UnforeseenErrorExitCode {
   var taps: String = "last"
 
   @Option(help: "Refuse images with more pixels than this (Pillow's decompression-bomb limit).")
-  var maxPixels: Int = 178_956_970
+  var maxPixels: Int = defaultMaxPixels
 
   @OptionGroup var batches: ImageBatchOptions
 
