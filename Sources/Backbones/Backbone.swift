@@ -52,20 +52,28 @@ public final class Backbone: @unchecked Sendable {
     self.architecture = architecture
     // One allocation, sized once (growing it layer by layer would briefly hold two copies,
     // VGG19: ~2 x 330 MB), every layer packed straight into its place.
-    let total = architecture.layers.reduce(0) { total, layer in
-      guard case .conv(let conv) = layer.operation else { return total }
+    var ranges: [(kernel: Range<Int>, bias: Range<Int>)?] = []
+    var total = 0
+    for layer in architecture.layers {
+      guard case .conv(let conv) = layer.operation else {
+        ranges.append(nil)
+        continue
+      }
       let shape = Self.packingShape(conv)
       let method = Self.method(shape, winograd: winograd, largeTiles: largeWinogradTiles)
-      return total + packedConvolutionKernelCount(shape, method: method) + conv.outChannels
+      let kernel = total..<(total + packedConvolutionKernelCount(shape, method: method))
+      ranges.append((kernel, kernel.upperBound..<(kernel.upperBound + conv.outChannels)))
+      total = kernel.upperBound + conv.outChannels
     }
-    var ranges: [(kernel: Range<Int>, bias: Range<Int>)?] = []
+    // The layers are independent and write disjoint ranges, so they are folded and packed on
+    // every core at once: much of a layer's packing is single-threaded copying and first
+    // touches of fresh pages (Docs/performance.md, start-up).
+    let layers = architecture.layers
+    let places = ranges
     let parameters = [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
-      var filled = 0
-      for layer in architecture.layers {
-        guard case .conv(let conv) = layer.operation else {
-          ranges.append(nil)
-          continue
-        }
+      nonisolated(unsafe) let destination = buffer
+      DispatchQueue.concurrentPerform(iterations: layers.count) { index in
+        guard case .conv(let conv) = layers[index].operation, let place = places[index] else { return }
         let stored = weights.layers[conv.name]!
         var kernel = stored[.kernel]!.values
         var bias = stored[.bias]!.values
@@ -79,16 +87,12 @@ public final class Backbone: @unchecked Sendable {
         // Packed once for the engine's own GEMM (Winograd-transformed first for 3x3 stride 1).
         let shape = Self.packingShape(conv)
         let method = Self.method(shape, winograd: winograd, largeTiles: largeWinogradTiles)
-        let k = filled..<(filled + packedConvolutionKernelCount(shape, method: method))
         packConvolutionKernel(
-          kernel, shape: shape, method: method, into: UnsafeMutableBufferPointer(rebasing: buffer[k]))
-        let b = k.upperBound..<(k.upperBound + bias.count)
-        _ = UnsafeMutableBufferPointer(rebasing: buffer[b]).initialize(fromContentsOf: bias)
-        ranges.append((k, b))
-        filled = b.upperBound
+          kernel, shape: shape, method: method, into: UnsafeMutableBufferPointer(rebasing: destination[place.kernel]))
+        precondition(bias.count == place.bias.count, "Backbone: bias of \(conv.name)")
+        _ = UnsafeMutableBufferPointer(rebasing: destination[place.bias]).initialize(fromContentsOf: bias)
       }
-      precondition(filled == total, "Backbone: packed \(filled) of \(total) parameters")
-      initialized = filled
+      initialized = total
     }
     self.parameters = parameters
     parameterRanges = ranges

@@ -1,14 +1,24 @@
 // Deterministic synthetic weights, bit for bit as Docs/keras-parity.md specifies them, so the
 // NumPy fixture script and Swift produce identical arrays without any file download.
 
+import Dispatch
+
 /// The generator of Docs/keras-parity.md ("Deterministic synthetic weights").
 public enum SyntheticWeights {
   /// Every array `parameterSpecs(for: kind)` lists, generated from `seed`.
+  /// The arrays are independent, so they are generated on every core at once.
   public static func make(_ kind: BackboneKind, seed: UInt32) -> KerasWeights {
-    var weights = KerasWeights()
-    for spec in parameterSpecs(for: kind) {
-      weights.layers[spec.layer, default: [:]][spec.kind] = array(spec, seed: seed)
+    let specs = parameterSpecs(for: kind)
+    let arrays = UnsafeMutableBufferPointer<WeightArray?>.allocate(capacity: specs.count)
+    arrays.initialize(repeating: nil)
+    defer {
+      arrays.deinitialize()
+      arrays.deallocate()
     }
+    nonisolated(unsafe) let slots = arrays
+    DispatchQueue.concurrentPerform(iterations: specs.count) { slots[$0] = array(specs[$0], seed: seed) }
+    var weights = KerasWeights()
+    for (spec, values) in zip(specs, arrays) { weights.layers[spec.layer, default: [:]][spec.kind] = values }
     return weights
   }
 
