@@ -51,14 +51,17 @@ hs_kernel_level hs_kernels_force(hs_kernel_level level) {
 
 size_t hs_packed_count(int k, int n) { return (size_t)k * (size_t)((n + HS_PANEL - 1) / HS_PANEL) * HS_PANEL; }
 
-void hs_pack(float *packed, const float *b, int k, int n, int ldb) {
+void hs_pack(float *packed, const float *b, int k, int n, int ldb) { hs_pack_rows(packed, b, k, n, 0, k, ldb); }
+
+void hs_pack_rows(float *packed, const float *b, int k, int n, int row0, int rows, int ldb) {
   int panels = (n + HS_PANEL - 1) / HS_PANEL;
   for (int jp = 0; jp < panels; jp++) {
     int col = jp * HS_PANEL, cols = n - col < HS_PANEL ? n - col : HS_PANEL;
     float *panel = packed + (size_t)jp * k * HS_PANEL;
-    for (int p = 0; p < k; p++) {
-      memcpy(panel + (size_t)p * HS_PANEL, b + (size_t)p * ldb + col, (size_t)cols * sizeof(float));
-      memset(panel + (size_t)p * HS_PANEL + cols, 0, (size_t)(HS_PANEL - cols) * sizeof(float));
+    for (int p = 0; p < rows; p++) {
+      float *row = panel + (size_t)(row0 + p) * HS_PANEL;
+      memcpy(row, b + (size_t)p * ldb + col, (size_t)cols * sizeof(float));
+      memset(row + cols, 0, (size_t)(HS_PANEL - cols) * sizeof(float));
     }
   }
 }

@@ -58,6 +58,7 @@ public func packConvolutionKernel(
   precondition(packed.count == packedConvolutionKernelCount(shape, method: method), "packConvolutionKernel: size")
   let c = shape.inChannels
   let k = shape.outChannels
+  precondition(method == .gemm || winogradApplies(shape), "packConvolutionKernel: Winograd needs a 3x3 stride-1 window")
   let u: [Float]
   switch method {
   case .gemm:
@@ -66,14 +67,43 @@ public func packConvolutionKernel(
     }
     return
   case .winograd2x2: u = winogradTransformKernel(kernel, inChannels: c, outChannels: k)
-  case .winograd4x4: u = winograd4TransformKernel(kernel, inChannels: c, outChannels: k)
+  case .winograd4x4:
+    packWinograd4Kernel(kernel, inChannels: c, outChannels: k, into: packed)
+    return
   }
-  precondition(winogradApplies(shape), "packConvolutionKernel: Winograd needs a 3x3 stride-1 window")
   let stride = packedCount(rows: c, columns: k)
   // Each U[e] packed straight into its place: no per-element temporary arrays.
   u.withUnsafeBufferPointer { up in
     for e in 0..<(method.patch * method.patch) {
       hs_pack(packed.baseAddress! + e * stride, up.baseAddress! + e * c * k, Int32(c), Int32(k), Int32(k))
+    }
+  }
+}
+
+/// F(4x4, 3x3): U transformed a block of input channels at a time (about 4 MB of it) and each
+/// block's rows packed straight into their places, instead of the whole U (four times the
+/// kernel: 38 MB for one of ResNet50's conv5 layers) allocated, faulted in and copied.
+/// `channelsPerBlock` is for tests.
+func packWinograd4Kernel(
+  _ kernel: [Float], inChannels c: Int, outChannels k: Int, into packed: UnsafeMutableBufferPointer<Float>,
+  channelsPerBlock: Int? = nil
+) {
+  let stride = packedCount(rows: c, columns: k)
+  let block = min(c, max(1, channelsPerBlock ?? (1 << 20) / (36 * k)))
+  let u = UnsafeMutableBufferPointer<Float>.allocate(capacity: 36 * block * k)
+  defer { u.deallocate() }
+  kernel.withUnsafeBufferPointer { kp in
+    var c0 = 0
+    while c0 < c {
+      let rows = min(block, c - c0)
+      winograd4TransformKernel(
+        kp.baseAddress!, inChannels: c, outChannels: k, channels: c0..<(c0 + rows), into: u.baseAddress!)
+      for e in 0..<36 {
+        hs_pack_rows(
+          packed.baseAddress! + e * stride, u.baseAddress! + e * rows * k, Int32(c), Int32(k), Int32(c0), Int32(rows),
+          Int32(k))
+      }
+      c0 += rows
     }
   }
 }

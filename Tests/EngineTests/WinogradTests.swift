@@ -99,4 +99,30 @@ final class WinogradTests: XCTestCase {
       }
     }
   }
+
+  /// The F(4x4) kernel packed a block of input channels at a time equals the whole U packed
+  /// element by element, for blocks that divide C and that do not, one channel, all of C, and
+  /// output counts below, at and past the 32-column panel.
+  func testWinograd4KernelPackedInBlocksMatchesWholeTransform() {
+    var rng = TestRandom(seed: 9)
+    for (c, k) in [(1, 1), (5, 7), (16, 33), (37, 64), (64, 40)] {
+      let kernel = rng.array(9 * c * k)
+      let u = winograd4TransformKernel(kernel, inChannels: c, outChannels: k)
+      let stride = packedCount(rows: c, columns: k)
+      var whole = [Float](repeating: .nan, count: 36 * stride)
+      for e in 0..<36 {
+        let element = Array(u[(e * c * k)..<((e + 1) * c * k)])
+        let packed = element.withUnsafeBufferPointer { packMatrix($0, rows: c, columns: k) }
+        whole.replaceSubrange((e * stride)..<((e + 1) * stride), with: packed)
+      }
+      for block in Set([1, 3, c, c + 5]) {
+        var blocked = [Float](repeating: .nan, count: 36 * stride)
+        blocked.withUnsafeMutableBufferPointer {
+          packWinograd4Kernel(kernel, inChannels: c, outChannels: k, into: $0, channelsPerBlock: block)
+        }
+        XCTAssertEqual(
+          blocked.map(\.bitPattern), whole.map(\.bitPattern), "(c, k) = (\(c), \(k)), \(block) channels a block")
+      }
+    }
+  }
 }

@@ -32,6 +32,10 @@ hs_kernel_level hs_kernels_force(hs_kernel_level level);
 size_t hs_packed_count(int k, int n);
 /// Packs b (k, n), row stride ldb, into `packed` (hs_packed_count(k, n) floats).
 void hs_pack(float *packed, const float *b, int k, int n, int ldb);
+/// Packs rows row0 ..< row0 + rows of a (k, n) matrix into their places in `packed` (the whole
+/// matrix's hs_packed_count(k, n) floats); b points at row row0, row stride ldb. Packing every
+/// row range once gives what hs_pack gives.
+void hs_pack_rows(float *packed, const float *b, int k, int n, int row0, int rows, int ldb);
 
 /// c (m, n) = act(a (m, k) x B + bias (n) + residual (m, n)), B packed by hs_pack.
 /// `bias` and `residual` may be NULL; `relu` is 0 or 1. Row strides lda, ldc, ldr. c must not
