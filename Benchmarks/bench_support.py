@@ -16,6 +16,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 # The commands of the one release binary, `headstart`. Every script builds their command lines
@@ -103,7 +104,26 @@ def machine_facts() -> dict:
   usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
   load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
   return {"cpu": cpu, "cores": os.cpu_count(), "usable_cores": usable, "memory": mem,
-          "os": platform.platform(), "python": platform.python_version(), "load_average": load}
+          "os": platform.platform(), "python": platform.python_version(), "load_average": load,
+          "memory_read_gb_s": memory_read_rate()}
+
+
+def memory_read_rate() -> float | None:
+  """GB/s at which one thread reads 256 MB (numpy's sum of float32, best of 3), or None without
+  numpy. On a shared virtual machine the neighbours take part of the L3 and memory bandwidth, and
+  the network's 1x1 products, which stream their activations through memory, slow with it while
+  the FMA rate does not (Docs/performance.md, 2026-12-07): this line says which state a run saw."""
+  try:
+    import numpy
+  except ImportError:
+    return None
+  data = numpy.ones(64 << 20, dtype=numpy.float32)
+  best = float("inf")
+  for _ in range(3):
+    start = time.perf_counter()
+    data.sum()
+    best = min(best, time.perf_counter() - start)
+  return round(data.nbytes / best / 1e9, 1)
 
 
 # Runs in a child process (the benchmark's environment, so it sees what the Keras side sees):
@@ -275,6 +295,8 @@ def machine_header(tool: list[str], rule: dict, python: str = sys.executable,
   print("command:", shlex.join([sys.executable] + sys.argv))
   print(f"host: {m['cpu']}, {m['cores']} logical cores ({m['usable_cores']} usable), {m['memory']}, "
         f"{m['os']}; load average {m['load_average']}")
+  if m["memory_read_gb_s"] is not None:
+    print(f"memory read: {m['memory_read_gb_s']} GB/s (one thread, numpy sum over 256 MB, best of 3)")
   print(environment_line(rule))
   print(f"ours: {shlex.join(tool)} --version  (source tree at commit {commit})")
   for line in version:
