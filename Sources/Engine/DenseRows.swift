@@ -10,7 +10,8 @@
 // each, far apart in a 160 MB matrix) into a buffer, then packed that buffer and the kernel
 // again, twice (forward, and x^T dz backward), and the optimiser read the gradient back from
 // memory. With vectors along the inputs both products read the rows in place and work for any
-// number of units, and the kernel gradient can be applied by Adam tile by tile, never stored.
+// number of units, and the kernel gradient can be applied by Adam a block at a time, never stored
+// whole.
 import CKernels
 
 /// z (B, outputs) = bias + x (B, inputs) wt^T, x's rows read through `rows`.
@@ -40,7 +41,7 @@ public func denseKernelGradientRows(
 }
 
 /// One Adam step of the transposed kernel wt with moments m and v (all (outputs, inputs)) from
-/// the gradient dz^T x, computed a tile at a time and applied at once: the same update as
+/// the gradient dz^T x, computed and applied a block of inputs at a time: the same update as
 /// `denseKernelGradientRows` followed by `adamUpdate`, without the gradient's trip through
 /// memory. Does not count the step (the caller's MomentState does).
 public func adamUpdateDenseRows(

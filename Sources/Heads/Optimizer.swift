@@ -95,7 +95,7 @@ extension Optimizer {
   }
 
   /// One update, as `step(_:gradients:)`, except that the gradient of `kernel.range` is not read
-  /// from `gradients` but computed from the batch and applied a tile at a time
+  /// from `gradients` but computed from the batch and applied a block of inputs at a time
   /// (`adamUpdateDenseRows`): the same update without the gradient's trip through memory.
   mutating func step(_ parameters: inout [Float], gradients: [Float], kernel: FusedKernel) {
     guard case .adam(let lr, let b1, let b2, let eps) = kind else {

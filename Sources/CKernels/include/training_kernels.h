@@ -32,9 +32,9 @@ void hs_dense_forward_rows(int m, int n, int k, const float *const *x, const flo
                            int ldz);
 
 /// The kernel gradient of the same layer, dwt (n, k) = dz^T x, with dz (m, n) of row stride
-/// ldz. With dwt non-NULL it is stored there (overwriting). With dwt NULL it is never stored:
-/// each tile of it is applied at once to wt, mom and vel (n, k) as hs_adam_update would with
-/// coefficients c, saving the gradient's round trip through memory.
+/// ldz. With dwt non-NULL it is stored there (overwriting). With dwt NULL it is never stored
+/// whole: each block of k columns is applied at once to wt, mom and vel (n, k) as
+/// hs_adam_update would with coefficients c, saving the gradient's round trip through memory.
 void hs_dense_backward_rows(int m, int n, int k, const float *const *x, const float *dz, int ldz, float *dwt,
                             float *wt, float *mom, float *vel, const hs_adam_coefficients *c);
 
