@@ -20,4 +20,18 @@ final class FuzzFindingTests: XCTestCase {
       }
     }
   }
+
+  /// A legacy weight file whose group `conv1_bn` has an object header claiming 2^50 bytes.
+  /// libhdf5 asks malloc for that much, gets nothing and reports it, and the command refuses
+  /// the file with that reason. The preflight's walk of the file does not reach that header;
+  /// only opening the group by its name does. Under AddressSanitizer the same request used to
+  /// abort the fuzzer instead: asan rejects such sizes unless `allocator_may_return_null` is set,
+  /// as scripts/fuzz.sh now sets it for this target.
+  func testAnObjectHeaderOfImpossibleSizeIsRefused() throws {
+    let path = findings.appendingPathComponent("impossible-header-size.h5").path
+    XCTAssertThrowsError(try readKerasWeightFile(path: path)) { error in
+      XCTAssertTrue("\(error)".contains("cannot open group"), "\(error)")
+      XCTAssertTrue("\(error)".contains("memory allocation failed"), "\(error)")
+    }
+  }
 }
