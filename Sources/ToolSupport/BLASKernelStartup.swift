@@ -74,7 +74,13 @@ func isInformational(_ arguments: [String]) -> Bool {
 /// version, which report it), or re-executes the tool with OPENBLAS_CORETYPE set. Returns only
 /// when the current process is the one to go on. If the re-execution itself fails, it says so in
 /// one line and the tool carries on with the kernels it has.
+///
+/// Whatever the decision, OpenBLAS' worker threads, which spin on the cores for about 0.1 s
+/// after the library loads, are stopped before the tool starts threads of its own
+/// (`stopIdleBLASThreads`): extract's start-up, which sets up the weights on both cores, took
+/// 50 ms longer beside them.
 func prepareBLASKernels(toolName: String, arguments: [String]) {
+  defer { stopIdleBLASThreads() }
   let environment = ProcessInfo.processInfo.environment
   let quiet = isInformational(arguments)
   let cpu = CPUInfo.current
