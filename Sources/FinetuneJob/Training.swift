@@ -142,14 +142,13 @@ private func evaluate(_ trainer: any LastBlockTraining, setup: TrainingSetup, wi
     let positions = Array(setup.val[first..<min(first + setup.batchSize, setup.val.count)])
     let input = try setup.source.validationInput(positions)
     let targets = zip(setup.targets, widths).map { $0.gathering(rows: positions, width: $1) }
-    try input.block.withUnsafeBufferPointer { block in
+    let (losses, batchFeatures) = try input.block.withUnsafeBufferPointer { block in
       try input.fixed.withUnsafeBufferPointer { fixed in
-        accumulate(
-          &sums, try trainer.loss(blockInput: block, fixed: fixed, count: positions.count, targets: targets),
-          count: positions.count)
-        features += try trainer.features(blockInput: block, fixed: fixed, count: positions.count)
+        try trainer.lossAndFeatures(blockInput: block, fixed: fixed, count: positions.count, targets: targets)
       }
     }
+    accumulate(&sums, losses, count: positions.count)
+    features += batchFeatures
   }
   return (sums, trainer.heads.predict(features: features))
 }

@@ -25,6 +25,11 @@ public protocol LastBlockTraining: AnyObject {
   /// statistics: what `extract` would compute for the taps with the exported weights.
   func features(blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float>, count: Int) throws
     -> [Float]
+  /// Validation of one batch: what `loss` and `features` return, from one forward pass wherever
+  /// the two passes are the same function (every block but ResNet50's with batch statistics).
+  func lossAndFeatures(
+    blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]
+  ) throws -> (losses: HeadLosses, features: [Float])
   /// Writes the block's current arrays into `weights` under their Keras names.
   func write(into weights: inout KerasWeights)
   /// Every optimiser's state (block arrays, then heads), to checkpoint and resume bit for bit.

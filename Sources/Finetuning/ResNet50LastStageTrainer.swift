@@ -129,6 +129,24 @@ public final class ResNet50LastStageTrainer {
     return Array(work.top.features)
   }
 
+  /// `loss` and `features` of one batch. With the moving statistics in training too (the
+  /// default), both are one forward pass, run once.
+  public func lossAndFeatures(
+    blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]
+  ) throws -> (losses: HeadLosses, features: [Float]) {
+    guard case .frozen = batchNorm.engineMode else {
+      return (
+        try loss(blockInput: blockInput, fixed: fixed, count: count, targets: targets),
+        try features(blockInput: blockInput, fixed: fixed, count: count)
+      )
+    }
+    let work = try core.workspace(blockInput: blockInput, fixed: fixed, count: count)
+    work.top.setFixed(fixed)
+    var frozen = stage
+    forward(work, blockInput: blockInput, parameters: &frozen, mode: .frozen)
+    return (core.loss(work.top, targets: targets), Array(work.top.features))
+  }
+
   /// The losses of one batch (N, H, W, 1024) with the current weights, forward only, in the
   /// batch-norm mode of training (batch statistics in `.training`, without moving the moving
   /// statistics): what `computeGradients` differentiates.

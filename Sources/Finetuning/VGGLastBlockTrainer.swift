@@ -73,6 +73,16 @@ public final class VGGLastBlockTrainer {
     return Array(work.top.features)
   }
 
+  /// `loss` and `features` of one batch, from its one forward pass.
+  public func lossAndFeatures(
+    blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]
+  ) throws -> (losses: HeadLosses, features: [Float]) {
+    let work = try core.workspace(blockInput: blockInput, fixed: fixed, count: count)
+    work.top.setFixed(fixed)
+    forward(work, blockInput: blockInput)
+    return (core.loss(work.top, targets: targets), Array(work.top.features))
+  }
+
   /// The losses of one batch with the current weights, forward only.
   public func loss(
     blockInput: UnsafeBufferPointer<Float>, fixed: UnsafeBufferPointer<Float>, count: Int, targets: [HeadTargets]
