@@ -10,13 +10,19 @@
   void hs_gemm_packed_##isa(int m, int n, int k, const float *a, int lda, const float *packed, float *c,      \
                             int ldc, const float *bias, const float *residual, int ldr, int relu);             \
   void hs_winograd_input_##isa(const hs_winograd_geometry *g, const float *input, int first, int count,       \
-                               float *v);                                                                      \
-  void hs_winograd_output_##isa(const hs_winograd_geometry *g, const float *m, int first, int count,          \
+                               float *v, size_t ld);                                                           \
+  void hs_winograd_output_##isa(const hs_winograd_geometry *g, const float *m, int first, int count, size_t ld, \
                                 const float *bias, const float *residual, int relu, float *output);          \
   void hs_winograd4_input_##isa(const hs_winograd_geometry *g, const float *input, int first, int count,      \
                                 float *v);                                                                     \
   void hs_winograd4_output_##isa(const hs_winograd_geometry *g, const float *m, int first, int count,         \
-                                 const float *bias, const float *residual, int relu, float *output);
+                                 const float *bias, const float *residual, int relu, float *output);         \
+  void hs_winograd_kernel_##isa(const float *w, size_t plane, size_t count, float *u);                        \
+  void hs_winograd_kernel_gradient_##isa(const float *r, size_t plane, size_t count, float *dw);              \
+  void hs_winograd_output_gradient_##isa(const hs_winograd_geometry *g, const float *dy, int first, int count, \
+                                         float *e, size_t ld);                                                \
+  void hs_winograd_input_gradient_##isa(const hs_winograd_geometry *g, const float *q, int first, int count,  \
+                                        size_t ld, float *dx);
 DECLARE(portable)
 #if defined(__x86_64__)
 DECLARE(avx2)
@@ -84,15 +90,15 @@ void hs_gemm_packed(int m, int n, int k, const float *a, int lda, const float *p
 #undef CALL
 }
 
-void hs_winograd_input(const hs_winograd_geometry *g, const float *input, int first, int count, float *v) {
-#define CALL(isa) hs_winograd_input_##isa(g, input, first, count, v)
+void hs_winograd_input(const hs_winograd_geometry *g, const float *input, int first, int count, float *v, size_t ld) {
+#define CALL(isa) hs_winograd_input_##isa(g, input, first, count, v, ld)
   DISPATCH(CALL)
 #undef CALL
 }
 
-void hs_winograd_output(const hs_winograd_geometry *g, const float *m, int first, int count, const float *bias,
-                        const float *residual, int relu, float *output) {
-#define CALL(isa) hs_winograd_output_##isa(g, m, first, count, bias, residual, relu, output)
+void hs_winograd_output(const hs_winograd_geometry *g, const float *m, int first, int count, size_t ld,
+                        const float *bias, const float *residual, int relu, float *output) {
+#define CALL(isa) hs_winograd_output_##isa(g, m, first, count, ld, bias, residual, relu, output)
   DISPATCH(CALL)
 #undef CALL
 }
@@ -106,6 +112,32 @@ void hs_winograd4_input(const hs_winograd_geometry *g, const float *input, int f
 void hs_winograd4_output(const hs_winograd_geometry *g, const float *m, int first, int count, const float *bias,
                          const float *residual, int relu, float *output) {
 #define CALL(isa) hs_winograd4_output_##isa(g, m, first, count, bias, residual, relu, output)
+  DISPATCH(CALL)
+#undef CALL
+}
+
+void hs_winograd_kernel(const float *w, size_t plane, size_t count, float *u) {
+#define CALL(isa) hs_winograd_kernel_##isa(w, plane, count, u)
+  DISPATCH(CALL)
+#undef CALL
+}
+
+void hs_winograd_kernel_gradient(const float *r, size_t plane, size_t count, float *dw) {
+#define CALL(isa) hs_winograd_kernel_gradient_##isa(r, plane, count, dw)
+  DISPATCH(CALL)
+#undef CALL
+}
+
+void hs_winograd_output_gradient(const hs_winograd_geometry *g, const float *dy, int first, int count, float *e,
+                                 size_t ld) {
+#define CALL(isa) hs_winograd_output_gradient_##isa(g, dy, first, count, e, ld)
+  DISPATCH(CALL)
+#undef CALL
+}
+
+void hs_winograd_input_gradient(const hs_winograd_geometry *g, const float *q, int first, int count, size_t ld,
+                                float *dx) {
+#define CALL(isa) hs_winograd_input_gradient_##isa(g, q, first, count, ld, dx)
   DISPATCH(CALL)
 #undef CALL
 }

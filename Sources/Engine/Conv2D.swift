@@ -34,14 +34,18 @@ public func conv2dRowBlock(_ shape: ConvShape) -> Int {
   return min(rows, max(64, (1 << 19) / max(shape.patchSize, shape.outChannels)))
 }
 
-/// Scratch floats `conv2dForward` uses for `shape` (0 when it needs no column matrix).
+/// Scratch floats `conv2dForward` uses for `shape` (0 when it needs no column matrix; what
+/// Winograd forms for a 3x3 stride-1 window).
 public func conv2dScratchCount(_ shape: ConvShape) -> Int {
-  shape.needsColumns ? conv2dRowBlock(shape) * shape.patchSize : 0
+  if winogradApplies(shape) { return winogradTrainingScratchCount(shape) }
+  return shape.needsColumns ? conv2dRowBlock(shape) * shape.patchSize : 0
 }
 
 /// output = activation(conv(input, kernel) + bias + residual), the fast path.
 ///
-/// Works through the output in blocks of rows (`conv2dRowBlock`): unfold the block's
+/// A 3x3 stride-1 window runs through Winograd F(2x2, 3x3) (WinogradTraining.swift) when
+/// `scratch` holds `conv2dScratchCount(shape)` floats. Otherwise it works through the output in
+/// blocks of rows (`conv2dRowBlock`): unfold the block's
 /// columns into `scratch` (unless the input already is the column matrix), one GEMM, then the
 /// fused epilogue while the block is still in cache. `scratch` must hold at least one row of
 /// columns (`shape.patchSize` floats) when `shape.needsColumns`; `conv2dScratchCount(shape)`
@@ -77,6 +81,12 @@ public func conv2dForward(
   if s.needsColumns {
     precondition(scratch.count >= k, "conv2dForward: scratch \(scratch.count) < one row of columns \(k)")
     block = min(block, scratch.count / k)
+  }
+  if let plan = WinogradTrainingPlan(s, scratch: scratch.count) {
+    winogradConv2dForward(
+      out, input.baseAddress!, kernel: w, bias: b, residual: r, activation: activation, plan: plan,
+      scratch: scratch.baseAddress!)
+    return
   }
   let isStrided1x1 = s.window.height == 1 && s.window.width == 1 && s.window.padding == .zero
   var r0 = 0
@@ -218,8 +228,8 @@ public func conv2dBackwardScratchCount(_ shape: ConvShape) -> Int { conv2dScratc
 /// `dInput` may be nil when the input is not trained through (the first unfrozen layer reads
 /// a frozen activation), which skips half the work; `dBias` is nil for a convolution without
 /// bias. `scratch` must hold at least one row of columns (`shape.patchSize` floats) when
-/// `shape.needsColumns`; `conv2dBackwardScratchCount(shape)` gives full-size blocks.
-/// Parallelism comes from BLAS only.
+/// `shape.needsColumns`; `conv2dBackwardScratchCount(shape)` gives full-size blocks, and for a
+/// 3x3 stride-1 window what Winograd needs (used when given). Parallelism comes from BLAS only.
 public func conv2dBackward(
   dInput: UnsafeMutableBufferPointer<Float>?,
   dKernel: UnsafeMutableBufferPointer<Float>,
@@ -252,6 +262,13 @@ public func conv2dBackward(
       let g = dy + r * cout
       for o in 0..<cout { db[o] += g[o] }
     }
+  }
+
+  if let plan = WinogradTrainingPlan(s, scratch: scratch.count) {
+    winogradConv2dBackward(
+      dInput: dInput?.baseAddress, dKernel: dw, dOutput: dy, input: input.baseAddress!, kernel: w, plan: plan,
+      scratch: scratch.baseAddress!)
+    return
   }
 
   if !s.needsColumns {

@@ -206,7 +206,7 @@ private func winogradConvolution(
         if large {
           hs_winograd4_input(geometry, src, Int32(t0), Int32(t), v)
         } else {
-          hs_winograd_input(geometry, src, Int32(t0), Int32(t), v)
+          hs_winograd_input(geometry, src, Int32(t0), Int32(t), v, t * c)
         }
         for e in 0..<elements {
           gemmPacked(m + e * t * k, ldc: k, v + e * t * c, lda: c, packed: u + e * packedStride, m: t, n: k, k: c)
@@ -214,7 +214,7 @@ private func winogradConvolution(
         if large {
           hs_winograd4_output(geometry, m, Int32(t0), Int32(t), epilogue.bias, epilogue.residual, relu, dst)
         } else {
-          hs_winograd_output(geometry, m, Int32(t0), Int32(t), epilogue.bias, epilogue.residual, relu, dst)
+          hs_winograd_output(geometry, m, Int32(t0), Int32(t), t * k, epilogue.bias, epilogue.residual, relu, dst)
         }
         t0 += t
       }

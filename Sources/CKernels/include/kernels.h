@@ -54,17 +54,37 @@ typedef struct {
   int tiles_w, tiles_per_image;
 } hs_winograd_geometry;
 
-/// V (16, count, C): the transformed 4x4 input patch B^T d B of tiles first ..< first + count.
-void hs_winograd_input(const hs_winograd_geometry *g, const float *input, int first, int count, float *v);
-/// Output pixels of tiles first ..< first + count from M (16, count, K):
-/// act(A^T M A + bias + residual), written only where they fall inside the output.
-void hs_winograd_output(const hs_winograd_geometry *g, const float *m, int first, int count, const float *bias,
-                        const float *residual, int relu, float *output);
+/// V (16, count, C): the transformed 4x4 input patch B^T d B of tiles first ..< first + count,
+/// tile first + i at v + i * C, the 16 elements `ld` floats apart (count * C when V is these
+/// tiles alone; a slice of a larger V passes that V's).
+void hs_winograd_input(const hs_winograd_geometry *g, const float *input, int first, int count, float *v, size_t ld);
+/// Output pixels of tiles first ..< first + count from M (16, count, K), laid out as
+/// hs_winograd_input's V (elements `ld` floats apart): act(A^T M A + bias + residual), written
+/// only where they fall inside the output.
+void hs_winograd_output(const hs_winograd_geometry *g, const float *m, int first, int count, size_t ld,
+                        const float *bias, const float *residual, int relu, float *output);
 
 /// F(4x4, 3x3): V (36, count, C) = B^T d B of the 6x6 input patch of each tile.
 void hs_winograd4_input(const hs_winograd_geometry *g, const float *input, int first, int count, float *v);
 /// F(4x4, 3x3): the 16 output pixels of each tile from M (36, count, K), as hs_winograd_output.
 void hs_winograd4_output(const hs_winograd_geometry *g, const float *m, int first, int count, const float *bias,
                          const float *residual, int relu, float *output);
+
+// Training's F(2x2, 3x3) (the template's comment gives the matrices).
+/// U (16, plane) = G g G^T of an HWIO kernel (3, 3, C, K), plane = C * K: the `count` (c, k)
+/// pairs from w's first on (a slice passes w + start and u + start).
+void hs_winograd_kernel(const float *w, size_t plane, size_t count, float *u);
+/// dw (3, 3, C, K) += G^T R G of R (16, plane), plane = C * K, for `count` (c, k) pairs, as
+/// hs_winograd_kernel.
+void hs_winograd_kernel_gradient(const float *r, size_t plane, size_t count, float *dw);
+/// E (16, count, K) = A e A^T of tiles first ..< first + count, e the tile's 2x2 of dy
+/// (N, OH, OW, K), zero where it falls outside; laid out as hs_winograd_input's V.
+void hs_winograd_output_gradient(const hs_winograd_geometry *g, const float *dy, int first, int count, float *e,
+                                 size_t ld);
+/// dx (N, H, W, C) += B Q B^T of tiles first ..< first + count, Q (16, count, C) laid out as
+/// hs_winograd_input's V, where the 4x4 patch falls inside the input. Tiles of one image
+/// overlap: threads take whole images.
+void hs_winograd_input_gradient(const hs_winograd_geometry *g, const float *q, int first, int count, size_t ld,
+                                float *dx);
 
 #endif

@@ -264,9 +264,9 @@ static const float HS_FN(zeros)[HS_ZERO_RUN] = {0};
   } while (0)
 
 void HS_FN(hs_winograd_input)(const hs_winograd_geometry *g, const float *input, int first, int count,
-                              float *v) {
+                              float *v, size_t ld) {
   const int c = g->c;
-  const size_t stride = (size_t)count * c;  // between the 16 elements of one tile
+  const size_t stride = ld;  // between the 16 elements of one tile
   for (int tile = 0; tile < count; tile++) {
     int global = first + tile;
     int n = global / g->tiles_per_image, within = global % g->tiles_per_image;
@@ -313,10 +313,10 @@ void HS_FN(hs_winograd_input)(const hs_winograd_geometry *g, const float *input,
     o1 = (a1) - (a2) - (a3);       \
   } while (0)
 
-void HS_FN(hs_winograd_output)(const hs_winograd_geometry *g, const float *m, int first, int count,
+void HS_FN(hs_winograd_output)(const hs_winograd_geometry *g, const float *m, int first, int count, size_t ld,
                                const float *bias, const float *residual, int relu, float *output) {
   const int k = g->k;
-  const size_t stride = (size_t)count * k;
+  const size_t stride = ld;
   for (int tile = 0; tile < count; tile++) {
     int global = first + tile;
     int n = global / g->tiles_per_image, within = global % g->tiles_per_image;
@@ -364,6 +364,179 @@ void HS_FN(hs_winograd_output)(const hs_winograd_geometry *g, const float *m, in
 
 #undef BT
 #undef AT
+
+// ---- Training's F(2x2, 3x3): the kernel transform and the transposed transforms of backward --
+// Forward is Y = A^T [(G g G^T) .* (B^T d B)] A, summed over input channels by the GEMMs. Its
+// gradients use the same matrices transposed (each a linear map of one factor of the product):
+//   dZ tile  E = A e A^T       (4x4 from the tile's 2x2 of dY; e outside the output is 0)
+//   dInput   d += B Q B^T      (Q = sum over output channels of U .* E: the GEMM E U^T)
+//   dKernel  g += G^T R G      (R = sum over tiles of V .* E: the GEMM V^T E)
+// Rows and columns are combined alike, so each 2D map is its 1D map applied twice:
+//   A e   = (e0, e0 + e1, e0 - e1, -e1)          B q   = (q0, q1 - q2 + q3, q1 + q2 - q0, -q3)
+//   G g   = (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2)
+//   G^T r = (r0 + (r1 + r2) / 2, (r1 - r2) / 2, (r1 + r2) / 2 + r3)
+
+#define AE(e0, e1, o0, o1, o2, o3) \
+  do {                             \
+    o0 = (e0);                     \
+    o1 = (e0) + (e1);              \
+    o2 = (e0) - (e1);              \
+    o3 = -(e1);                    \
+  } while (0)
+#define BQ(q0, q1, q2, q3, o0, o1, o2, o3) \
+  do {                                     \
+    o0 = (q0);                             \
+    o1 = (q1) - (q2) + (q3);               \
+    o2 = (q1) + (q2) - (q0);               \
+    o3 = -(q3);                            \
+  } while (0)
+#define GG(g0, g1, g2, o0, o1, o2, o3) \
+  do {                                 \
+    o0 = (g0);                         \
+    o1 = 0.5f * ((g0) + (g1) + (g2));  \
+    o2 = 0.5f * ((g0) - (g1) + (g2));  \
+    o3 = (g2);                         \
+  } while (0)
+#define GTR(r0, r1, r2, r3, o0, o1, o2)  \
+  do {                                   \
+    o0 = (r0) + 0.5f * ((r1) + (r2));    \
+    o1 = 0.5f * ((r1) - (r2));           \
+    o2 = 0.5f * ((r1) + (r2)) + (r3);    \
+  } while (0)
+
+// One element (vector or scalar, type T) of each map; `ld(i)` reads input i, `st(i, v)` writes.
+#define HS_KERNEL_TRANSFORM(T, ld, st)                                           \
+  do {                                                                           \
+    T rows_[4][3], cols_[4][4];                                                  \
+    for (int x = 0; x < 3; x++) /* G g: combine the kernel's three rows */       \
+      GG(ld(x), ld(3 + x), ld(6 + x), rows_[0][x], rows_[1][x], rows_[2][x],     \
+         rows_[3][x]);                                                           \
+    for (int i = 0; i < 4; i++) /* (G g) G^T: combine each row's three columns */ \
+      GG(rows_[i][0], rows_[i][1], rows_[i][2], cols_[i][0], cols_[i][1],        \
+         cols_[i][2], cols_[i][3]);                                              \
+    for (int i = 0; i < 4; i++)                                                  \
+      for (int j = 0; j < 4; j++) st(i * 4 + j, cols_[i][j]);                    \
+  } while (0)
+#define HS_KERNEL_GRADIENT(T, ld, acc)                                           \
+  do {                                                                           \
+    T rows_[3][4], cols_[3][3];                                                  \
+    for (int j = 0; j < 4; j++) /* G^T R: combine the four rows */               \
+      GTR(ld(j), ld(4 + j), ld(8 + j), ld(12 + j), rows_[0][j], rows_[1][j],     \
+          rows_[2][j]);                                                          \
+    for (int i = 0; i < 3; i++) /* (G^T R) G: combine each row's four columns */ \
+      GTR(rows_[i][0], rows_[i][1], rows_[i][2], rows_[i][3], cols_[i][0],       \
+          cols_[i][1], cols_[i][2]);                                             \
+    for (int i = 0; i < 3; i++)                                                  \
+      for (int j = 0; j < 3; j++) acc(i * 3 + j, cols_[i][j]);                   \
+  } while (0)
+
+void HS_FN(hs_winograd_kernel)(const float *w, size_t plane, size_t count, float *u) {
+  size_t at = 0;
+#define LDV(i) HS_FN(ld)(w + (size_t)(i) * plane + at)
+#define STV(i, v) HS_FN(st)(u + (size_t)(i) * plane + at, v)
+  for (; at + HS_VW <= count; at += HS_VW) HS_KERNEL_TRANSFORM(VEC, LDV, STV);
+#define LDS(i) w[(size_t)(i) * plane + at]
+#define STS(i, v) u[(size_t)(i) * plane + at] = (v)
+  for (; at < count; at++) HS_KERNEL_TRANSFORM(float, LDS, STS);
+#undef LDV
+#undef STV
+#undef LDS
+#undef STS
+}
+
+void HS_FN(hs_winograd_kernel_gradient)(const float *r, size_t plane, size_t count, float *dw) {
+  size_t at = 0;
+#define LDV(i) HS_FN(ld)(r + (size_t)(i) * plane + at)
+#define ACCV(i, v) HS_FN(st)(dw + (size_t)(i) * plane + at, HS_FN(ld)(dw + (size_t)(i) * plane + at) + (v))
+  for (; at + HS_VW <= count; at += HS_VW) HS_KERNEL_GRADIENT(VEC, LDV, ACCV);
+#define LDS(i) r[(size_t)(i) * plane + at]
+#define ACCS(i, v) dw[(size_t)(i) * plane + at] += (v)
+  for (; at < count; at++) HS_KERNEL_GRADIENT(float, LDS, ACCS);
+#undef LDV
+#undef ACCV
+#undef LDS
+#undef ACCS
+}
+
+void HS_FN(hs_winograd_output_gradient)(const hs_winograd_geometry *g, const float *dy, int first, int count,
+                                        float *e, size_t ld) {
+  const int k = g->k;
+  const size_t stride = ld;
+  for (int tile = 0; tile < count; tile++) {
+    int global = first + tile;
+    int n = global / g->tiles_per_image, within = global % g->tiles_per_image;
+    int y0 = 2 * (within / g->tiles_w), x0 = 2 * (within % g->tiles_w);
+    const float *src[4];
+    for (int q = 0; q < 4; q++) {
+      int y = y0 + q / 2, x = x0 + q % 2;
+      src[q] = (y < g->oh && x < g->ow) ? dy + (((size_t)n * g->oh + y) * g->ow + x) * k : NULL;
+    }
+    float *out = e + (size_t)tile * k;
+    int ko = 0;
+    for (; ko + HS_VW <= k; ko += HS_VW) {
+      VEC d[4], r[4][2], t[4][4];
+      for (int q = 0; q < 4; q++) d[q] = src[q] ? HS_FN(ld)(src[q] + ko) : HS_FN(zero)();
+      for (int j = 0; j < 2; j++) AE(d[j], d[2 + j], r[0][j], r[1][j], r[2][j], r[3][j]);
+      for (int i = 0; i < 4; i++) AE(r[i][0], r[i][1], t[i][0], t[i][1], t[i][2], t[i][3]);
+      for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) HS_FN(st)(out + (i * 4 + j) * stride + ko, t[i][j]);
+    }
+    for (; ko < k; ko++) {
+      float d[4], r[4][2], t[4][4];
+      for (int q = 0; q < 4; q++) d[q] = src[q] ? src[q][ko] : 0;
+      for (int j = 0; j < 2; j++) AE(d[j], d[2 + j], r[0][j], r[1][j], r[2][j], r[3][j]);
+      for (int i = 0; i < 4; i++) AE(r[i][0], r[i][1], t[i][0], t[i][1], t[i][2], t[i][3]);
+      for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) out[(i * 4 + j) * stride + ko] = t[i][j];
+    }
+  }
+}
+
+void HS_FN(hs_winograd_input_gradient)(const hs_winograd_geometry *g, const float *q, int first, int count,
+                                       size_t ld, float *dx) {
+  const int c = g->c;
+  const size_t stride = ld;
+  for (int tile = 0; tile < count; tile++) {
+    int global = first + tile;
+    int n = global / g->tiles_per_image, within = global % g->tiles_per_image;
+    int y0 = 2 * (within / g->tiles_w) - g->pad_top, x0 = 2 * (within % g->tiles_w) - g->pad_left;
+    float *dst[16];
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++) {
+        int y = y0 + i, x = x0 + j;
+        dst[i * 4 + j] =
+            (y >= 0 && y < g->h && x >= 0 && x < g->w) ? dx + (((size_t)n * g->h + y) * g->w + x) * c : NULL;
+      }
+    const float *p = q + (size_t)tile * c;
+    int ch = 0;
+    for (; ch + HS_VW <= c; ch += HS_VW) {
+      VEC r[4][4], t[4][4];
+      for (int j = 0; j < 4; j++)
+        BQ(HS_FN(ld)(p + (0 * 4 + j) * stride + ch), HS_FN(ld)(p + (1 * 4 + j) * stride + ch),
+           HS_FN(ld)(p + (2 * 4 + j) * stride + ch), HS_FN(ld)(p + (3 * 4 + j) * stride + ch), r[0][j], r[1][j],
+           r[2][j], r[3][j]);
+      for (int i = 0; i < 4; i++) BQ(r[i][0], r[i][1], r[i][2], r[i][3], t[i][0], t[i][1], t[i][2], t[i][3]);
+      for (int i = 0; i < 16; i++)
+        if (dst[i]) HS_FN(st)(dst[i] + ch, HS_FN(ld)(dst[i] + ch) + t[i / 4][i % 4]);
+    }
+    for (; ch < c; ch++) {
+      float r[4][4], t[4][4];
+      for (int j = 0; j < 4; j++)
+        BQ(p[(0 * 4 + j) * stride + ch], p[(1 * 4 + j) * stride + ch], p[(2 * 4 + j) * stride + ch],
+           p[(3 * 4 + j) * stride + ch], r[0][j], r[1][j], r[2][j], r[3][j]);
+      for (int i = 0; i < 4; i++) BQ(r[i][0], r[i][1], r[i][2], r[i][3], t[i][0], t[i][1], t[i][2], t[i][3]);
+      for (int i = 0; i < 16; i++)
+        if (dst[i]) dst[i][ch] += t[i / 4][i % 4];
+    }
+  }
+}
+
+#undef AE
+#undef BQ
+#undef GG
+#undef GTR
+#undef HS_KERNEL_TRANSFORM
+#undef HS_KERNEL_GRADIENT
 
 // ---- Winograd F(4x4, 3x3): 6x6 input patches, 36 products per 16 outputs ----------------------
 // Points 0, 1, -1, 2, -2 and infinity (Lavin & Gray):
