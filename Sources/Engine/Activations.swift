@@ -19,7 +19,9 @@ public func reluBackward(
   _ dx: UnsafeMutableBufferPointer<Float>, _ dy: UnsafeBufferPointer<Float>, y: UnsafeBufferPointer<Float>
 ) {
   precondition(dx.count >= dy.count && y.count >= dy.count)
-  for i in 0..<dy.count where y[i] > 0 { dx[i] += dy[i] }
+  parallelSlices(dy.count, parts: elementwiseParts(dy.count)) { _, range in
+    for i in range where y[i] > 0 { dx[i] += dy[i] }
+  }
 }
 
 /// y = tanh(x). y may alias x.

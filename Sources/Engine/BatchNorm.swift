@@ -126,8 +126,14 @@ public func batchNormFrozenForward(
     scale[o] = Float(s)
     shift[o] = Float(Double(bn.beta[o]) - Double(bn.movingMean[o]) * s)
   }
-  for r in 0..<rows {
-    for o in 0..<c { y[r * c + o] = x[r * c + o] * scale[o] + shift[o] }
+  scale.withUnsafeBufferPointer { scale in
+    shift.withUnsafeBufferPointer { shift in
+      parallelSlices(rows, parts: elementwiseParts(rows * c)) { _, range in
+        for r in range {
+          for o in 0..<c { y[r * c + o] = x[r * c + o] * scale[o] + shift[o] }
+        }
+      }
+    }
   }
 }
 
@@ -147,27 +153,41 @@ public func batchNormFrozenBackward(
   precondition(dGamma.count == c && dBeta.count == c, "batchNormFrozenBackward: dGamma/dBeta length")
   precondition(dx == nil || dx!.count >= rows * c, "batchNormFrozenBackward: dx too small")
   var invStd = [Double](repeating: 0, count: c)
-  var sumDy = [Double](repeating: 0, count: c)
-  var sumDyXhat = [Double](repeating: 0, count: c)
+  var mean = [Double](repeating: 0, count: c)
   var dxScale = [Float](repeating: 0, count: c)
   for o in 0..<c {
     invStd[o] = 1 / (Double(bn.movingVariance[o]) + bn.epsilon).squareRoot()
+    mean[o] = Double(bn.movingMean[o])
     dxScale[o] = Float(invStd[o] * Double(bn.gamma[o]))
   }
-  for r in 0..<rows {
-    for o in 0..<c {
-      let g = Double(dy[r * c + o])
-      sumDy[o] += g
-      sumDyXhat[o] += g * (Double(x[r * c + o]) - Double(bn.movingMean[o])) * invStd[o]
+  // Threads take channels, so each channel's sums run over the rows in order whatever the split.
+  let parts = elementwiseParts(rows * c)
+  var sums = [Double](repeating: 0, count: 2 * c)  // sum of dy, then of dy * xhat
+  sums.withUnsafeMutableBufferPointer { sums in
+    invStd.withUnsafeBufferPointer { invStd in
+      mean.withUnsafeBufferPointer { mean in
+        parallelSlices(c, parts: parts) { _, channels in
+          for r in 0..<rows {
+            for o in channels {
+              let g = Double(dy[r * c + o])
+              sums[o] += g
+              sums[c + o] += g * (Double(x[r * c + o]) - mean[o]) * invStd[o]
+            }
+          }
+        }
+      }
     }
   }
   for o in 0..<c {
-    dGamma[o] += Float(sumDyXhat[o])
-    dBeta[o] += Float(sumDy[o])
+    dGamma[o] += Float(sums[c + o])
+    dBeta[o] += Float(sums[o])
   }
-  if let dx {
-    for r in 0..<rows {
-      for o in 0..<c { dx[r * c + o] += dy[r * c + o] * dxScale[o] }
+  guard let dx else { return }
+  dxScale.withUnsafeBufferPointer { dxScale in
+    parallelSlices(rows, parts: parts) { _, range in
+      for r in range {
+        for o in 0..<c { dx[r * c + o] += dy[r * c + o] * dxScale[o] }
+      }
     }
   }
 }
