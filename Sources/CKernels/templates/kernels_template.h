@@ -263,14 +263,23 @@ static const float HS_FN(zeros)[HS_ZERO_RUN] = {0};
     o3 = (a1) - (a3);                      \
   } while (0)
 
+// Tile `global`'s image n and its first output row and column (F(2x2, 3x3): 2x2 outputs).
+INLINE void HS_FN(tile_origin)(const hs_winograd_geometry *g, int global, int *n, int *y0, int *x0) {
+  int within = global % g->tiles_per_image;
+  *n = global / g->tiles_per_image;
+  *y0 = 2 * (within / g->tiles_w);
+  *x0 = 2 * (within % g->tiles_w);
+}
+
 void HS_FN(hs_winograd_input)(const hs_winograd_geometry *g, const float *input, int first, int count,
                               float *v, size_t ld) {
   const int c = g->c;
   const size_t stride = ld;  // between the 16 elements of one tile
   for (int tile = 0; tile < count; tile++) {
-    int global = first + tile;
-    int n = global / g->tiles_per_image, within = global % g->tiles_per_image;
-    int y0 = 2 * (within / g->tiles_w) - g->pad_top, x0 = 2 * (within % g->tiles_w) - g->pad_left;
+    int n, y0, x0;
+    HS_FN(tile_origin)(g, first + tile, &n, &y0, &x0);
+    y0 -= g->pad_top;
+    x0 -= g->pad_left;
     const float *image = input + (size_t)n * g->h * g->w * c;
     float *out = v + (size_t)tile * c;
     for (int c0 = 0; c0 < c; c0 += HS_ZERO_RUN) {
@@ -318,9 +327,8 @@ void HS_FN(hs_winograd_output)(const hs_winograd_geometry *g, const float *m, in
   const int k = g->k;
   const size_t stride = ld;
   for (int tile = 0; tile < count; tile++) {
-    int global = first + tile;
-    int n = global / g->tiles_per_image, within = global % g->tiles_per_image;
-    int y0 = 2 * (within / g->tiles_w), x0 = 2 * (within % g->tiles_w);
+    int n, y0, x0;
+    HS_FN(tile_origin)(g, first + tile, &n, &y0, &x0);
     const float *p = m + (size_t)tile * k;
     // The tile's four output pixels (row-major dy, dx); NULL where they fall outside.
     size_t offset[4];
@@ -463,9 +471,8 @@ void HS_FN(hs_winograd_output_gradient)(const hs_winograd_geometry *g, const flo
   const int k = g->k;
   const size_t stride = ld;
   for (int tile = 0; tile < count; tile++) {
-    int global = first + tile;
-    int n = global / g->tiles_per_image, within = global % g->tiles_per_image;
-    int y0 = 2 * (within / g->tiles_w), x0 = 2 * (within % g->tiles_w);
+    int n, y0, x0;
+    HS_FN(tile_origin)(g, first + tile, &n, &y0, &x0);
     const float *src[4];
     for (int q = 0; q < 4; q++) {
       int y = y0 + q / 2, x = x0 + q % 2;
@@ -497,9 +504,10 @@ void HS_FN(hs_winograd_input_gradient)(const hs_winograd_geometry *g, const floa
   const int c = g->c;
   const size_t stride = ld;
   for (int tile = 0; tile < count; tile++) {
-    int global = first + tile;
-    int n = global / g->tiles_per_image, within = global % g->tiles_per_image;
-    int y0 = 2 * (within / g->tiles_w) - g->pad_top, x0 = 2 * (within % g->tiles_w) - g->pad_left;
+    int n, y0, x0;
+    HS_FN(tile_origin)(g, first + tile, &n, &y0, &x0);
+    y0 -= g->pad_top;
+    x0 -= g->pad_left;
     float *dst[16];
     for (int i = 0; i < 4; i++)
       for (int j = 0; j < 4; j++) {
