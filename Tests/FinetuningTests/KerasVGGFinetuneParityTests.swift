@@ -76,6 +76,17 @@ final class KerasVGGFinetuneParityTests: XCTestCase {
       var trained = KerasWeights()
       trainer.block.write(into: &trained)
       let deltas = try FinetuneManifest.floats("\(run.name)_deltas.f32")
+      // Adam divides a weight's gradient by |gradient| + epsilon, so where |gradient| is under
+      // epsilon an update moves by up to lr / epsilon times the gradient's own rounding, per step.
+      // Both sides round their gradients differently (Winograd F(2x2, 3x3) here, oneDNN's direct
+      // convolution in Keras), by up to about 1e-5 on values of order one (WinogradTrainingTests:
+      // 7.6e-6 against the naive convolution on AVX2). So each sampled update of an Adam run may
+      // differ by up to steps x lr x 1e-5 / epsilon beyond the weights' rounding: 2e-6 for this
+      // fixture, against updates of up to steps x lr = 2e-4. A wrong gradient moves updates by
+      // their own size. SGD's update is lr times the gradient: no such allowance.
+      let adamAllowance =
+        o["name"]?.text == "adam"
+        ? Double(run.steps) * o["learning_rate"]!.number * 1e-5 / o["epsilon"]!.number : 0
       var offset = 0
       var worst = 0.0
       var worstRaw = 0.0
@@ -94,7 +105,7 @@ final class KerasVGGFinetuneParityTests: XCTestCase {
         let ulps = array.indices.map { Double(initial.values[$0].ulp) }.max()! * Double(run.steps)
         let error = zip(update, keras).map { abs(Double($0) - Double($1)) }.max()!
         worstRaw = max(worstRaw, error / scale)
-        worst = max(worst, max(0, error - ulps) / scale)
+        worst = max(worst, max(0, error - ulps - adamAllowance) / scale)
         let sum = absoluteDifferenceSum(ours.values, initial.values)
         worstSum = max(worstSum, abs(sum - run.abs_delta_sums[a]) / run.abs_delta_sums[a])
       }
