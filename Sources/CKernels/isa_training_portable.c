@@ -7,8 +7,8 @@
 #define HS_TRAIN_ISA portable
 #define HS_TRAIN_VW 4
 #define HS_TRAIN_FMA 0
-#define HS_TRAIN_FMR 2  // as AVX2: 16 xmm
-#define HS_TRAIN_FNJ 6
-#define HS_TRAIN_BNJ 3
-#define HS_TRAIN_BPV 3
+#define HS_TRAIN_MAXR 8  // as AVX2: 16 xmm
+#define HS_TRAIN_TILE_ROWS(nv) ((nv) == 1 ? 8 : (nv) <= 3 ? 4 : 2)
+#define HS_TRAIN_FNV 6
+#define HS_TRAIN_BNV 6
 #include "templates/training_template.h"

@@ -6,10 +6,10 @@
 #define DECLARE(isa)                                                                                         \
   void hs_adam_update_##isa(float *w, const float *g, float *m, float *v, size_t n, float alpha, float keep1, \
                             float keep2, float eps, float decay, float lr);                                 \
-  void hs_dense_forward_rows_##isa(int m, int n, int k, const float *const *x, const float *wt,                  \
+  void hs_dense_forward_rows_##isa(int m, int n, int k, const float *const *x, const float *w,                  \
                                    const float *bias, float *z, int ldz);                                        \
   void hs_dense_backward_rows_##isa(int m, int n, int k, const float *const *x, const float *dz, int ldz,         \
-                                    float *dwt, float *wt, float *mom, float *vel, const hs_adam_coefficients *c);
+                                    float *dw, float *w, float *mom, float *vel, const hs_adam_coefficients *c);
 DECLARE(portable)
 #if defined(__x86_64__)
 DECLARE(avx2)
@@ -34,16 +34,16 @@ void hs_adam_update(float *w, const float *g, float *m, float *v, size_t n, floa
 #undef CALL
 }
 
-void hs_dense_forward_rows(int m, int n, int k, const float *const *x, const float *wt, const float *bias, float *z,
+void hs_dense_forward_rows(int m, int n, int k, const float *const *x, const float *w, const float *bias, float *z,
                            int ldz) {
-#define CALL(isa) hs_dense_forward_rows_##isa(m, n, k, x, wt, bias, z, ldz)
+#define CALL(isa) hs_dense_forward_rows_##isa(m, n, k, x, w, bias, z, ldz)
   DISPATCH(CALL)
 #undef CALL
 }
 
-void hs_dense_backward_rows(int m, int n, int k, const float *const *x, const float *dz, int ldz, float *dwt,
-                            float *wt, float *mom, float *vel, const hs_adam_coefficients *c) {
-#define CALL(isa) hs_dense_backward_rows_##isa(m, n, k, x, dz, ldz, dwt, wt, mom, vel, c)
+void hs_dense_backward_rows(int m, int n, int k, const float *const *x, const float *dz, int ldz, float *dw,
+                            float *w, float *mom, float *vel, const hs_adam_coefficients *c) {
+#define CALL(isa) hs_dense_backward_rows_##isa(m, n, k, x, dz, ldz, dw, w, mom, vel, c)
   DISPATCH(CALL)
 #undef CALL
 }

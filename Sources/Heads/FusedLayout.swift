@@ -5,13 +5,13 @@
 // The model's own layout (MultiHeadModel.swift) stores each head's kernel (D, out_h) on its own,
 // as Keras does. Training works on a permuted copy of the parameters:
 //
-//   [ Wt (T, D): row c = the D weights of fused unit c, head after head (kernels transposed) ]
+//   [ W (D, T): row p = input p's weights of every fused unit, head after head             ]
 //   [ b (T): the first-layer biases, head after head                                      ]
 //   [ everything else of the trained heads, in the model's order                          ]
 //
-// where T is the sum of the fused heads' first-layer widths. Transposed, because the products
-// (Engine/DenseRows.swift) run their vectors along the D inputs: a unit's weights and a batch
-// row are both contiguous there, whatever T is. The optimisers are element-wise, so stepping
+// where T is the sum of the fused heads' first-layer widths: the heads' kernels (D, out_h) side
+// by side, as Keras stores each of them. The products (Engine/DenseRows.swift) run their vectors
+// along a row of W, the units, and broadcast one input at a time. The optimisers are element-wise, so stepping
 // the permuted buffer (and keeping their state in the same permutation) is the same arithmetic
 // as stepping the model's buffer; `pack` and `unpack` move between the two.
 // A head with dropout on its input (no hidden layers, `dropout > 0`) or reading only some of
@@ -45,7 +45,7 @@ struct FusedLayout: Sendable {
   let fusedColumns: [Range<Int>?]
   /// Per head, the first-layer units held here: all of them unless the head is split.
   let heldUnits: [Range<Int>]
-  /// Columns of the fused product (rows of Wt) that belong to a head trained by another layout
+  /// Columns of the fused product (and of W) that belong to a head trained by another layout
   /// (a split head's units k ..< n), with the head's model index.
   let slices: [(head: Int, columns: Range<Int>)]
   /// Per head, per layer, kernel and bias in packed coordinates. For a fused first layer the
@@ -56,7 +56,7 @@ struct FusedLayout: Sendable {
   /// Packed position -> model index.
   let order: [Int]
 
-  /// The fused Wt (T, D) is the first T x D entries, b (T) follows.
+  /// The fused W (D, T) is the first D x T entries, b (T) follows.
   var fusedKernel: Range<Int> { 0..<(inputWidth * fusedWidth) }
   var fusedBias: Range<Int> { fusedKernel.upperBound..<(fusedKernel.upperBound + fusedWidth) }
 
@@ -82,11 +82,12 @@ struct FusedLayout: Sendable {
     }
     var order = [Int]()
     let fused = shares.indices.filter { columnsOf[$0] != nil }
-    for s in fused {
-      let slot = model.slots[shares[s].head][0]
-      for unit in shares[s].units {
-        order.append(
-          contentsOf: stride(from: slot.kernel.lowerBound + unit, to: slot.kernel.upperBound, by: slot.outputs))
+    order.reserveCapacity(d * width)
+    for p in 0..<d {
+      for s in fused {
+        let slot = model.slots[shares[s].head][0]
+        let row = slot.kernel.lowerBound + p * slot.outputs
+        order.append(contentsOf: (row + shares[s].units.lowerBound)..<(row + shares[s].units.upperBound))
       }
     }
     for s in fused {

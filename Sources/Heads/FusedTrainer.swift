@@ -183,9 +183,9 @@ struct FusedTrainer {
           UnsafeMutableBufferPointer(rebasing: grads[layout.fusedKernel.upperBound...]).initialize(repeating: 0)
         }
         if t > 0 {
-          // Z (B, T) = x (B, D) . Wt^T (D, T) + b: every head's first layer at once.
+          // Z (B, T) = x (B, D) . W (D, T) + b: every head's first layer at once.
           denseForwardRows(
-            z, ldz: t, rows: rows, weightT: UnsafeBufferPointer(rebasing: params[layout.fusedKernel]),
+            z, ldz: t, rows: rows, weight: UnsafeBufferPointer(rebasing: params[layout.fusedKernel]),
             bias: UnsafeBufferPointer(rebasing: params[layout.fusedBias]), batch: batch, inputs: d, outputs: t)
         }
         if let link, owned == nil { link.helperComputed() }
@@ -288,7 +288,7 @@ struct FusedTrainer {
         // backward, until the owner has read this block's Z, which the next block overwrites).
         if let link, owned == nil { link.helperWaitsForOwner() }
         if t > 0 && backward {
-          // db = column sums of dZ; dWt (T, D) = dZ^T x: every head's first-layer gradient.
+          // db = column sums of dZ; dW (D, T) = x^T dZ: every head's first-layer gradient.
           let db = UnsafeMutableBufferPointer(rebasing: grads[layout.fusedBias])
           for r in 0..<batch {
             for j in 0..<t { db[j] += dz[r * t + j] }

@@ -74,7 +74,7 @@ public struct Optimizer: Sendable {
   }
 }
 
-/// A dense kernel (stored transposed, (outputs, inputs)) in an optimiser's parameter buffer
+/// A dense kernel (stored as Keras stores it, (inputs, outputs)) in an optimiser's parameter buffer
 /// whose gradient dz^T x the optimiser computes itself from the batch (FusedTrainer.swift).
 struct FusedKernel {
   /// Where the kernel sits in the parameter buffer.
@@ -110,7 +110,7 @@ extension Optimizer {
         moments.m.withUnsafeMutableBufferPointer { m in
           moments.v.withUnsafeMutableBufferPointer { v in
             adamUpdateDenseRows(
-              weightT: UnsafeMutableBufferPointer(rebasing: p[range]),
+              weight: UnsafeMutableBufferPointer(rebasing: p[range]),
               m: UnsafeMutableBufferPointer(rebasing: m[range]),
               v: UnsafeMutableBufferPointer(rebasing: v[range]), rows: kernel.rows, dz: kernel.dz, ldz: kernel.outputs,
               batch: kernel.rows.count, inputs: kernel.inputs, outputs: kernel.outputs, c)

@@ -2,7 +2,7 @@
 // Features (N, D) row-major; each head's output (N, outputs) row-major.
 //
 // Every head's first layer runs as one product, as in training (FusedLayout.swift): the first
-// layers' kernels transposed side by side, Wt (T, D), and Z (N, T) = x Wt^T + b from the rows in
+// layers' kernels side by side, W (D, T), and Z (N, T) = x W + b from the rows in
 // place (Engine/DenseRows.swift), the rows split between the cores. One sgemm per head instead
 // packed the (2048, D) block of rows again for every head: most of the time fit-heads spent
 // predicting its validation rows.
@@ -18,26 +18,27 @@ extension MultiHeadModel {
     precondition(features.count % inputWidth == 0)
     let rows = features.count / inputWidth
     let d = inputWidth
-    // The first layers' columns of Z, head after head, and Wt, b.
+    // The first layers' columns of Z, head after head, and W, b.
     var columns: [Range<Int>] = []
     for h in specs.indices {
       let start = columns.last?.upperBound ?? 0
       columns.append(start..<(start + slots[h][0].outputs))
     }
     let t = columns.last?.upperBound ?? 0
-    var weightT = [Float](repeating: 0, count: t * d)
+    var weight = [Float](repeating: 0, count: d * t)
     var bias = [Float](repeating: 0, count: t)
     for h in specs.indices {
       let slot = slots[h][0]
-      for u in 0..<slot.outputs {
-        let row = (columns[h].lowerBound + u) * d
-        for i in 0..<d { weightT[row + i] = parameters[slot.kernel.lowerBound + i * slot.outputs + u] }
-        bias[columns[h].lowerBound + u] = parameters[slot.bias.lowerBound + u]
+      for i in 0..<d {
+        for u in 0..<slot.outputs {
+          weight[i * t + columns[h].lowerBound + u] = parameters[slot.kernel.lowerBound + i * slot.outputs + u]
+        }
       }
+      for u in 0..<slot.outputs { bias[columns[h].lowerBound + u] = parameters[slot.bias.lowerBound + u] }
     }
     var z = [Float](repeating: 0, count: rows * t)
     features.withUnsafeBufferPointer { x in
-      weightT.withUnsafeBufferPointer { w in
+      weight.withUnsafeBufferPointer { w in
         bias.withUnsafeBufferPointer { b in
           z.withUnsafeMutableBufferPointer { z in
             let shared = PredictionBuffers(x: x, w: w, b: b, z: z)
@@ -49,7 +50,7 @@ extension MultiHeadModel {
               pointers.withUnsafeBufferPointer { pointers in
                 denseForwardRows(
                   UnsafeMutableBufferPointer(rebasing: shared.z[(range.lowerBound * t)...]), ldz: t, rows: pointers,
-                  weightT: shared.w, bias: shared.b, batch: range.count, inputs: d, outputs: t)
+                  weight: shared.w, bias: shared.b, batch: range.count, inputs: d, outputs: t)
               }
             }
           }

@@ -1,8 +1,9 @@
 // The training kernels on batch rows read in place (DenseRows.swift) against their naive
 // references, at every kernel build the machine can run (narrower ones forced): shapes around
-// every tile boundary (forward 2 or 4 rows x 6 units, backward 3 or 4 units x 3 or 6 vectors of
-// inputs, vectors of 4/8/16 floats, inputs not a multiple of the vector width) and block boundary
-// (forward 32 rows x 512 inputs, backward 192 inputs), rows scattered
+// every tile boundary (forward 2 or 4 rows x 6 vectors of units, backward 2 or 4 inputs x 6
+// vectors of units, vectors of 4/8/16 floats, units not a multiple of the vector width, more
+// units than one tile's 24/48/96) and block boundary (forward 32 rows x 128 inputs, backward 64
+// inputs), rows scattered
 // through a larger matrix, and the Adam update fused into the backward pass against the
 // gradient followed by the scalar Adam definition.
 
@@ -23,9 +24,9 @@ final class DenseRowsTests: XCTestCase {
   private let shapes: [(m: Int, n: Int, k: Int)] = [
     (1, 1, 1), (1, 1, 16), (3, 5, 7), (4, 6, 64), (5, 7, 100), (32, 12, 2048), (32, 13, 129), (7, 25, 96),
     (33, 52, 200), (2, 64, 31), (17, 1, 513),
-    // Across the blocks: rows past 32 (forward), k past 512 and 1024 with a tail (forward),
-    // k past 192 and 384 (backward).
-    (70, 13, 1100), (40, 7, 390), (65, 20, 2048),
+    // Across the blocks: rows past 32 (forward), k past 128 and 1024 with a tail (forward),
+    // k past 64 (backward); units past 96 (every build's tile).
+    (70, 13, 1100), (40, 7, 390), (65, 20, 2048), (9, 100, 130), (3, 49, 65),
   ]
 
   /// A matrix (rows, k) with the batch's rows scattered through it: row i of the batch is matrix
@@ -42,7 +43,7 @@ final class DenseRowsTests: XCTestCase {
       for s in shapes {
         let total = 2 * s.m + 5
         let matrix = rng.array(total * s.k)
-        let weightT = rng.array(s.n * s.k)
+        let weight = rng.array(s.n * s.k)
         let bias = rng.array(s.n)
         let dz = rng.array(s.m * (s.n + 3))
         let picks = scatteredRows(matrix, rows: total, k: s.k, batch: s.m)
@@ -54,15 +55,15 @@ final class DenseRowsTests: XCTestCase {
         matrix.withUnsafeBufferPointer { x in
           let rows = picks.map { x.baseAddress! + $0 * s.k }
           rows.withUnsafeBufferPointer { rows in
-            weightT.withUnsafeBufferPointer { w in
+            weight.withUnsafeBufferPointer { w in
               bias.withUnsafeBufferPointer { b in
                 z.withUnsafeMutableBufferPointer {
                   denseForwardRows(
-                    $0, ldz: ldz, rows: rows, weightT: w, bias: b, batch: s.m, inputs: s.k, outputs: s.n)
+                    $0, ldz: ldz, rows: rows, weight: w, bias: b, batch: s.m, inputs: s.k, outputs: s.n)
                 }
                 expected.withUnsafeMutableBufferPointer {
                   denseForwardRowsNaive(
-                    $0, ldz: ldz, rows: rows, weightT: w, bias: b, batch: s.m, inputs: s.k, outputs: s.n)
+                    $0, ldz: ldz, rows: rows, weight: w, bias: b, batch: s.m, inputs: s.k, outputs: s.n)
                 }
               }
             }
@@ -129,7 +130,7 @@ final class DenseRowsTests: XCTestCase {
                     m.withUnsafeMutableBufferPointer { m in
                       v.withUnsafeMutableBufferPointer { v in
                         adamUpdateDenseRows(
-                          weightT: w, m: m, v: v, rows: rows, dz: dz, ldz: s.n, batch: s.m, inputs: s.k,
+                          weight: w, m: m, v: v, rows: rows, dz: dz, ldz: s.n, batch: s.m, inputs: s.k,
                           outputs: s.n, c)
                       }
                     }

@@ -136,10 +136,11 @@ final class FusedTrainingTests: XCTestCase {
     // to cross the ReLU's kink for these rows (1e-2 does, for a few units).
     let layers = [trainer.layout.slots[1][1], trainer.layout.slots[2][0]]
     let outer = layers.flatMap { Array($0.kernel) + Array($0.bias) }.map { ($0, Float(1e-2)) }
-    // The fused kernel is stored transposed (T, D): unit c's weights are row c.
+    // The fused kernel is stored as Keras stores a kernel, (D, T): unit c's weights are column c.
     let columns = trainer.layout.fusedColumns[1]!
+    let t = trainer.layout.fusedWidth
     let hiddenIndices =
-      columns.flatMap { c in (0..<d).map { c * d + $0 } } + columns.map { trainer.layout.fusedBias.lowerBound + $0 }
+      columns.flatMap { c in (0..<d).map { $0 * t + c } } + columns.map { trainer.layout.fusedBias.lowerBound + $0 }
     let indices = outer + hiddenIndices.map { ($0, Float(1e-3)) }
     var worst = 0.0
     for (i, h) in indices {

@@ -24,18 +24,19 @@ typedef struct {
   float alpha, keep1, keep2, eps, decay, lr;
 } hs_adam_coefficients;
 
-/// z (m, n) = bias (n) + x (m, k) wt (n, k)^T: a dense layer whose kernel is stored transposed,
-/// row j of wt holding unit j's k weights; z has row stride ldz. Row i of x is x[i] (k floats):
-/// the batch's rows are read where they are (in the feature matrix), never gathered. Sums over
-/// k with fused multiply-add where the CPU has it, in vectors of partial sums.
-void hs_dense_forward_rows(int m, int n, int k, const float *const *x, const float *wt, const float *bias, float *z,
+/// z (m, n) = bias (n) + x (m, k) w (k, n): a dense layer whose kernel is stored as Keras stores
+/// it, row p of w holding input p's weights of the n units; z has row stride ldz. Row i of x is
+/// x[i] (k floats): the batch's rows are read where they are (in the feature matrix), never
+/// gathered. Each sum runs over k in order, one (fused, where the CPU has it) multiply-add per
+/// input.
+void hs_dense_forward_rows(int m, int n, int k, const float *const *x, const float *w, const float *bias, float *z,
                            int ldz);
 
-/// The kernel gradient of the same layer, dwt (n, k) = dz^T x, with dz (m, n) of row stride
-/// ldz. With dwt non-NULL it is stored there (overwriting). With dwt NULL it is never stored
-/// whole: each block of k columns is applied at once to wt, mom and vel (n, k) as
-/// hs_adam_update would with coefficients c, saving the gradient's round trip through memory.
-void hs_dense_backward_rows(int m, int n, int k, const float *const *x, const float *dz, int ldz, float *dwt,
-                            float *wt, float *mom, float *vel, const hs_adam_coefficients *c);
+/// The kernel gradient of the same layer, dw (k, n) = x^T dz, with dz (m, n) of row stride ldz.
+/// With dw non-NULL it is stored there (overwriting). With dw NULL it is never stored whole:
+/// each block of k rows is applied at once to w, mom and vel (k, n) as hs_adam_update would
+/// with coefficients c, saving the gradient's round trip through memory.
+void hs_dense_backward_rows(int m, int n, int k, const float *const *x, const float *dz, int ldz, float *dw,
+                            float *w, float *mom, float *vel, const hs_adam_coefficients *c);
 
 #endif

@@ -92,204 +92,241 @@ void HS_TFN(hs_adam_update)(float *w, const float *g, float *m, float *v, size_t
 }
 
 // ---- A dense layer's products with batch rows given by pointers --------------------------
-// The kernel is stored transposed, wt (n, k): row j holds unit j's weights over the k inputs,
-// so both products run their vectors along k, where x's rows and wt's rows are contiguous,
-// whatever the number of units n:
-//   forward   z[i][j] = bias[j] + <x[i], wt[j]>     MR x NJ dot products at once, each a vector
-//             of partial sums reduced at the end;
-//   backward  dwt[j][p ..] = sum_i dz[i][j] x[i][p ..]    NJ rows x PV vectors of wt at once,
-//             each a vector of k's, stored, or applied by Adam a k block at a time.
-// The last k % HS_TRAIN_VW inputs go one at a time.
+// The kernel is stored as Keras stores it, w (k, n): row p holds the n units' weights of input
+// p. Both products run their vectors along the units and broadcast one input at a time:
+//   forward   z[i][j ..] = bias[j ..] + sum_p x[i][p] w[p][j ..]    a tile of rows by up to
+//             HS_TRAIN_FNV vectors of units; each sum runs over p in order, one multiply-add per
+//             input, so blocking never changes its bits;
+//   backward  dw[p][j ..] = sum_i x[i][p] dz[i][j ..]    a tile of inputs by up to HS_TRAIN_BNV
+//             vectors of units, stored, or applied by Adam a block of inputs at a time.
+// A tile of nv vectors of units takes HS_TRAIN_TILE_ROWS(nv) rows (inputs): narrow layers get
+// more of them, so that every tile keeps enough independent sums in flight.
+// The last vector of a row of w may run past the n units: there it reads the next row's first
+// weights (lanes that are never stored), and the last row is read from a padded copy.
 //
-// Blocking (the products are small, 32 x 2048 x n per step, and memory decides their speed):
-//   forward   rows in blocks of HS_TRAIN_FRB, k in blocks of HS_TRAIN_FKB: a unit tile's weights
-//             over one k block (6 units x 512 floats, 12 KB) stay in L1 while every row tile of
-//             the block reads them; the tiles' vector sums wait in `saved` between k blocks, so
-//             every sum is the same sequence of operations as without blocks (the same bits);
-//   backward  k in blocks of HS_TRAIN_BKB: the batch's rows over one block (32 x 192 floats,
-//             24 KB) stay in L1 while every unit tile reads them, instead of the whole rows
-//             (256 KB) streaming through L1 once per unit tile. The chunks of PV vectors are the
-//             same as without blocks (HS_TRAIN_BKB is a multiple of every build's chunk).
+// Why this way round (the transposed kernel with vectors along k read the batch's rows once per
+// 6 units, 8 times per step from L2; Docs/performance.md):
+//   forward   rows in blocks of HS_TRAIN_FRB (their partial sums wait in zp between k blocks),
+//             k in blocks of HS_TRAIN_FKB: a chunk of units' weights over one block (128 inputs x
+//             48 units, 24 KB) stays in L1 while every row tile of the block reads it;
+//   backward  k in blocks of HS_TRAIN_BKB: the batch's inputs over one block are copied side by
+//             side (rows 8 KB apart in the feature matrix fall in the same L1 sets and evict one
+//             another), the block's gradient (64 x n) is stored and then applied by Adam in one
+//             pass over the block's weights and moments, which lie one after another in memory.
 #define HS_TRAIN_FRB 32
-#define HS_TRAIN_FKB 512
-#define HS_TRAIN_BKB 192
-_Static_assert(HS_TRAIN_FRB % HS_TRAIN_FMR == 0, "row blocks hold whole row tiles");
-_Static_assert(HS_TRAIN_FKB % HS_TRAIN_VW == 0, "k blocks hold whole vectors");
-_Static_assert(HS_TRAIN_BKB % (HS_TRAIN_BPV * HS_TRAIN_VW) == 0, "k blocks hold whole chunks");
+#define HS_TRAIN_FKB 128
+#define HS_TRAIN_BKB 64
+_Static_assert(HS_TRAIN_FRB % HS_TRAIN_MAXR == 0, "row blocks hold whole row tiles");
+_Static_assert(HS_TRAIN_BKB % HS_TRAIN_MAXR == 0, "input blocks hold whole input tiles");
 
-// Forward tile: rows x[0 ..< HS_TRAIN_FMR] (rows past mr repeat row 0 and are not stored) by
-// units wt[0 ..< nj], nj a constant after inlining, over inputs p0 ..< p1 (whole vectors). The
-// sums start from zero (first) or from `saved`; after the last block (last) they are reduced,
-// the tail inputs kv ..< k added, and z written; otherwise they go back to `saved`.
-TINLINE void HS_TFN(forward_tile)(const int nj, int mr, int k, int p0, int p1, int first, int last,
-                                  const float *const *x, const float *wb, const float *wt, TVEC *saved,
-                                  const float *bias, float *z, int ldz, const float *const *next, int nr) {
-  TVEC acc[HS_TRAIN_FMR][HS_TRAIN_FNJ];
-  const float *a[HS_TRAIN_FMR];
+// Forward tile: rows x[0 ..< R] (rows past mr repeat row 0 and are not stored) by nv vectors of
+// units (nv and R constants after inlining), over inputs p0 ..< p1, input p's weights at
+// wp + (p - p0) ws. The sums start from zero (first) or from zp (row stride np) and go back there.
+TINLINE void HS_TFN(forward_tile)(const int nv, const int R, int mr, const float *const *x, int p0, int p1,
+                                  const float *wp, size_t ws, float *zp, int np, int first) {
+  TVEC acc[HS_TRAIN_MAXR][HS_TRAIN_FNV];
+  const float *a[HS_TRAIN_MAXR];
   TUNROLL
-  for (int i = 0; i < HS_TRAIN_FMR; i++) {
+  for (int i = 0; i < HS_TRAIN_MAXR; i++) {
     a[i] = x[i < mr ? i : 0];
     TUNROLL
-    for (int j = 0; j < HS_TRAIN_FNJ; j++) acc[i][j] = first ? (TVEC){0} : saved[i * HS_TRAIN_FNJ + j];
+    for (int v = 0; v < HS_TRAIN_FNV; v++)
+      acc[i][v] = first || v >= nv || i >= R ? (TVEC){0}
+                                              : HS_TFN(tld)(zp + (size_t)(i < mr ? i : 0) * np + v * HS_TRAIN_VW);
   }
-  for (int p = p0; p < p1; p += HS_TRAIN_VW) {
-    TVEC xv[HS_TRAIN_FMR];
-    TUNROLL
-    for (int i = 0; i < HS_TRAIN_FMR; i++) xv[i] = HS_TFN(tld)(a[i] + p);
-    // The next rows are read from memory while these compute (they are far apart in the
-    // feature matrix, where the hardware prefetcher does not look ahead of a row's start).
-    if (next)
+  for (int p = p0; p < p1; p++) {
+    const float *wr = wp + (size_t)(p - p0) * ws;
+    if (nv <= 3) {
+      // Few vectors, many rows: the weights stay in registers while the rows are broadcast.
+      TVEC wv[HS_TRAIN_FNV];
       TUNROLL
-      for (int i = 0; i < HS_TRAIN_FMR; i++)
-        if (i < nr) __builtin_prefetch(next[i] + p, 0, 2);
-    TUNROLL
-    for (int j = 0; j < HS_TRAIN_FNJ; j++)
-      if (j < nj) {
-        TVEC wv = HS_TFN(tld)(wb + (size_t)j * HS_TRAIN_FKB + (p - p0));
-        TUNROLL
-        for (int i = 0; i < HS_TRAIN_FMR; i++) acc[i][j] = TMADD(xv[i], wv, acc[i][j]);
-      }
-  }
-  if (!last) {
-    TUNROLL
-    for (int i = 0; i < HS_TRAIN_FMR; i++)
+      for (int v = 0; v < HS_TRAIN_FNV; v++)
+        if (v < nv) wv[v] = HS_TFN(tld)(wr + v * HS_TRAIN_VW);
       TUNROLL
-      for (int j = 0; j < HS_TRAIN_FNJ; j++) saved[i * HS_TRAIN_FNJ + j] = acc[i][j];
-    return;
-  }
-  const int kv = k - k % HS_TRAIN_VW;
-  TUNROLL
-  for (int i = 0; i < HS_TRAIN_FMR; i++)
-    if (i < mr)
-      TUNROLL
-      for (int j = 0; j < HS_TRAIN_FNJ; j++)
-        if (j < nj) {
-          float s = HS_TFN(hsum)(acc[i][j]);
-          for (int p = kv; p < k; p++) s += a[i][p] * wt[(size_t)j * k + p];
-          z[(size_t)i * ldz + j] = bias[j] + s;
+      for (int i = 0; i < HS_TRAIN_MAXR; i++)
+        if (i < R) {
+          TVEC xb = HS_TFN(tsplat)(a[i][p]);
+          TUNROLL
+          for (int v = 0; v < HS_TRAIN_FNV; v++)
+            if (v < nv) acc[i][v] = TMADD(xb, wv[v], acc[i][v]);
         }
+    } else {
+      // Many vectors, few rows: the broadcasts stay in registers while the weights stream.
+      TVEC xb[HS_TRAIN_MAXR];
+      TUNROLL
+      for (int i = 0; i < HS_TRAIN_MAXR; i++)
+        if (i < R) xb[i] = HS_TFN(tsplat)(a[i][p]);
+      TUNROLL
+      for (int v = 0; v < HS_TRAIN_FNV; v++)
+        if (v < nv) {
+          TVEC wv = HS_TFN(tld)(wr + v * HS_TRAIN_VW);
+          TUNROLL
+          for (int i = 0; i < HS_TRAIN_MAXR; i++)
+            if (i < R) acc[i][v] = TMADD(xb[i], wv, acc[i][v]);
+        }
+    }
+  }
+  TUNROLL
+  for (int i = 0; i < HS_TRAIN_MAXR; i++)
+    if (i < R && i < mr)
+      TUNROLL
+      for (int v = 0; v < HS_TRAIN_FNV; v++)
+        if (v < nv) HS_TFN(tst)(zp + (size_t)i * np + v * HS_TRAIN_VW, acc[i][v]);
 }
 
-void HS_TFN(hs_dense_forward_rows)(int m, int n, int k, const float *const *x, const float *wt, const float *bias,
+void HS_TFN(hs_dense_forward_rows)(int m, int n, int k, const float *const *x, const float *w, const float *bias,
                                    float *z, int ldz) {
-  const int kv = k - k % HS_TRAIN_VW;
-  const int blocks = kv == 0 ? 1 : (kv + HS_TRAIN_FKB - 1) / HS_TRAIN_FKB;
-  TVEC saved[HS_TRAIN_FRB * HS_TRAIN_FNJ];
-  float wb[HS_TRAIN_FNJ * HS_TRAIN_FKB] __attribute__((aligned(64)));
+  const int np = (n + HS_TRAIN_VW - 1) / HS_TRAIN_VW * HS_TRAIN_VW;
+  const int chunk = HS_TRAIN_FNV * HS_TRAIN_VW;
+  float *zp = aligned_alloc(64, (size_t)HS_TRAIN_FRB * np * sizeof(float));
+  // The last row of w, padded: its last vector must not read past w.
+  float *last = aligned_alloc(64, (size_t)np * sizeof(float));
+  memset(last, 0, (size_t)np * sizeof(float));
+  if (k > 0) memcpy(last, w + (size_t)(k - 1) * n, (size_t)n * sizeof(float));
+  const int pad = n % HS_TRAIN_VW != 0;
   for (int i0 = 0; i0 < m; i0 += HS_TRAIN_FRB) {
     const int i1 = m - i0 < HS_TRAIN_FRB ? m : i0 + HS_TRAIN_FRB;
-    for (int j = 0; j < n; j += HS_TRAIN_FNJ) {
-      const float *w_ = wt + (size_t)j * k;
-      const int nj = n - j < HS_TRAIN_FNJ ? n - j : HS_TRAIN_FNJ;
-      for (int b = 0; b < blocks; b++) {
-        const int p0 = b * HS_TRAIN_FKB, p1 = kv - p0 < HS_TRAIN_FKB ? kv : p0 + HS_TRAIN_FKB;
-        for (int u = 0; u < nj; u++) memcpy(wb + u * HS_TRAIN_FKB, w_ + (size_t)u * k + p0, (size_t)(p1 - p0) * sizeof(float));
-        for (int i = i0; i < i1; i += HS_TRAIN_FMR) {
-          int mr = m - i < HS_TRAIN_FMR ? m - i : HS_TRAIN_FMR;
-          float *z_ = z + (size_t)i * ldz + j;
-          TVEC *s_ = saved + (i - i0) * HS_TRAIN_FNJ;
-          // The first unit tile of a row block brings the next row tile's rows in.
-          int nr = j == 0 && i + HS_TRAIN_FMR < m ? m - i - HS_TRAIN_FMR : 0;
-          const float *const *next = nr > 0 ? x + i + HS_TRAIN_FMR : 0;
-          switch (nj) {
-#define HS_FORWARD_CASE(c)                                                                                   \
-  case c:                                                                                                    \
-    HS_TFN(forward_tile)(c, mr, k, p0, p1, b == 0, b == blocks - 1, x + i, wb, w_, s_, bias + j, z_, ldz, next, \
-                         nr);                                                                                \
+    if (k == 0) memset(zp, 0, (size_t)HS_TRAIN_FRB * np * sizeof(float));
+    for (int p0 = 0; p0 < k; p0 += HS_TRAIN_FKB) {
+      const int p1 = k - p0 < HS_TRAIN_FKB ? k : p0 + HS_TRAIN_FKB;
+      // Inputs p0 ..< pe from w in place; input k - 1 from `last` when w's rows are not whole vectors.
+      const int pe = pad && p1 == k ? k - 1 : p1;
+      for (int c = 0; c < n; c += chunk) {
+        const int nv = (n - c < chunk ? n - c + HS_TRAIN_VW - 1 : chunk) / HS_TRAIN_VW;
+        switch (nv) {
+#define HS_FORWARD_CASE(cs)                                                                                     \
+  case cs:                                                                                                      \
+    for (int i = i0; i < i1; i += HS_TRAIN_TILE_ROWS(cs)) {                                                     \
+      const int mr = i1 - i < HS_TRAIN_TILE_ROWS(cs) ? i1 - i : HS_TRAIN_TILE_ROWS(cs);                         \
+      float *zt = zp + (size_t)(i - i0) * np + c;                                                               \
+      if (pe > p0)                                                                                              \
+        HS_TFN(forward_tile)(cs, HS_TRAIN_TILE_ROWS(cs), mr, x + i, p0, pe, w + (size_t)p0 * n + c, (size_t)n, zt, \
+                             np, p0 == 0);                                                                      \
+      if (pe < p1) HS_TFN(forward_tile)(cs, HS_TRAIN_TILE_ROWS(cs), mr, x + i, k - 1, k, last + c, 0, zt, np, pe == 0); \
+    }                                                                                                           \
     break;
-            HS_CASES(HS_TRAIN_FNJ, HS_FORWARD_CASE)
+          HS_CASES(HS_TRAIN_FNV, HS_FORWARD_CASE)
 #undef HS_FORWARD_CASE
-          }
         }
       }
     }
+    for (int i = i0; i < i1; i++)
+      for (int j = 0; j < n; j++) z[(size_t)i * ldz + j] = bias[j] + zp[(size_t)(i - i0) * np + j];
   }
+  free(zp);
+  free(last);
 }
 
-// Backward tile: units j0 ..< j0 + nj (nj a constant after inlining) by k columns p0 + [0 ..<
-// pv vectors] (vectors past pv repeat the first and are not stored), summed over the m rows,
-// row r's inputs at xb + r ldx; stored at dwt + j ldw + p0.
-TINLINE void HS_TFN(backward_tile)(const int nj, int pv, int m, const float *xb, int ldx, int p0, const float *dz,
-                                   int ldz, float *dwt, int ldw) {
-  TVEC acc[HS_TRAIN_BNJ][HS_TRAIN_BPV];
+// Lanes 0 ..< lanes of a, the rest of b.
+typedef int HS_TFN(tivec) __attribute__((vector_size(HS_TRAIN_VW * 4)));
+TINLINE TVEC HS_TFN(blend)(TVEC a, TVEC b, int lanes) {
+  HS_TFN(tivec) index;
   TUNROLL
-  for (int j = 0; j < HS_TRAIN_BNJ; j++)
+  for (int l = 0; l < HS_TRAIN_VW; l++) index[l] = l;
+  HS_TFN(tivec) keep = index < (HS_TFN(tivec)){0} + lanes;
+  return (TVEC)(((HS_TFN(tivec))a & keep) | ((HS_TFN(tivec))b & ~keep));
+}
+
+// Backward tile: inputs p ..< p + pr of R (inputs past pr repeat the first and are not stored) by
+// nv vectors of units (nv and R constants after inlining), summed over the m rows; row r's inputs
+// at xb + r ldx, dZ's (padded) row r at dz + r np; stored at g + q ldg for input p + q, units past
+// n left alone: for inputs q < spill by storing a whole last vector with the entries past the
+// units read and written back, otherwise lane by lane.
+TINLINE void HS_TFN(backward_tile)(const int nv, const int R, int pr, int m, const float *xb, int ldx,
+                                   const float *dz, int np, float *g, int ldg, int units, int spill) {
+  TVEC acc[HS_TRAIN_MAXR][HS_TRAIN_BNV];
+  TUNROLL
+  for (int q = 0; q < HS_TRAIN_MAXR; q++)
     TUNROLL
-    for (int v = 0; v < HS_TRAIN_BPV; v++) acc[j][v] = (TVEC){0};
+    for (int v = 0; v < HS_TRAIN_BNV; v++) acc[q][v] = (TVEC){0};
   for (int r = 0; r < m; r++) {
     const float *xr = xb + (size_t)r * ldx;
-    TVEC xv[HS_TRAIN_BPV];
-    TUNROLL
-    for (int v = 0; v < HS_TRAIN_BPV; v++) xv[v] = HS_TFN(tld)(xr + (v < pv ? v : 0) * HS_TRAIN_VW);
-    TUNROLL
-    for (int j = 0; j < HS_TRAIN_BNJ; j++)
-      if (j < nj) {
-        TVEC s = HS_TFN(tsplat)(dz[(size_t)r * ldz + j]);
-        TUNROLL
-        for (int v = 0; v < HS_TRAIN_BPV; v++) acc[j][v] = TMADD(s, xv[v], acc[j][v]);
-      }
+    if (nv <= 3) {
+      // Few vectors, many inputs: dZ's vectors stay in registers while the inputs are broadcast.
+      TVEC d[HS_TRAIN_BNV];
+      TUNROLL
+      for (int v = 0; v < HS_TRAIN_BNV; v++)
+        if (v < nv) d[v] = HS_TFN(tld)(dz + (size_t)r * np + v * HS_TRAIN_VW);
+      TUNROLL
+      for (int q = 0; q < HS_TRAIN_MAXR; q++)
+        if (q < R) {
+          TVEC xv = HS_TFN(tsplat)(xr[q < pr ? q : 0]);
+          TUNROLL
+          for (int v = 0; v < HS_TRAIN_BNV; v++)
+            if (v < nv) acc[q][v] = TMADD(xv, d[v], acc[q][v]);
+        }
+    } else {
+      // Many vectors, few inputs: the broadcasts stay in registers while dZ's vectors stream.
+      TVEC xv[HS_TRAIN_MAXR];
+      TUNROLL
+      for (int q = 0; q < HS_TRAIN_MAXR; q++)
+        if (q < R) xv[q] = HS_TFN(tsplat)(xr[q < pr ? q : 0]);
+      TUNROLL
+      for (int v = 0; v < HS_TRAIN_BNV; v++)
+        if (v < nv) {
+          TVEC d = HS_TFN(tld)(dz + (size_t)r * np + v * HS_TRAIN_VW);
+          TUNROLL
+          for (int q = 0; q < HS_TRAIN_MAXR; q++)
+            if (q < R) acc[q][v] = TMADD(xv[q], d, acc[q][v]);
+        }
+    }
   }
   TUNROLL
-  for (int j = 0; j < HS_TRAIN_BNJ; j++)
-    if (j < nj)
+  for (int q = 0; q < HS_TRAIN_MAXR; q++)
+    if (q < R && q < pr)
       TUNROLL
-      for (int v = 0; v < HS_TRAIN_BPV; v++)
-        if (v < pv) HS_TFN(tst)(dwt + (size_t)j * ldw + p0 + v * HS_TRAIN_VW, acc[j][v]);
+      for (int v = 0; v < HS_TRAIN_BNV; v++)
+        if (v < nv) {
+          float *gq = g + (size_t)q * ldg + v * HS_TRAIN_VW;
+          const int lanes = units - v * HS_TRAIN_VW;
+          if (lanes >= HS_TRAIN_VW)
+            HS_TFN(tst)(gq, acc[q][v]);
+          else if (q < spill)
+            // The lanes past the units are the next row's first entries: stored back unchanged.
+            HS_TFN(tst)(gq, HS_TFN(blend)(acc[q][v], HS_TFN(tld)(gq), lanes));
+          else
+            for (int l = 0; l < lanes; l++) gq[l] = acc[q][v][l];
+        }
 }
 
 void HS_TFN(hs_dense_backward_rows)(int m, int n, int k, const float *const *x, const float *dz, int ldz,
-                                    float *dwt, float *wt, float *mom, float *vel, const hs_adam_coefficients *c) {
-  const int kv = k - k % HS_TRAIN_VW;
-  float *xp = kv > 0 ? aligned_alloc(64, (size_t)m * HS_TRAIN_BKB * sizeof(float)) : 0;
-  // With Adam, one k block of the gradient (n x HS_TRAIN_BKB, 34 KB for 44 units) is stored here
-  // and applied at once, in one tight loop per unit: square root and division then overlap
-  // across vectors (an update after every tile stalled the products behind them; 10 % slower).
-  float *gb = kv > 0 && !dwt ? aligned_alloc(64, (size_t)n * HS_TRAIN_BKB * sizeof(float)) : 0;
-  for (int b0 = 0; b0 < kv; b0 += HS_TRAIN_BKB) {
-    const int b1 = kv - b0 < HS_TRAIN_BKB ? kv : b0 + HS_TRAIN_BKB;
-    // The rows' inputs over this block side by side: rows 8 KB apart in the feature matrix
-    // fall in the same few L1 sets and evict one another (half the speed on Zen 3).
-    for (int r = 0; r < m; r++) memcpy(xp + (size_t)r * HS_TRAIN_BKB, x[r] + b0, (size_t)(b1 - b0) * sizeof(float));
-    // Where the block's gradient goes: dwt's columns b0 ..< b1, or gb.
-    float *g = dwt ? dwt + b0 : gb;
-    const int ldg = dwt ? k : HS_TRAIN_BKB;
-    for (int j = 0; j < n; j += HS_TRAIN_BNJ) {
-      const int nj = n - j < HS_TRAIN_BNJ ? n - j : HS_TRAIN_BNJ;
-      for (int p = b0; p < b1; p += HS_TRAIN_BPV * HS_TRAIN_VW) {
-        int pv = (b1 - p) / HS_TRAIN_VW < HS_TRAIN_BPV ? (b1 - p) / HS_TRAIN_VW : HS_TRAIN_BPV;
-        switch (nj) {
-#define HS_BACKWARD_CASE(cs)                                                                             \
-  case cs:                                                                                               \
-    HS_TFN(backward_tile)(cs, pv, m, xp + (p - b0), HS_TRAIN_BKB, p - b0, dz + j, ldz, g + (size_t)j * ldg, \
-                          ldg);                                                                          \
+                                    float *dw, float *w, float *mom, float *vel, const hs_adam_coefficients *c) {
+  const int np = (n + HS_TRAIN_VW - 1) / HS_TRAIN_VW * HS_TRAIN_VW;
+  const int chunk = HS_TRAIN_BNV * HS_TRAIN_VW;
+  // dZ with its rows padded to whole vectors (zeros past n).
+  float *dzp = aligned_alloc(64, ((size_t)m * np + 1) * sizeof(float));
+  memset(dzp, 0, ((size_t)m * np + 1) * sizeof(float));
+  for (int r = 0; r < m; r++) memcpy(dzp + (size_t)r * np, dz + (size_t)r * ldz, (size_t)n * sizeof(float));
+  float *xp = aligned_alloc(64, ((size_t)m * HS_TRAIN_BKB + 1) * sizeof(float));
+  // With Adam, one block's gradient (HS_TRAIN_BKB x n) is stored here and applied at once, in one
+  // tight loop: square root and division then overlap across vectors.
+  float *gb = dw ? 0 : aligned_alloc(64, ((size_t)HS_TRAIN_BKB * n + HS_TRAIN_VW) * sizeof(float));
+  for (int p0 = 0; p0 < k; p0 += HS_TRAIN_BKB) {
+    const int p1 = k - p0 < HS_TRAIN_BKB ? k : p0 + HS_TRAIN_BKB;
+    for (int r = 0; r < m; r++) memcpy(xp + (size_t)r * HS_TRAIN_BKB, x[r] + p0, (size_t)(p1 - p0) * sizeof(float));
+    float *g = dw ? dw + (size_t)p0 * n : gb;
+    for (int cc = 0; cc < n; cc += chunk) {
+      const int nv = (n - cc < chunk ? n - cc + HS_TRAIN_VW - 1 : chunk) / HS_TRAIN_VW;
+      switch (nv) {
+#define HS_BACKWARD_CASE(cs)                                                                                      \
+  case cs:                                                                                                        \
+    for (int p = p0; p < p1; p += HS_TRAIN_TILE_ROWS(cs)) {                                                       \
+      const int pr = p1 - p < HS_TRAIN_TILE_ROWS(cs) ? p1 - p : HS_TRAIN_TILE_ROWS(cs);                           \
+      HS_TFN(backward_tile)(cs, HS_TRAIN_TILE_ROWS(cs), pr, m, xp + (p - p0), HS_TRAIN_BKB, dzp + cc, np,         \
+                            g + (size_t)(p - p0) * n + cc, n, n - cc, dw && p + pr == k ? pr - 1 : pr);           \
+    }                                                                                                             \
     break;
-          HS_CASES(HS_TRAIN_BNJ, HS_BACKWARD_CASE)
+        HS_CASES(HS_TRAIN_BNV, HS_BACKWARD_CASE)
 #undef HS_BACKWARD_CASE
-        }
       }
     }
-    if (!dwt)
-      for (int u = 0; u < n; u++) {
-        size_t o = (size_t)u * k + b0;
-        HS_TFN(adam_span)(wt + o, gb + (size_t)u * HS_TRAIN_BKB, mom + o, vel + o, (size_t)(b1 - b0), c->alpha,
-                          c->keep1, c->keep2, c->eps, c->decay, c->lr);
-      }
+    if (!dw) {
+      size_t o = (size_t)p0 * n;
+      HS_TFN(adam_span)(w + o, gb, mom + o, vel + o, (size_t)(p1 - p0) * n, c->alpha, c->keep1, c->keep2, c->eps,
+                        c->decay, c->lr);
+    }
   }
+  free(dzp);
   free(xp);
   free(gb);
-  // The last k % HS_TRAIN_VW inputs, one at a time (the same arithmetic, one lane).
-  for (int jj = 0; jj < n; jj++)
-    for (int p = kv; p < k; p++) {
-      float g = 0;
-      for (int r = 0; r < m; r++) g = TMADDS(dz[(size_t)r * ldz + jj], x[r][p], g);
-      size_t o = (size_t)jj * k + p;
-      if (dwt) {
-        dwt[o] = g;
-        continue;
-      }
-      if (c->decay != 0) wt[o] -= wt[o] * c->decay * c->lr;
-      mom[o] += (g - mom[o]) * c->keep1;
-      vel[o] += (g * g - vel[o]) * c->keep2;
-      wt[o] -= mom[o] * c->alpha / (__builtin_sqrtf(vel[o]) + c->eps);
-    }
 }
