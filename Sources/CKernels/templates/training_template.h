@@ -118,6 +118,41 @@ void HS_TFN(hs_adam_update)(float *w, const float *g, float *m, float *v, size_t
 #define HS_TRAIN_BKB 64
 _Static_assert(HS_TRAIN_FRB % HS_TRAIN_MAXR == 0, "row blocks hold whole row tiles");
 _Static_assert(HS_TRAIN_BKB % HS_TRAIN_MAXR == 0, "input blocks hold whole input tiles");
+_Static_assert(HS_TRAIN_BNV == HS_TRAIN_FNV, "both products' tiles share one step (outer_add)");
+
+// acc[i][v] += xs[i] * vec[v]: R scalars by nv vectors (constants after inlining), the step of
+// both products' tiles. With up to 3 vectors they stay in registers while the scalars are
+// broadcast; with more, the R broadcasts stay and the vectors stream.
+TINLINE void HS_TFN(outer_add)(const int nv, const int R, const float *vec, const float *xs,
+                               TVEC acc[HS_TRAIN_MAXR][HS_TRAIN_FNV]) {
+  if (nv <= 3) {
+    TVEC d[HS_TRAIN_FNV];
+    TUNROLL
+    for (int v = 0; v < HS_TRAIN_FNV; v++)
+      if (v < nv) d[v] = HS_TFN(tld)(vec + v * HS_TRAIN_VW);
+    TUNROLL
+    for (int i = 0; i < HS_TRAIN_MAXR; i++)
+      if (i < R) {
+        TVEC b = HS_TFN(tsplat)(xs[i]);
+        TUNROLL
+        for (int v = 0; v < HS_TRAIN_FNV; v++)
+          if (v < nv) acc[i][v] = TMADD(b, d[v], acc[i][v]);
+      }
+  } else {
+    TVEC b[HS_TRAIN_MAXR];
+    TUNROLL
+    for (int i = 0; i < HS_TRAIN_MAXR; i++)
+      if (i < R) b[i] = HS_TFN(tsplat)(xs[i]);
+    TUNROLL
+    for (int v = 0; v < HS_TRAIN_FNV; v++)
+      if (v < nv) {
+        TVEC d = HS_TFN(tld)(vec + v * HS_TRAIN_VW);
+        TUNROLL
+        for (int i = 0; i < HS_TRAIN_MAXR; i++)
+          if (i < R) acc[i][v] = TMADD(b[i], d, acc[i][v]);
+      }
+  }
+}
 
 // Forward tile: rows x[0 ..< R] (rows past mr repeat row 0 and are not stored) by nv vectors of
 // units (nv and R constants after inlining), over inputs p0 ..< p1, input p's weights at
@@ -135,37 +170,12 @@ TINLINE void HS_TFN(forward_tile)(const int nv, const int R, int mr, const float
                                               : HS_TFN(tld)(zp + (size_t)(i < mr ? i : 0) * np + v * HS_TRAIN_VW);
   }
   for (int p = p0; p < p1; p++) {
-    const float *wr = wp + (size_t)(p - p0) * ws;
-    if (nv <= 3) {
-      // Few vectors, many rows: the weights stay in registers while the rows are broadcast.
-      TVEC wv[HS_TRAIN_FNV];
-      TUNROLL
-      for (int v = 0; v < HS_TRAIN_FNV; v++)
-        if (v < nv) wv[v] = HS_TFN(tld)(wr + v * HS_TRAIN_VW);
-      TUNROLL
-      for (int i = 0; i < HS_TRAIN_MAXR; i++)
-        if (i < R) {
-          TVEC xb = HS_TFN(tsplat)(a[i][p]);
-          TUNROLL
-          for (int v = 0; v < HS_TRAIN_FNV; v++)
-            if (v < nv) acc[i][v] = TMADD(xb, wv[v], acc[i][v]);
-        }
-    } else {
-      // Many vectors, few rows: the broadcasts stay in registers while the weights stream.
-      TVEC xb[HS_TRAIN_MAXR];
-      TUNROLL
-      for (int i = 0; i < HS_TRAIN_MAXR; i++)
-        if (i < R) xb[i] = HS_TFN(tsplat)(a[i][p]);
-      TUNROLL
-      for (int v = 0; v < HS_TRAIN_FNV; v++)
-        if (v < nv) {
-          TVEC wv = HS_TFN(tld)(wr + v * HS_TRAIN_VW);
-          TUNROLL
-          for (int i = 0; i < HS_TRAIN_MAXR; i++)
-            if (i < R) acc[i][v] = TMADD(xb[i], wv, acc[i][v]);
-        }
-    }
+    float xs[HS_TRAIN_MAXR];
+    TUNROLL
+    for (int i = 0; i < HS_TRAIN_MAXR; i++) xs[i] = a[i][p];
+    HS_TFN(outer_add)(nv, R, wp + (size_t)(p - p0) * ws, xs, acc);
   }
+
   TUNROLL
   for (int i = 0; i < HS_TRAIN_MAXR; i++)
     if (i < R && i < mr)
@@ -234,43 +244,19 @@ TINLINE TVEC HS_TFN(blend)(TVEC a, TVEC b, int lanes) {
 // units read and written back, otherwise lane by lane.
 TINLINE void HS_TFN(backward_tile)(const int nv, const int R, int pr, int m, const float *xb, int ldx,
                                    const float *dz, int np, float *g, int ldg, int units, int spill) {
-  TVEC acc[HS_TRAIN_MAXR][HS_TRAIN_BNV];
+  TVEC acc[HS_TRAIN_MAXR][HS_TRAIN_FNV];
   TUNROLL
   for (int q = 0; q < HS_TRAIN_MAXR; q++)
     TUNROLL
     for (int v = 0; v < HS_TRAIN_BNV; v++) acc[q][v] = (TVEC){0};
   for (int r = 0; r < m; r++) {
     const float *xr = xb + (size_t)r * ldx;
-    if (nv <= 3) {
-      // Few vectors, many inputs: dZ's vectors stay in registers while the inputs are broadcast.
-      TVEC d[HS_TRAIN_BNV];
-      TUNROLL
-      for (int v = 0; v < HS_TRAIN_BNV; v++)
-        if (v < nv) d[v] = HS_TFN(tld)(dz + (size_t)r * np + v * HS_TRAIN_VW);
-      TUNROLL
-      for (int q = 0; q < HS_TRAIN_MAXR; q++)
-        if (q < R) {
-          TVEC xv = HS_TFN(tsplat)(xr[q < pr ? q : 0]);
-          TUNROLL
-          for (int v = 0; v < HS_TRAIN_BNV; v++)
-            if (v < nv) acc[q][v] = TMADD(xv, d[v], acc[q][v]);
-        }
-    } else {
-      // Many vectors, few inputs: the broadcasts stay in registers while dZ's vectors stream.
-      TVEC xv[HS_TRAIN_MAXR];
-      TUNROLL
-      for (int q = 0; q < HS_TRAIN_MAXR; q++)
-        if (q < R) xv[q] = HS_TFN(tsplat)(xr[q < pr ? q : 0]);
-      TUNROLL
-      for (int v = 0; v < HS_TRAIN_BNV; v++)
-        if (v < nv) {
-          TVEC d = HS_TFN(tld)(dz + (size_t)r * np + v * HS_TRAIN_VW);
-          TUNROLL
-          for (int q = 0; q < HS_TRAIN_MAXR; q++)
-            if (q < R) acc[q][v] = TMADD(xv[q], d, acc[q][v]);
-        }
-    }
+    float xs[HS_TRAIN_MAXR];
+    TUNROLL
+    for (int q = 0; q < HS_TRAIN_MAXR; q++) xs[q] = xr[q < pr ? q : 0];
+    HS_TFN(outer_add)(nv, R, dz + (size_t)r * np, xs, acc);
   }
+
   TUNROLL
   for (int q = 0; q < HS_TRAIN_MAXR; q++)
     if (q < R && q < pr)
