@@ -1,11 +1,10 @@
 // The training kernels on batch rows read in place (DenseRows.swift) against their naive
 // references, at every kernel build the machine can run (narrower ones forced): shapes around
-// every tile boundary (forward 2 or 4 rows x 6 vectors of units, backward 2 or 4 inputs x 6
-// vectors of units, vectors of 4/8/16 floats, units not a multiple of the vector width, more
-// units than one tile's 24/48/96) and block boundary (forward 32 rows x 128 inputs, backward 64
-// inputs), rows scattered
-// through a larger matrix, and the Adam update fused into the backward pass against the
-// gradient followed by the scalar Adam definition.
+// every tile boundary (tiles of 2 to 16 rows, or inputs, by 1 to 6 vectors of units, the rows
+// depending on the vectors; vectors of 4/8/16 floats; units not a multiple of the vector width;
+// more units than one tile's 24/48/96) and block boundary (forward 32 rows x 128 inputs,
+// backward 64 inputs), rows scattered through a larger matrix, and the Adam update fused into
+// the backward pass against the gradient followed by the scalar Adam definition.
 
 import XCTest
 
