@@ -143,23 +143,32 @@ final class FeatureSource {
     }
   }
 
-  /// The features of `rows` (ascending) gathered into one (rows.count, D) matrix, in blocks of
-  /// at most `blockRows` rows: `body` gets each block and the positions in `rows` it covers.
-  func forEachBlock(_ rows: [Int], blockRows: Int, _ body: ([Float], Range<Int>) throws -> Void) throws {
+  /// The features of `rows` (ascending) in blocks of at most `blockRows` rows: `body` gets
+  /// pointers to each block's rows (D floats each), valid during the call. Rows held whole are
+  /// used in place; streamed rows are gathered into one block first (a block may straddle two
+  /// chunks).
+  func forEachBlock(_ rows: [Int], blockRows: Int, _ body: ([UnsafePointer<Float>]) throws -> Void) throws {
+    if !isStreaming {
+      try withWholeRows { features in
+        for start in stride(from: 0, to: rows.count, by: blockRows) {
+          try body(rows[start..<min(rows.count, start + blockRows)].map { features($0).baseAddress! })
+        }
+      }
+      return
+    }
     var block = [Float]()
     block.reserveCapacity(min(rows.count, blockRows) * width)
-    var first = 0
-    var position = 0
+    func flush() throws {
+      try block.withUnsafeBufferPointer { x in
+        try body((0..<(block.count / width)).map { x.baseAddress! + $0 * width })
+      }
+      block.removeAll(keepingCapacity: true)
+    }
     try forEachRow(rows) { features, _ in
       block.append(contentsOf: features)
-      position += 1
-      if position - first == blockRows {
-        try body(block, first..<position)
-        block.removeAll(keepingCapacity: true)
-        first = position
-      }
+      if block.count == blockRows * width { try flush() }
     }
-    if position > first { try body(block, first..<position) }
+    if !block.isEmpty { try flush() }
   }
 
   private func readChunk(_ range: Range<Int>) throws {

@@ -102,10 +102,15 @@ private func trainEpochs(
 }
 
 /// Every head's outputs (`MultiHeadModel.predict`) for `rows` (file row indices, ascending).
+/// The first layers run on the prediction's own threads; the later layers' small products run
+/// single-threaded in OpenBLAS, as in training, so that its workers do not spin on the cores
+/// those threads use.
 func predict(_ model: MultiHeadModel, source: FeatureSource, rows: [Int]) throws -> [[Float]] {
-  var outputs = [[Float]](repeating: [], count: model.specs.count)
-  try source.forEachBlock(rows, blockRows: 2048) { block, _ in
-    for (h, part) in model.predict(features: block).enumerated() { outputs[h] += part }
+  try HeadsTrainer.withSingleThreadedBLAS {
+    var outputs = [[Float]](repeating: [], count: model.specs.count)
+    try source.forEachBlock(rows, blockRows: 2048) { block in
+      for (h, part) in model.predict(rows: block).enumerated() { outputs[h] += part }
+    }
+    return outputs
   }
-  return outputs
 }

@@ -166,11 +166,19 @@ public final class HeadsTrainer {
   /// step wants it. Each epoch would set it so anyway, but setting OpenBLAS back to several
   /// threads in between wakes its workers, which then spin for OpenBLAS' thread timeout
   /// (~0.1 s) on the cores the groups' threads need: 5 % of a run's CPU time, measured.
+  /// Setting the count back afterwards wakes them the same way, while fit-heads predicts its
+  /// validation rows on its own threads; so they are stopped again then (a later
+  /// multi-threaded BLAS call starts them).
   public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
     let blas = blasThreads()
     if blas != 1 { setBLASThreads(1) }
     stopIdleBLASThreads()
-    defer { if blas != 1 { setBLASThreads(blas) } }
+    defer {
+      if blas != 1 {
+        setBLASThreads(blas)
+        stopIdleBLASThreads()
+      }
+    }
     return try body()
   }
 

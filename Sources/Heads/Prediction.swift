@@ -16,7 +16,14 @@ extension MultiHeadModel {
   /// index of the nearest class vector (as a Float); in head order.
   public func predict(features: [Float]) -> [[Float]] {
     precondition(features.count % inputWidth == 0)
-    let rows = features.count / inputWidth
+    return features.withUnsafeBufferPointer { x in
+      predict(rows: (0..<(features.count / inputWidth)).map { x.baseAddress! + $0 * inputWidth })
+    }
+  }
+
+  /// The same for rows wherever they are: `rows[i]` points to row i's inputWidth features.
+  public func predict(rows pointers: [UnsafePointer<Float>]) -> [[Float]] {
+    let rows = pointers.count
     let d = inputWidth
     // The first layers' columns of Z, head after head, and W, b.
     var columns: [Range<Int>] = []
@@ -37,7 +44,7 @@ extension MultiHeadModel {
       for u in 0..<slot.outputs { bias[columns[h].lowerBound + u] = parameters[slot.bias.lowerBound + u] }
     }
     var z = [Float](repeating: 0, count: rows * t)
-    features.withUnsafeBufferPointer { x in
+    pointers.withUnsafeBufferPointer { x in
       weight.withUnsafeBufferPointer { w in
         bias.withUnsafeBufferPointer { b in
           z.withUnsafeMutableBufferPointer { z in
@@ -46,12 +53,10 @@ extension MultiHeadModel {
             DispatchQueue.concurrentPerform(iterations: parts) { part in
               let range = (rows * part / parts)..<(rows * (part + 1) / parts)
               guard !range.isEmpty else { return }
-              let pointers = range.map { shared.x.baseAddress! + $0 * d }
-              pointers.withUnsafeBufferPointer { pointers in
-                denseForwardRows(
-                  UnsafeMutableBufferPointer(rebasing: shared.z[(range.lowerBound * t)...]), ldz: t, rows: pointers,
-                  weight: shared.w, bias: shared.b, batch: range.count, inputs: d, outputs: t)
-              }
+              denseForwardRows(
+                UnsafeMutableBufferPointer(rebasing: shared.z[(range.lowerBound * t)...]), ldz: t,
+                rows: UnsafeBufferPointer(rebasing: shared.x[range]), weight: shared.w, bias: shared.b,
+                batch: range.count, inputs: d, outputs: t)
             }
           }
         }
@@ -106,7 +111,7 @@ extension MultiHeadModel {
 
 /// The buffers the prediction threads share; each writes only its own rows of z.
 private struct PredictionBuffers: @unchecked Sendable {
-  let x: UnsafeBufferPointer<Float>
+  let x: UnsafeBufferPointer<UnsafePointer<Float>>
   let w: UnsafeBufferPointer<Float>
   let b: UnsafeBufferPointer<Float>
   let z: UnsafeMutableBufferPointer<Float>
