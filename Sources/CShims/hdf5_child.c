@@ -71,6 +71,10 @@ static double now_seconds(void) {
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static unsigned long children_started;
+
+unsigned long hs_hdf5_children_started(void) { return __atomic_load_n(&children_started, __ATOMIC_RELAXED); }
+
 void hs_run_in_child(hs_child_work work, void *context, unsigned seconds, size_t memory_budget,
                      size_t byte_limit, hs_child_answer *answer) {
   memset(answer, 0, sizeof *answer);
@@ -92,6 +96,7 @@ void hs_run_in_child(hs_child_work work, void *context, unsigned seconds, size_t
     close(fds[0]);
     run_child(fds[1], work, context, seconds, memory_budget);
   }
+  __atomic_add_fetch(&children_started, 1, __ATOMIC_RELAXED);
   close(fds[1]);
 
   size_t capacity = 4096, length = 0;

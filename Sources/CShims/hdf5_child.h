@@ -30,4 +30,9 @@ void hs_run_in_child(hs_child_work work, void *context, unsigned seconds, size_t
 /// Writes all of `data` to `fd` (0), or fails (-1).
 int hs_write_all(int fd, const void *data, size_t size);
 
+/// 1 when the file holding dataset or attribute `object` was opened right after a finished
+/// preflight (hdf5_preflight.c, hs_preflight_passed) and the preflight read `object`'s whole
+/// value: libhdf5 has then already read that value without crashing or hanging.
+int hs_preflight_read_whole(hid_t object, int is_attribute);
+
 #endif

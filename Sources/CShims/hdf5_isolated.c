@@ -66,6 +66,10 @@ void hs_read_vlen_strings_isolated(hid_t object, int is_attribute, hid_t mem_typ
     result->outcome = HS_ISOLATED_UNAVAILABLE;
     return;
   }
+  if (hs_preflight_read_whole(object, is_attribute)) {
+    result->outcome = HS_ISOLATED_PREFLIGHTED;
+    return;
+  }
   size_t limit = byte_limit(object, count);
   strings_read read = {object, is_attribute, mem_type, count};
   hs_child_answer answer;

@@ -7,6 +7,7 @@
 #include "hdf5_isolated.h"
 #include "hdf5_shims.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 // Values up to this size are read (decompressed, checksums verified): a damaged size or
@@ -17,15 +18,72 @@ static const size_t value_limit = 1u << 20;
 // from the start in libhdf5 1.10, so all chunks of a large dataset would cost quadratic time.
 static const hsize_t chunk_lookups = 256;
 
+// Whether the preflight reads the whole value of this memory type and dataspace.
+static int reads_whole(hid_t memory, hid_t space) {
+  hssize_t points = H5Sget_simple_extent_npoints(space);
+  size_t size = H5Tget_size(memory);
+  return points > 0 && size > 0 && (size_t)points <= value_limit / size;
+}
+
+// The files opened after a finished preflight, by libhdf5's number for the open file (unique
+// per open, so a file opened again, or changed and opened again, is not among them).
+enum { checked_capacity = 64 };
+static unsigned long checked[checked_capacity];
+static unsigned checked_count;
+static pthread_mutex_t checked_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int file_number(hid_t object, unsigned long *number) {
+  H5O_info_t info;
+  if (H5Oget_info2(object, &info, H5O_INFO_BASIC) < 0) return -1;
+  *number = info.fileno;
+  return 0;
+}
+
+void hs_preflight_passed(hid_t file) {
+  unsigned long number;
+  if (file_number(file, &number) != 0) return;
+  pthread_mutex_lock(&checked_lock);
+  checked[checked_count % checked_capacity] = number;  // the oldest makes room
+  checked_count++;
+  pthread_mutex_unlock(&checked_lock);
+}
+
+static int was_checked(hid_t object) {
+  hid_t file = H5Iget_file_id(object);
+  if (file < 0) return 0;
+  unsigned long number;
+  int known = file_number(file, &number) == 0;
+  H5Fclose(file);
+  if (!known) return 0;
+  pthread_mutex_lock(&checked_lock);
+  int found = 0;
+  unsigned count = checked_count < checked_capacity ? checked_count : checked_capacity;
+  for (unsigned i = 0; i < count && !found; i++) found = checked[i] == number;
+  pthread_mutex_unlock(&checked_lock);
+  return found;
+}
+
+int hs_preflight_read_whole(hid_t object, int is_attribute) {
+  if (!was_checked(object)) return 0;
+  hid_t type = is_attribute ? H5Aget_type(object) : H5Dget_type(object);
+  hid_t space = is_attribute ? H5Aget_space(object) : H5Dget_space(object);
+  hid_t memory = type >= 0 ? H5Tget_native_type(type, H5T_DIR_ASCEND) : -1;
+  int whole = memory >= 0 && space >= 0 && reads_whole(memory, space);
+  if (memory >= 0) H5Tclose(memory);
+  if (space >= 0) H5Sclose(space);
+  if (type >= 0) H5Tclose(type);
+  return whole;
+}
+
 // Reads the whole value of an attribute or dataset as its native type, then frees what
 // libhdf5 allocated for variable-length parts.
 static void read_value(hid_t object, int is_attribute, hid_t type, hid_t space) {
-  hssize_t points = H5Sget_simple_extent_npoints(space);
   hid_t memory = H5Tget_native_type(type, H5T_DIR_ASCEND);
   if (memory < 0) return;
-  size_t size = H5Tget_size(memory);
-  if (points > 0 && size > 0 && (size_t)points <= value_limit / size) {
-    void *buffer = calloc((size_t)points, size);
+  if (reads_whole(memory, space)) {
+    size_t points = (size_t)H5Sget_simple_extent_npoints(space);
+    size_t size = H5Tget_size(memory);
+    void *buffer = calloc(points, size);
     if (buffer != NULL) {
       herr_t status = is_attribute
                           ? H5Aread(object, memory, buffer)

@@ -11,8 +11,10 @@ let preflightSeconds: UInt32 = 30
 extension HDF5File {
   /// Throws when libhdf5 cannot read the structure of the file at `path` without crashing or
   /// hanging. Errors libhdf5 reports cleanly are left to the reads that meet them; when no
-  /// child process can be started, the file is read in this process, as before.
-  static func preflight(_ path: String) throws {
+  /// child process can be started, the file is read in this process, as before. Returns
+  /// whether the preflight ran to its end (then the file, opened right away, is marked with
+  /// `hs_preflight_passed`).
+  static func preflight(_ path: String) throws -> Bool {
     var outcome = HS_ISOLATED_OK
     var detail: Int32 = 0
     hs_preflight_file(path, preflightSeconds, &outcome, &detail)
@@ -24,8 +26,10 @@ extension HDF5File {
       throw damaged(detail == 0 ? "libhdf5 ended abnormally" : "libhdf5 crashed (signal \(detail))")
     case HS_ISOLATED_TIMED_OUT:
       throw damaged("libhdf5 did not finish within \(preflightSeconds) s")
+    case HS_ISOLATED_OK:
+      return true
     default:
-      return
+      return false
     }
   }
 }

@@ -40,11 +40,12 @@ public final class HDF5File: HDF5Group {
     }
     // Files opened for writing are Headstart's own, being written or resumed (and a child
     // could flush their unwritten metadata); every file opened for reading may be untrusted.
-    if mode == .readOnly { try preflight(path) }
+    let checked = mode == .readOnly ? try preflight(path) : false
     let flags = mode == .readOnly ? hs_f_acc_rdonly() : hs_f_acc_rdwr()
     let fapl = try accessProperties(path)
     defer { H5Pclose(fapl) }
     let file = try h5call("open file", path) { H5Fopen(path, flags, fapl) }
+    if checked { hs_preflight_passed(file) }
     return HDF5File(handle: H5Handle(file, closer: H5Fclose), fileName: path, path: "/", writesChecksums: true)
   }
 

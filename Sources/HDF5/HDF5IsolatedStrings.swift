@@ -16,7 +16,8 @@ func stringReadSeconds(count: Int) -> UInt32 { UInt32(clamping: 30 + count / 20_
 
 extension H5Readable {
   /// The strings read in a child process, or nil when that is not possible (the file is open for
-  /// writing, or the system refused a pipe or a process) and the caller reads them itself.
+  /// writing, or the system refused a pipe or a process) or not needed (the file's preflight
+  /// already read them in its child) and the caller reads them itself.
   func readVariableStringsInChild(memType: hid_t, count: Int) throws -> [String]? {
     var result = hs_isolated_strings()
     let seconds = stringReadSeconds(count: count)

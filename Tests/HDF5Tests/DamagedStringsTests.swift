@@ -1,7 +1,9 @@
 // Variable-length strings live in HDF5's global heap, which libhdf5 1.10 trusts: a damaged
 // object length there makes it copy from wild addresses (SIGSEGV) or fill an absurd length.
-// Such reads run in a child process (HDF5IsolatedStrings.swift); these tests damage a real
-// heap and require a clean error, with the process alive to report it.
+// Such reads run in a child process (HDF5IsolatedStrings.swift), or in the preflight's child
+// when it reads them whole; these tests damage a real heap and require a clean error, with the
+// process alive to report it.
+import CShims
 import Foundation
 import HDF5
 import XCTest
@@ -42,7 +44,7 @@ final class DamagedStringsTests: XCTestCase {
     try HDF5File.withFile(path) { file in try file.openDataset("paths").readStrings() }
   }
 
-  func testIntactStringsReadThroughTheChild() throws {
+  func testIntactStringsRead() throws {
     XCTAssertEqual(try readPaths(try writeFile(objectLength: nil)), paths)
   }
 
@@ -55,6 +57,44 @@ final class DamagedStringsTests: XCTestCase {
       let text = String(describing: error)
       XCTAssertTrue(text.contains("strings.h5"), text)
       XCTAssertTrue(text.contains("damaged") || text.contains("cannot"), text)
+    }
+  }
+
+  /// The preflight of the open reads every value up to 1 MiB in its child, these strings
+  /// included; reading them again in a child of their own would only repeat that, one fork each.
+  func testStringsThePreflightReadNeedNoChildOfTheirOwn() throws {
+    let path = try writeFile(objectLength: nil)
+    try HDF5File.withFile(path, mode: .readWrite) { file in try file.setAttribute("label", string: "cats and dogs") }
+    let before = hs_hdf5_children_started()
+    try HDF5File.withFile(path) { file in
+      XCTAssertEqual(hs_hdf5_children_started(), before + 1, "the preflight")
+      XCTAssertEqual(try file.openDataset("paths").readStrings(), paths)
+      XCTAssertEqual(try file.stringAttribute("label"), "cats and dogs")
+      XCTAssertEqual(hs_hdf5_children_started(), before + 1, "no child for strings the preflight read")
+    }
+  }
+
+  /// Strings beyond what the preflight reads (more than 1 MiB of pointers: 131,072) are still
+  /// read in a child.
+  func testStringsBeyondThePreflightStillReadInAChild() throws {
+    let path = folder.appendingPathComponent("many.h5").path
+    let many = (0..<140_000).map { "images/\($0).jpg" }
+    try HDF5File.withNewFile(path) { file in _ = try file.createDataset("paths", strings: many) }
+    let before = hs_hdf5_children_started()
+    let read = try HDF5File.withFile(path) { file in try file.openDataset("paths").readStrings() }
+    XCTAssertEqual(read, many)
+    XCTAssertEqual(hs_hdf5_children_started(), before + 2, "the preflight, then the strings' own child")
+  }
+
+  /// A file checked and read is damaged in place and opened again: the new open is checked
+  /// again (the earlier preflight does not vouch for it) and refused.
+  func testAFileDamagedAfterACheckedReadIsCheckedAgain() throws {
+    let path = try writeFile(objectLength: nil)
+    XCTAssertEqual(try readPaths(path), paths)
+    let damaged = try writeFile(objectLength: 0x00ff_ffff_ffff_0000)
+    XCTAssertEqual(damaged, path)
+    XCTAssertThrowsError(try readPaths(path)) { error in
+      XCTAssertTrue(String(describing: error).contains("damaged"), String(describing: error))
     }
   }
 

@@ -6,7 +6,10 @@
 // hang). Such a read is done in a forked child that sends the strings back through a pipe; a
 // crash or a hang of the child becomes an error of the read, never of the process. Its object
 // header and B-tree code likewise crashes or loops on some damaged files, so a file opened for
-// reading is first walked whole by a child (the preflight).
+// reading is first walked whole by a child (the preflight). The preflight reads every value up
+// to 1 MiB too, strings included; such strings of a file opened right after its preflight are
+// read in the process itself (each child costs a fork: a feature file's attributes and columns took 17 of
+// them, 60 ms of a two-second fit-heads).
 #ifndef HS_HDF5_ISOLATED_H
 #define HS_HDF5_ISOLATED_H
 
@@ -31,6 +34,9 @@ typedef enum {
   /// pipe, fork or poll failed with errno `detail`, or the file is open for writing (a child
   /// could flush the parent's unwritten metadata): the caller reads in its own process.
   HS_ISOLATED_UNAVAILABLE = 5,
+  /// The file's preflight, just before it was opened, already read this whole value in its
+  /// child: the caller reads it in its own process, without another child.
+  HS_ISOLATED_PREFLIGHTED = 6,
 } hs_isolated_outcome;
 
 typedef struct {
@@ -53,6 +59,14 @@ void hs_read_vlen_strings_isolated(hid_t object, int is_attribute, hid_t mem_typ
 /// TIMED_OUT when it could not read the file without crashing or hanging, UNAVAILABLE when no
 /// child could be started (errno `detail`).
 void hs_preflight_file(const char *path, unsigned seconds, hs_isolated_outcome *outcome, int *detail);
+
+/// How many child processes this process has started for libhdf5 work (preflights and string
+/// reads), for tests and diagnostics.
+unsigned long hs_hdf5_children_started(void);
+
+/// Records that `file` was opened right after its preflight finished (outcome OK): the values
+/// the preflight read whole are then read without another child.
+void hs_preflight_passed(hid_t file);
 
 #ifdef __cplusplus
 }
