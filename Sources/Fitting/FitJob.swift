@@ -132,7 +132,9 @@ private func fit(_ options: FitOptions, log: (String) -> Void) throws -> FitResu
     file = try FeatureFile.read(path: options.features, features: false)
     inputTaps = options.taps ?? tapsOfEveryHead(options.heads, stored: file.attributes.taps)
     inMemory = reader.rowCount * max(1, reader.dimension) * MemoryLayout<Float>.size <= budget / 4 * 3
-    if inMemory && inputTaps == nil { mapped = try MappedFeatureRows(path: options.features) }
+    if inMemory && inputTaps == nil {
+      mapped = try MappedFeatureRows(path: options.features, threads: computeThreads())
+    }
     if inMemory && mapped == nil {
       // Read straight into an uninitialised array: zero-filling 10^8 floats first costs as much
       // as a third of the read.

@@ -11,6 +11,7 @@
 
 import CHDF5
 import CShims
+import Dispatch
 
 /// Stored values that fail their Fletcher-32 checksum: the file changed after it was written (a
 /// flipped bit on a disk, a damaged copy), and its values are not used.
@@ -114,16 +115,38 @@ extension HDF5Dataset {
 
 /// Verifies the checksums of the checksummed `blocks` of `dataset` against `file`, the whole
 /// file's bytes (mapped), and throws an `HDF5ChecksumError` for the first block that fails (or
-/// whose chunk does not fit in the file).
+/// whose chunk does not fit in the file). With `threads` > 1 the blocks are shared out in
+/// contiguous runs, each verified on its own thread (reading a mapped file's pages and summing
+/// them run at one core's memory speed: 160 MB took about 30 ms on one).
 public func verifyChecksums(
-  of blocks: [HDF5RowBlock], in file: UnsafeRawBufferPointer, fileName: String, dataset: String
+  of blocks: [HDF5RowBlock], in file: UnsafeRawBufferPointer, fileName: String, dataset: String, threads: Int = 1
 ) throws {
-  for block in blocks {
-    guard let covered = block.checksummedBytes else { continue }
-    let chunk = block.fileOffset..<(block.fileOffset + covered + 4)
-    guard chunk.upperBound <= file.count, chunkChecksumMatches(UnsafeRawBufferPointer(rebasing: file[chunk])) else {
-      throw HDF5ChecksumError(
-        file: fileName, dataset: dataset, rows: block.firstRow..<(block.firstRow + block.rowCount))
+  let parts = max(1, min(threads, blocks.count))
+  let failures = UnsafeMutableBufferPointer<Int>.allocate(capacity: parts)
+  defer { failures.deallocate() }
+  failures.initialize(repeating: -1)
+  let run = ChecksumRun(blocks: blocks, file: file, failures: failures)
+  DispatchQueue.concurrentPerform(iterations: parts) { part in
+    run.failures[part] = run.firstFailure((blocks.count * part / parts)..<(blocks.count * (part + 1) / parts)) ?? -1
+  }
+  if let b = failures.first(where: { $0 >= 0 }) {
+    throw HDF5ChecksumError(
+      file: fileName, dataset: dataset, rows: blocks[b].firstRow..<(blocks[b].firstRow + blocks[b].rowCount))
+  }
+}
+
+/// What the verifying threads share: each writes only its own slot of `failures`.
+private struct ChecksumRun: @unchecked Sendable {
+  let blocks: [HDF5RowBlock]
+  let file: UnsafeRawBufferPointer
+  let failures: UnsafeMutableBufferPointer<Int>
+
+  /// The first block of `range` that fails, if any.
+  func firstFailure(_ range: Range<Int>) -> Int? {
+    range.first { b in
+      guard let covered = blocks[b].checksummedBytes else { return false }
+      let chunk = blocks[b].fileOffset..<(blocks[b].fileOffset + covered + 4)
+      return !(chunk.upperBound <= file.count && chunkChecksumMatches(UnsafeRawBufferPointer(rebasing: file[chunk])))
     }
   }
 }

@@ -68,13 +68,15 @@ final class FeatureFileTests: XCTestCase {
     try values[(width * 700)...].withUnsafeBufferPointer { try writer.appendRows($0) }
     try writer.finish(
       paths: (0..<count).map { "img/\($0).jpg" }, labels: [], failedPaths: [], failedReasons: [])
-    let mapped = try XCTUnwrap(try MappedFeatureRows(path: path))
-    XCTAssertEqual(mapped.rowCount, count)
-    XCTAssertEqual(mapped.dimension, width)
     let whole = try FeatureFile.read(path: path).features
-    for r in 0..<count {
-      XCTAssertEqual(
-        Array(UnsafeBufferPointer(start: mapped.row(r), count: width)), Array(whole[(r * width)..<((r + 1) * width)]))
+    for threads in [1, 2, 5] {
+      let mapped = try XCTUnwrap(try MappedFeatureRows(path: path, threads: threads))
+      XCTAssertEqual(mapped.rowCount, count)
+      XCTAssertEqual(mapped.dimension, width)
+      for r in 0..<count {
+        XCTAssertEqual(
+          Array(UnsafeBufferPointer(start: mapped.row(r), count: width)), Array(whole[(r * width)..<((r + 1) * width)]))
+      }
     }
   }
 
@@ -94,8 +96,15 @@ final class FeatureFileTests: XCTestCase {
       let rows = try flipStoredBit(of: "features", in: path, chunk: 1, byte: 4 * width * 10 + 2)
       XCTAssertEqual(rows, 873..<1746)
       if checksums {
-        XCTAssertThrowsError(try MappedFeatureRows(path: path)) {
-          XCTAssertEqual("\($0)", "\(path): /features rows 873..<1746 fail their checksum (the file is corrupt)")
+        // Verified on one thread or shared out (the chunks in runs, one per thread), and with a
+        // second damaged chunk after it: the first damaged chunk is the one reported.
+        for second in [false, true] {
+          if second { XCTAssertEqual(try flipStoredBit(of: "features", in: path, chunk: 2, byte: 5), 1746..<2000) }
+          for threads in [1, 2, 3] {
+            XCTAssertThrowsError(try MappedFeatureRows(path: path, threads: threads)) {
+              XCTAssertEqual("\($0)", "\(path): /features rows 873..<1746 fail their checksum (the file is corrupt)")
+            }
+          }
         }
         XCTAssertThrowsError(try FeatureFile.read(path: path)) {
           XCTAssertEqual($0 as? HDF5ChecksumError, HDF5ChecksumError(file: path, dataset: "/features", rows: rows))
